@@ -1,0 +1,68 @@
+"""Who is asking, and may they: the identity of a request and the guards that check it.
+
+The users plugin resolves a session cookie or an API token into an :class:`Identity`
+and stores it in the request scope; routes declare what they need with
+``guards=[requires("ledger.view")]`` or ``guards=[requires_login]``. An anonymous
+visitor gets 401 (pages redirect to the login form); a signed-in user without the
+permission gets 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+SCOPE_KEY = "kopilka.identity"
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_id: UUID | None = None
+    display_name: str = ""
+    roles: frozenset[str] = field(default_factory=frozenset)
+    permissions: frozenset[str] = field(default_factory=frozenset)
+    locale: str | None = None
+    #: How the request proved who it is: "session", "token" or "" for anonymous.
+    via: str = ""
+    session_id: str | None = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user_id is not None
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+
+ANONYMOUS = Identity()
+
+
+def identity_of(connection: ASGIConnection[Any, Any, Any, Any] | Any) -> Identity:
+    scope = connection.scope if hasattr(connection, "scope") else connection
+    return scope.get(SCOPE_KEY) or ANONYMOUS
+
+
+def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if not identity_of(connection).is_authenticated:
+        raise NotAuthorizedException("sign in to continue")
+
+
+def requires(*permissions: str):
+    """A guard that lets through only users holding every one of ``permissions``."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        identity = identity_of(connection)
+        if not identity.is_authenticated:
+            raise NotAuthorizedException("sign in to continue")
+        missing = [p for p in permissions if not identity.can(p)]
+        if missing:
+            raise PermissionDeniedException(f"this needs the permission {', '.join(missing)}")
+
+    guard.__name__ = f"requires({', '.join(permissions)})"
+    guard.permissions = permissions  # type: ignore[attr-defined]
+    return guard

@@ -1,0 +1,175 @@
+"""The jobs service: one broker per process, the worker loop and the single scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING, Any
+
+from taskiq import AsyncBroker, InMemoryBroker, TaskiqScheduler
+from taskiq.api import run_receiver_task
+from taskiq.cli.scheduler.run import SchedulerLoop
+from taskiq.middlewares import SmartRetryMiddleware
+from taskiq.schedule_sources import LabelScheduleSource
+
+from core.jobs.broker import DurablePostgresBroker
+from core.jobs.business_date import BusinessCalendar
+
+if TYPE_CHECKING:
+    from core.jobs.registry import TaskDefinition
+    from core.platform import Platform
+
+log = logging.getLogger(__name__)
+
+SCHEDULER_LOCK = "kopilka.scheduler"
+
+
+def _bind(definition: TaskDefinition, platform: Platform):
+    async def run(**kwargs: Any) -> Any:
+        return await definition.fn(platform, **kwargs)
+
+    run.__name__ = definition.name.replace(".", "_")
+    run.__doc__ = definition.fn.__doc__
+    return run
+
+
+class Jobs:
+    """Kicks tasks, runs workers and the scheduler, and closes business days."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.settings = platform.core.jobs
+        self.broker: AsyncBroker = self._make_broker()
+        self.tasks: dict[str, Any] = {}
+        for definition in platform.tasks:
+            self.tasks[definition.name] = self.broker.register_task(
+                _bind(definition, platform),
+                task_name=definition.name,
+                schedule=[self._with_timezone(s) for s in definition.schedule],
+                retry_on_error=definition.labels.get("retry_on_error", True),
+                **{k: v for k, v in definition.labels.items() if k != "retry_on_error"},
+            )
+        self.calendar = BusinessCalendar(platform.db)
+        self._started = False
+
+    def _with_timezone(self, schedule: dict[str, Any]) -> dict[str, Any]:
+        if "cron" in schedule and "cron_offset" not in schedule:
+            return {**schedule, "cron_offset": self.platform.core.platform.timezone}
+        return schedule
+
+    def _make_broker(self) -> AsyncBroker:
+        url = self.settings.broker
+        if url == "postgres":
+            broker: AsyncBroker = DurablePostgresBroker(
+                self.platform.db,
+                visibility_timeout=self.settings.visibility_timeout_s,
+                poll_interval=self.settings.poll_interval_ms / 1000,
+            )
+        elif url == "memory":
+            broker = InMemoryBroker()
+        elif url.startswith(("redis://", "rediss://")):
+            from taskiq_redis import RedisStreamBroker
+
+            broker = RedisStreamBroker(url, idle_timeout=self.settings.visibility_timeout_s * 1000)
+        else:
+            raise ValueError(f"unknown jobs broker {url!r}: use 'postgres', 'memory' or a redis:// URL")
+        return broker.with_middlewares(
+            SmartRetryMiddleware(default_retry_count=5, default_delay=2, use_jitter=True, use_delay_exponent=True)
+        )
+
+    async def start(self) -> None:
+        if not self._started:
+            await self.broker.startup()
+            self._started = True
+
+    async def stop(self) -> None:
+        if self._started:
+            await self.broker.shutdown()
+            self._started = False
+
+    async def kick(self, name: str, /, *, delay_s: int | None = None, **kwargs: Any) -> str:
+        """Queue task ``name``; inside a database transaction the task is queued only if it commits."""
+        task = self.tasks.get(name)
+        if task is None:
+            raise LookupError(f"no task named {name!r}; registered: {', '.join(sorted(self.tasks))}")
+        kicker = task.kicker()
+        if delay_s:
+            kicker = kicker.with_labels(delay=delay_s)
+        sent = await kicker.kiq(**kwargs)
+        return sent.task_id
+
+    # -- roles ----------------------------------------------------------------
+
+    async def run_worker(self, stop: asyncio.Event | None = None) -> None:
+        """Execute tasks until ``stop`` is set (or forever)."""
+        broker = self.broker
+        broker.is_worker_process = True
+        if isinstance(broker, DurablePostgresBroker):
+            await broker.start_worker()
+        receiver = asyncio.create_task(
+            run_receiver_task(broker, max_async_tasks=self.settings.max_concurrency, run_startup=False),
+            name="kopilka-worker",
+        )
+        await _until(stop, receiver)
+
+    async def run_scheduler(self, stop: asyncio.Event | None = None) -> None:
+        """Send scheduled tasks, as the one scheduler of the deployment.
+
+        Leadership is a PostgreSQL advisory lock held by a dedicated session: a second
+        scheduler process waits, and takes over when the first one's session ends.
+        """
+        scheduler = TaskiqScheduler(self.broker, sources=[LabelScheduleSource(self.broker)])
+        for source in scheduler.sources:
+            await source.startup()
+        db = self.platform.db
+        while stop is None or not stop.is_set():
+            conn = await db.connect_raw()
+            try:
+                leader = await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", SCHEDULER_LOCK)
+                if not leader:
+                    await _wait(stop, 5)
+                    continue
+                log.info("this process is the scheduler")
+                loop = asyncio.create_task(SchedulerLoop(scheduler).run(update_interval=dt.timedelta(minutes=5)))
+                try:
+                    while not loop.done() and (stop is None or not stop.is_set()):
+                        await _wait(stop, 5)
+                        await conn.fetchval("SELECT 1")  # leadership ends with the session
+                finally:
+                    loop.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await loop
+            except (OSError, asyncio.TimeoutError) as exc:
+                log.warning("scheduler lost its database session: %s", exc)
+                await _wait(stop, 2)
+            finally:
+                with contextlib.suppress(Exception):
+                    await conn.close()
+
+    async def close_day(self) -> dt.date:
+        return await self.calendar.close_day(self.platform, self.platform.tasks.close_of_day_jobs())
+
+
+async def _wait(stop: asyncio.Event | None, seconds: float) -> None:
+    if stop is None:
+        await asyncio.sleep(seconds)
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def _until(stop: asyncio.Event | None, task: asyncio.Task[Any]) -> None:
+    if stop is None:
+        await task
+        return
+    waiter = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    for pending in (task, waiter):
+        if pending not in done:
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pending
+    if task in done and task.exception() is not None:
+        raise task.exception()

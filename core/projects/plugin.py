@@ -1,0 +1,1 @@
+"""Staged projects: budgets split into stages with escrow accounts."""

@@ -1,0 +1,1 @@
+"""Shared fixtures come from core.testing (installed as the ``kopilka`` pytest plugin)."""

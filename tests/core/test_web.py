@@ -1,0 +1,68 @@
+"""The web frame: pages, health, schema, errors, locale, request ids."""
+
+import re
+
+
+async def test_home_page_is_html(client):
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<title>Kopilka test</title>" in response.text
+
+
+async def test_health_reports_database(client):
+    assert (await client.get("/healthz")).json() == {"status": "ok", "database": "reachable"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["database"] == "reachable"
+
+
+async def test_readyz_is_503_without_database(client, platform, monkeypatch):
+    async def down():
+        return False
+
+    monkeypatch.setattr(platform.db, "ping", down)
+    response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"
+
+
+async def test_openapi_schema_and_ui_are_served_without_a_cdn(client):
+    schema = await client.get("/schema/openapi.json")
+    assert schema.status_code == 200 and schema.json()["openapi"].startswith("3.")
+    ui = await client.get("/schema/swagger")
+    assert ui.status_code == 200
+    assert not re.search(r"https?://(?!testserver)", ui.text.split("<body")[0]), "UI assets must be local"
+    asset = re.search(r'src="([^"]+swagger-ui-bundle\.js)"', ui.text).group(1)
+    assert (await client.get(asset)).status_code == 200
+
+
+async def test_unknown_page_gets_a_styled_404_and_api_gets_json(client):
+    page = await client.get("/no-such-page", headers={"accept": "text/html"})
+    assert page.status_code == 404 and "kopilka.css" in page.text
+    api = await client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404
+    body = api.json()
+    assert body["status_code"] == 404 and body["request_id"]
+
+
+async def test_request_id_is_kept_or_made(client):
+    given = await client.get("/healthz", headers={"x-request-id": "abc-123"})
+    assert given.headers["x-request-id"] == "abc-123"
+    made = await client.get("/healthz", headers={"x-request-id": "bad id with spaces"})
+    assert re.fullmatch(r"[0-9a-f]{32}", made.headers["x-request-id"])
+
+
+async def test_locale_from_accept_language_and_cookie(client):
+    en = await client.get("/", headers={"accept-language": "en-US,en;q=0.9"})
+    assert '<html lang="en">' in en.text
+    ru = await client.get("/", headers={"accept-language": "ru-RU,ru;q=0.9,en;q=0.5"})
+    assert '<html lang="ru">' in ru.text
+    switched = await client.get("/lang/en?next=/", headers={"accept-language": "ru"})
+    assert switched.status_code in (302, 303) and "lang=en" in switched.headers["set-cookie"]
+    client.cookies.set("lang", "en")
+    assert '<html lang="en">' in (await client.get("/", headers={"accept-language": "ru"})).text
+
+
+async def test_language_switch_never_redirects_off_site(client):
+    response = await client.get("/lang/ru?next=//evil.example/")
+    assert response.headers["location"] == "/"
