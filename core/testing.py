@@ -15,6 +15,9 @@ Fixtures:
     A started platform with every installed plugin enabled, on ``db``.
 ``client``
     An ``httpx.AsyncClient`` talking to ``platform``'s web app in-process.
+``client_as``
+    ``await client_as("perm.a", "perm.b", user_id=...)``: a client already signed in with
+    those permissions (``http.identity`` is its :class:`~core.access.Identity`).
 ``committed_db``
     A database of its own for tests that need real commits and several connections
     (concurrency, crash and broker tests); dropped afterwards. ``committed_db.dsn``.
@@ -258,12 +261,39 @@ async def platform(make_platform: PlatformFactory) -> Any:
     return await make_platform()
 
 
+def as_identity(app: Any, identity: Any) -> Any:
+    """Wrap an ASGI app so every request arrives already signed in as ``identity``.
+
+    Only the test kit does this (the users plugin keeps an identity it finds in the
+    scope); it lets a plugin's tests act as a customer or an admin without the users
+    plugin's sign-in flow.
+    """
+    from core.access import SCOPE_KEY
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            scope = {**scope, SCOPE_KEY: identity}
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+def make_identity(*permissions: str, user_id: uuid.UUID | None = None, roles: tuple[str, ...] = (),
+                  locale: str | None = None) -> Any:
+    from core.access import Identity
+
+    return Identity(user_id=user_id or uuid.uuid4(), display_name="Test User", roles=frozenset(roles),
+                    permissions=frozenset(permissions), locale=locale, via="test")
+
+
 @contextlib.asynccontextmanager
-async def app_client(platform: Any, base_url: str = "http://testserver") -> AsyncIterator[httpx.AsyncClient]:
+async def app_client(platform: Any, base_url: str = "http://testserver", identity: Any = None,
+                     app: Any = None) -> AsyncIterator[httpx.AsyncClient]:
     from core.web.app import create_app
 
-    app = create_app(platform)
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    app = app or create_app(platform)
+    asgi = as_identity(app, identity) if identity is not None else app
+    transport = httpx.ASGITransport(app=asgi, client=("127.0.0.1", 50000))
     async with httpx.AsyncClient(transport=transport, base_url=base_url, follow_redirects=False) as client:
         client.app = app  # type: ignore[attr-defined]
         yield client
@@ -273,6 +303,24 @@ async def app_client(platform: Any, base_url: str = "http://testserver") -> Asyn
 async def client(platform: Any) -> AsyncIterator[httpx.AsyncClient]:
     async with app_client(platform) as http:
         yield http
+
+
+@pytest.fixture
+async def client_as(platform: Any) -> AsyncIterator[Callable[..., Any]]:
+    """``http = await client_as("ledger.view", user_id=...)``: a client signed in with those permissions."""
+    from core.web.app import create_app
+
+    app = create_app(platform)
+    stack = contextlib.AsyncExitStack()
+
+    async def factory(*permissions: str, **kwargs: Any) -> httpx.AsyncClient:
+        identity = make_identity(*permissions, **kwargs)
+        http = await stack.enter_async_context(app_client(platform, identity=identity, app=app))
+        http.identity = identity  # type: ignore[attr-defined]
+        return http
+
+    async with stack:
+        yield factory
 
 
 class JobsHelper:
