@@ -103,7 +103,7 @@ class Platform:
         plugins = PluginSet(deployment.source)
         for name, module in (extra_plugins or {}).items():
             plugins.add(name, module)
-        plugins.load(deployment.enabled)
+        plugins.load(deployment.enabled, deployment.core.platform.local_plugins)
         platform = cls(deployment, plugins)
         platform._validate_settings()
         platform._compose_tasks()

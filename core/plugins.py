@@ -148,11 +148,11 @@ class PluginSet:
                 self.pm.unregister(name=name)
                 raise ConfigError(self.source, name, hook_name, "unknown hook: no such hook in core/hookspecs.py")
 
-    def load(self, names: list[str]) -> None:
+    def load(self, names: list[str], local: dict[str, str] | None = None) -> None:
         """Register the essential plugins and the named ones, failing on unknown names."""
         for name, path in ESSENTIAL_PLUGINS.items():
             self.add(name, importlib.import_module(path), essential=True)
-        known = installed_plugins()
+        known = {**installed_plugins(), **(local or {})}
         for name in names:
             if name in self.plugins:
                 continue
