@@ -248,3 +248,26 @@ async def test_only_one_scheduler_sends_even_when_two_run(spawn, committed_db):
     sent = await committed_db.fetchval("SELECT count(*) FROM probe_runs WHERE key = 'tick'") - first
     # One scheduler sends the 1-second interval task about 6 times; two would send about 12.
     assert 3 <= sent <= 8, sent
+
+
+async def test_test_broker_queues_after_commit_and_drains(make_platform):
+    ran = []
+
+    async def remember(platform, value: int):
+        ran.append(value)
+
+    plugin = types.ModuleType("remember")
+    plugin.register_tasks = hookimpl(lambda tasks: tasks.task(remember, name="remember.it"))
+    platform = await make_platform([], extra_plugins={"remember": plugin})
+    jobs = platform.service(Jobs)
+    with pytest.raises(RuntimeError):
+        async with platform.db.transaction():
+            await jobs.kick("remember.it", value=1)
+            raise RuntimeError("request failed")
+    async with platform.db.transaction():
+        await jobs.kick("remember.it", value=2)
+        assert jobs.broker.kicked("remember.it") == []  # not before commit
+    assert [m.task_name for m in jobs.broker.kicked()] == ["remember.it"]
+    assert await jobs.broker.drain() == 1 and ran == [2]
+    with pytest.raises(LookupError):
+        await jobs.kick("remember.nothing")
