@@ -66,3 +66,13 @@ async def test_locale_from_accept_language_and_cookie(client):
 async def test_language_switch_never_redirects_off_site(client):
     response = await client.get("/lang/ru?next=//evil.example/")
     assert response.headers["location"] == "/"
+
+
+async def test_admin_front_page_is_guarded(client, client_as):
+    assert (await client.get("/admin", headers={"accept": "application/json"})).status_code == 401
+    assert (await client.get("/admin")).headers["location"].startswith("/login?next=/admin")
+    customer = await client_as()
+    assert (await customer.get("/admin")).status_code == 403
+    admin = await client_as("admin.access")
+    page = await admin.get("/admin")
+    assert page.status_code == 200 and "<h1>Admin</h1>" in page.text
