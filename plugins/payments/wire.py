@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections.abc import Mapping
+from decimal import Decimal
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +44,20 @@ class WireResponse:
         return json.loads(self.text)
 
 
+_EXACT = re.compile(r'"\\u0000dec:(-?[0-9.]+)"')
+
+
+def dumps_exact(value: Any) -> str:
+    """JSON with ``Decimal`` amounts written as exact numbers (``1547.36``), never through float."""
+
+    def mark(obj: Any) -> Any:
+        if isinstance(obj, Decimal):
+            return "\u0000dec:" + format(obj.normalize(), "f")
+        raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+    return _EXACT.sub(r"\1", json.dumps(value, default=mark, ensure_ascii=False))
+
+
 def safe_equal(a: str, b: str) -> bool:
     """Constant-time comparison of two signatures (case-insensitive hex)."""
     return hmac.compare_digest(a.strip().lower().encode(), b.strip().lower().encode())
@@ -65,7 +81,8 @@ class Wire:
         try:
             async with httpx.AsyncClient(timeout=self.timeout_s, transport=self.transport) as client:
                 if json_body is not None:
-                    response = await client.post(url, json=json_body, headers=headers)
+                    response = await client.post(url, content=dumps_exact(json_body).encode("utf-8"),
+                                                 headers={"content-type": "application/json", **(headers or {})})
                 else:
                     response = await client.post(url, data=dict(form or {}), headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol,

@@ -42,5 +42,9 @@ def callback_signature(order_id: str, status: str, extra: Sequence[str], passwor
     return _md5(order_id + status + "".join(extra) + password).upper()
 
 
+def safe_signature_equal(expected: str, given: str) -> bool:
+    return bool(given) and safe_equal(expected, given)
+
+
 def is_valid_callback(order_id: str, status: str, extra: Sequence[str], password: str, given: str) -> bool:
     return bool(given) and safe_equal(callback_signature(order_id, status, extra, password), given)
