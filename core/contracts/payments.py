@@ -243,6 +243,8 @@ class PaymentGateway(Protocol):
     supports_payout: bool
     supports_callbacks: bool       # the provider posts server callbacks
     supports_listing: bool         # transactions(): the provider's list, for reconciliation
+    #: Where payouts can go: ``"card"`` (a saved card token), ``"bank_account"``.
+    payout_destinations: frozenset[str]
 
     async def purchase(self, request: PaymentRequest) -> GatewayResult:
         """Start taking money: usually PENDING with a :class:`Redirect` to the hosted page."""
@@ -301,6 +303,7 @@ class GatewayDefaults:
     supports_payout = False
     supports_callbacks = False
     supports_listing = False
+    payout_destinations: frozenset[str] = frozenset()
 
     def not_supported(self, operation: Operation, payment_id: str) -> GatewayResult:
         return GatewayResult(

@@ -13,8 +13,8 @@ import hmac
 import json
 import re
 from collections.abc import Mapping
-from decimal import Decimal
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import httpx

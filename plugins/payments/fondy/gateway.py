@@ -89,6 +89,7 @@ class FondyGateway(GatewayDefaults):
         self.wire = Wire(timeout_s, transport)
         # Payouts need the credit key Fondy issues separately.
         self.supports_payout = bool(credit_key)
+        self.payout_destinations = frozenset({"card"}) if credit_key else frozenset()
 
     # -- requests ----------------------------------------------------------------------------
 

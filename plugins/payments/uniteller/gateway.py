@@ -23,7 +23,6 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
