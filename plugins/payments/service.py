@@ -432,8 +432,14 @@ class Payments:
                                            review_reason=f"gateway {payment.gateway} is no longer enabled")
         gw = gateway.get(payment.gateway)
         result = await self._call(gw.status(payment.ref), Operation.STATUS, payment.id, gw.name)
-        applied = await self.apply_result(payment.id, result, actor=actor, source="status")
-        current = applied.payment or payment
+        if result.status is GatewayStatus.UNDEFINED:
+            # The question failed, not the payment: ask again later.
+            current = await self.store.update(payment.id, **self._next_check(payment.checks + 1))
+            await self.store.event(payment.id, "check_failed", actor,
+                                   details={"error": result.error_message[:500], "code": result.error_code})
+        else:
+            applied = await self.apply_result(payment.id, result, actor=actor, source="status")
+            current = applied.payment or payment
         if current.status in UNSETTLED and not current.needs_review and (
                 now() - current.created_at).total_seconds() > self.settings.review_after_hours * 3600:
             current = await self.store.update(

@@ -31,7 +31,9 @@ class WireFailure:
     message: str
 
     def result(self, operation: Operation, payment_id: str) -> GatewayResult:
-        return GatewayResult(self.status, operation, payment_id, error_code=self.code, error_message=self.message)
+        # A status query that failed says nothing about the payment: unknown, never canceled.
+        status = GatewayStatus.UNDEFINED if operation is Operation.STATUS else self.status
+        return GatewayResult(status, operation, payment_id, error_code=self.code, error_message=self.message)
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,23 @@ class Wire:
             return WireFailure(GatewayStatus.UNDEFINED, f"http_{response.status_code}",
                                f"{url} answered HTTP {response.status_code}")
         return WireResponse(response.status_code, response.text, response.headers.get("content-type", ""))
+
+    async def get(self, url: str, *, params: Mapping[str, str] | None = None) -> str | GatewayResult:
+        """GET a text document; a failure comes back as a result to pass on."""
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout_s, transport=self.transport) as client:
+                response = await client.get(url, params=dict(params or {}))
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol,
+                httpx.InvalidURL) as exc:
+            return WireFailure(GatewayStatus.UNDEFINED, "connection_failed", f"could not reach {url}: {exc!r}").result(
+                Operation.STATUS, "")
+        except httpx.HTTPError as exc:
+            return WireFailure(GatewayStatus.UNDEFINED, "transport_error", f"{url}: {exc!r}").result(
+                Operation.STATUS, "")
+        if response.status_code != 200:
+            return WireFailure(GatewayStatus.UNDEFINED, f"http_{response.status_code}",
+                               f"{url} answered HTTP {response.status_code}").result(Operation.STATUS, "")
+        return response.text
 
     async def post_json(self, url: str, body: Any) -> dict[str, Any] | WireFailure:
         """POST JSON and read a JSON object back (a non-object answer is UNDEFINED)."""

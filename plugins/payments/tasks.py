@@ -1,0 +1,37 @@
+"""Background work of the payments plugin.
+
+* ``payments.janitor`` (cron, ``janitor_cron``): asks providers about payments whose
+  outcome is not known yet (pending, unknown) and sends approved payouts whose task was
+  lost, until every one is final (Kill Bill's janitor).
+* ``payments.execute_payout``: sends one approved withdrawal to its gateway.
+* ``payments.reconcile`` (close of day): compares each provider's view of the day with
+  our records and the ledger and files a report of every difference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from uuid import UUID
+
+
+async def janitor(platform: Any) -> dict[str, int]:
+    """Settle what can be settled among payments with an unknown outcome."""
+    from plugins.payments.service import Payments
+
+    return await platform.service(Payments).run_janitor()
+
+
+async def execute_payout(platform: Any, payment_id: str) -> str | None:
+    """Send one approved payout (running it twice sends it once)."""
+    from plugins.payments.service import Payments
+
+    payment = await platform.service(Payments).execute_payout(UUID(payment_id))
+    return payment.status.value if payment else None
+
+
+async def reconcile(platform: Any, business_date: dt.date) -> list[int]:
+    """The day's reconciliation of every gateway."""
+    from plugins.payments.reconciliation import Reconciler
+
+    return await Reconciler(platform).run(business_date)
