@@ -11,6 +11,7 @@ plugin returned what, which ``kopilka plugins`` and the error messages need.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import sys
@@ -53,7 +54,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
 def installed_plugins() -> dict[str, str]:
     """Every plugin this installation can load: name -> module path."""
     found = dict(BUILTIN_PLUGINS)
-    for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+    for entry_point in _entry_points():
         found.setdefault(entry_point.name, entry_point.value)
     return found
 
@@ -71,10 +72,20 @@ def available_plugins() -> dict[str, str]:
     return {name: path for name, path in installed_plugins().items() if _import_available(path)}
 
 
+@functools.cache
+def _distributions_by_package() -> dict[str, list[str]]:
+    return metadata.packages_distributions()  # scans every installed distribution: do it once
+
+
+@functools.cache
+def _entry_points() -> tuple[metadata.EntryPoint, ...]:
+    return tuple(metadata.entry_points(group=ENTRY_POINT_GROUP))
+
+
 def plugin_version(module: ModuleType) -> str:
     """Version of the distribution that ships ``module`` (kopilka's own for built-ins)."""
     top = module.__name__.split(".")[0]
-    for dist_name in metadata.packages_distributions().get(top, []):
+    for dist_name in _distributions_by_package().get(top, []):
         try:
             return metadata.version(dist_name)
         except metadata.PackageNotFoundError:  # pragma: no cover - broken install
