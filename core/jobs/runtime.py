@@ -182,7 +182,7 @@ class Jobs:
                     loop.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await loop
-            except (OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError) as exc:
                 log.warning("scheduler lost its database session: %s", exc)
                 await _wait(stop, 2)
             finally:
