@@ -11,6 +11,7 @@ plugin returned what, which ``kopilka plugins`` and the error messages need.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import inspect
@@ -146,6 +147,19 @@ class PluginSet:
     def remove(self, name: str) -> None:
         self.pm.unregister(name=name)
         self.plugins.pop(name, None)
+
+    @contextlib.contextmanager
+    def temporary(self, name: str, plugin: Any) -> Iterator[LoadedPlugin]:
+        """Register ``plugin`` for the duration of a block (tests: event listeners, extra registrations).
+
+        Composition hooks (routes, tasks, settings) were called when the platform was built;
+        to test those, build a platform with ``extra_plugins`` instead.
+        """
+        loaded = self.add(name, plugin)
+        try:
+            yield loaded
+        finally:
+            self.remove(name)
 
     def _check_hook_names(self, name: str, module: Any) -> None:
         """Fail on a hook implementation whose name matches no hookspec."""
