@@ -11,6 +11,8 @@ plugin returned what, which ``kopilka plugins`` and the error messages need.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib
 import inspect
 import sys
@@ -53,7 +55,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
 def installed_plugins() -> dict[str, str]:
     """Every plugin this installation can load: name -> module path."""
     found = dict(BUILTIN_PLUGINS)
-    for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+    for entry_point in _entry_points():
         found.setdefault(entry_point.name, entry_point.value)
     return found
 
@@ -71,10 +73,20 @@ def available_plugins() -> dict[str, str]:
     return {name: path for name, path in installed_plugins().items() if _import_available(path)}
 
 
+@functools.cache
+def _distributions_by_package() -> dict[str, list[str]]:
+    return metadata.packages_distributions()  # scans every installed distribution: do it once
+
+
+@functools.cache
+def _entry_points() -> tuple[metadata.EntryPoint, ...]:
+    return tuple(metadata.entry_points(group=ENTRY_POINT_GROUP))
+
+
 def plugin_version(module: ModuleType) -> str:
     """Version of the distribution that ships ``module`` (kopilka's own for built-ins)."""
     top = module.__name__.split(".")[0]
-    for dist_name in metadata.packages_distributions().get(top, []):
+    for dist_name in _distributions_by_package().get(top, []):
         try:
             return metadata.version(dist_name)
         except metadata.PackageNotFoundError:  # pragma: no cover - broken install
@@ -135,6 +147,19 @@ class PluginSet:
     def remove(self, name: str) -> None:
         self.pm.unregister(name=name)
         self.plugins.pop(name, None)
+
+    @contextlib.contextmanager
+    def temporary(self, name: str, plugin: Any) -> Iterator[LoadedPlugin]:
+        """Register ``plugin`` for the duration of a block (tests: event listeners, extra registrations).
+
+        Composition hooks (routes, tasks, settings) were called when the platform was built;
+        to test those, build a platform with ``extra_plugins`` instead.
+        """
+        loaded = self.add(name, plugin)
+        try:
+            yield loaded
+        finally:
+            self.remove(name)
 
     def _check_hook_names(self, name: str, module: Any) -> None:
         """Fail on a hook implementation whose name matches no hookspec."""

@@ -370,7 +370,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def wait_for_http(url: str, timeout: float = 30) -> None:
+async def wait_for_http(url: str, timeout: float = 30) -> None:  # noqa: ASYNC109 - a deadline, not a cancel
     deadline = asyncio.get_running_loop().time() + timeout
     async with httpx.AsyncClient() as http:
         while True:

@@ -109,9 +109,10 @@ class Jobs:
         elif url == "recording":
             broker = RecordingBroker(self.platform.db)
         elif url.startswith(("redis://", "rediss://")):
-            from taskiq_redis import RedisStreamBroker
+            from core.jobs.redis_broker import DurableRedisBroker
 
-            broker = RedisStreamBroker(url, idle_timeout=self.settings.visibility_timeout_s * 1000)
+            broker = DurableRedisBroker(url, visibility_timeout=self.settings.visibility_timeout_s,
+                                        poll_interval=self.settings.poll_interval_ms / 1000)
         else:
             raise ValueError(f"unknown jobs broker {url!r}: use 'postgres', 'memory', 'recording' or a redis:// URL")
         return broker.with_middlewares(
@@ -145,8 +146,9 @@ class Jobs:
         """Execute tasks until ``stop`` is set (or forever)."""
         broker = self.broker
         broker.is_worker_process = True
-        if isinstance(broker, DurablePostgresBroker):
-            await broker.start_worker()
+        start_worker = getattr(broker, "start_worker", None)
+        if start_worker is not None:
+            await start_worker()
         receiver = asyncio.create_task(
             run_receiver_task(broker, max_async_tasks=self.settings.max_concurrency, run_startup=False),
             name="kopilka-worker",
@@ -180,7 +182,7 @@ class Jobs:
                     loop.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await loop
-            except (OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError) as exc:
                 log.warning("scheduler lost its database session: %s", exc)
                 await _wait(stop, 2)
             finally:

@@ -55,3 +55,19 @@ async def test_example_plugin_end_to_end(make_platform, jobs):
         assert len(tips) == 1 and tips[0]["text"]
         home = await http.get("/", headers={"accept-language": "en"})
         assert "Saving tips" in home.text
+
+
+async def test_a_throwaway_plugin_listens_for_one_block(platform):
+    from core import hookimpl
+
+    heard = []
+
+    class Listener:
+        @hookimpl
+        def on_user_registered(self, user):
+            heard.append(user)
+
+    with platform.plugins.temporary("listener", Listener()):
+        await platform.plugins.emit("on_user_registered", platform=platform, user="ann")
+    await platform.plugins.emit("on_user_registered", platform=platform, user="bob")
+    assert heard == ["ann"] and "listener" not in platform.plugins

@@ -8,9 +8,12 @@ a task whose worker died, and connection pools that stay small.
 import asyncio
 import datetime as dt
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import time
 import types
 from pathlib import Path
 
@@ -19,7 +22,7 @@ import pytest
 from core import hookimpl
 from core.jobs.runtime import Jobs
 from core.platform import Platform
-from core.testing import free_port, wait_for_http
+from core.testing import free_port, require, wait_for_http
 from tests.core import jobprobe
 
 ROOT = Path(__file__).parents[2]
@@ -101,10 +104,34 @@ poll_interval_ms = 200
 
 
 @pytest.fixture
-async def probe_deployment(tmp_path, committed_db):
+def redis_url():
+    """A throwaway redis-server on a free port."""
+    require("redis-server", shutil.which("redis-server") is not None)
+    port = free_port()
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(params=["postgres", "redis"])
+def broker_url(request):
+    return request.param if request.param == "postgres" else request.getfixturevalue("redis_url")
+
+
+@pytest.fixture
+async def probe_deployment(tmp_path, committed_db, request):
     await committed_db.execute(jobprobe.TABLE)
+    url = request.getfixturevalue("broker_url") if "broker_url" in request.fixturenames else "postgres"
     path = tmp_path / "probe.toml"
-    path.write_text(DEPLOYMENT)
+    path.write_text(DEPLOYMENT.replace('broker = "postgres"', f'broker = "{url}"'))
     return path
 
 
@@ -160,7 +187,7 @@ async def events(db, key, event):
 
 
 @pytest.mark.slow
-async def test_task_kicked_with_no_worker_runs_when_a_worker_starts(kicker, spawn, committed_db):
+async def test_task_kicked_with_no_worker_runs_when_a_worker_starts(broker_url, kicker, spawn, committed_db):
     await kicker.kick("probe.record", key="early")
     await asyncio.sleep(0.5)
     assert await events(committed_db, "early", "finish") == 0  # nobody is listening yet
@@ -169,7 +196,7 @@ async def test_task_kicked_with_no_worker_runs_when_a_worker_starts(kicker, spaw
 
 
 @pytest.mark.slow
-async def test_task_of_a_killed_worker_is_redone_exactly_once(kicker, spawn, committed_db):
+async def test_task_of_a_killed_worker_is_redone_exactly_once(broker_url, kicker, spawn, committed_db):
     first = spawn("worker")
     await kicker.kick("probe.record", key="crash", first_run_sleep_s=60)
     await wait_until(lambda: events(committed_db, "crash", "start"))
@@ -180,7 +207,8 @@ async def test_task_of_a_killed_worker_is_redone_exactly_once(kicker, spawn, com
     await asyncio.sleep(4)  # longer than the visibility timeout: no third delivery
     assert await events(committed_db, "crash", "start") == 2
     assert await events(committed_db, "crash", "finish") == 1
-    assert await committed_db.fetchval("SELECT count(*) FROM taskiq_messages") == 0
+    if broker_url == "postgres":
+        assert await committed_db.fetchval("SELECT count(*) FROM taskiq_messages") == 0
 
 
 @pytest.mark.slow
