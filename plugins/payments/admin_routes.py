@@ -12,6 +12,7 @@ from uuid import UUID
 
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Template
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -74,7 +75,7 @@ async def admin_reconciliations(request: Request[Any, Any, Any]) -> Template:
 
 
 @get("/admin/payments/reconciliation/{report_id:int}", guards=[VIEW], include_in_schema=False)
-async def admin_reconciliation(request: Request[Any, Any, Any], report_id: int) -> Template:
+async def admin_reconciliation(request: Request[Any, Any, Any], report_id: FromPath[int]) -> Template:
     found = await Reconciler(request.app.state.platform).report(report_id)
     if found is None:
         raise NotFoundException(f"no reconciliation report {report_id}")
@@ -83,7 +84,7 @@ async def admin_reconciliation(request: Request[Any, Any, Any], report_id: int) 
 
 
 @get("/admin/payments/{payment_id:str}", guards=[VIEW], include_in_schema=False)
-async def admin_detail(request: Request[Any, Any, Any], payment_id: str) -> Template:
+async def admin_detail(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Template:
     payments = service(request)
     payment = await payments.get(payment_uuid(payment_id))
     return render(request, "payments/admin/detail.html", payment=payment, events=await payments.events(payment.id),
@@ -98,14 +99,14 @@ def _back(payment_id: Any, done: str) -> Redirect:
 
 
 @post("/admin/payments/{payment_id:str}/check", guards=[MANAGE], include_in_schema=False, status_code=303)
-async def admin_check(request: Request[Any, Any, Any], payment_id: str) -> Redirect:
+async def admin_check(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Redirect:
     parsed = payment_uuid(payment_id)
     await service(request).check(parsed, actor=actor(request))
     return _back(parsed, "checked")
 
 
 @post("/admin/payments/{payment_id:str}/mark-paid", guards=[MANAGE], include_in_schema=False, status_code=303)
-async def admin_mark_paid(request: Request[Any, Any, Any], payment_id: str) -> Redirect:
+async def admin_mark_paid(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Redirect:
     parsed = payment_uuid(payment_id)
     note = (await form_of(request)).get("note", "")
     await service(request).mark_paid(parsed, actor(request), note)
@@ -114,7 +115,7 @@ async def admin_mark_paid(request: Request[Any, Any, Any], payment_id: str) -> R
 
 
 @post("/admin/payments/{payment_id:str}/approve", guards=[APPROVE], include_in_schema=False, status_code=303)
-async def admin_approve(request: Request[Any, Any, Any], payment_id: str) -> Redirect:
+async def admin_approve(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Redirect:
     parsed = payment_uuid(payment_id)
     await service(request).approve_withdrawal(parsed, admin_id(request))
     await _audit(request, "payments.approve_payout", parsed)
@@ -122,7 +123,7 @@ async def admin_approve(request: Request[Any, Any, Any], payment_id: str) -> Red
 
 
 @post("/admin/payments/{payment_id:str}/reject", guards=[APPROVE], include_in_schema=False, status_code=303)
-async def admin_reject(request: Request[Any, Any, Any], payment_id: str) -> Redirect:
+async def admin_reject(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Redirect:
     parsed = payment_uuid(payment_id)
     reason = (await form_of(request)).get("reason", "")
     await service(request).reject_withdrawal(parsed, admin_id(request), reason)
@@ -131,7 +132,7 @@ async def admin_reject(request: Request[Any, Any, Any], payment_id: str) -> Redi
 
 
 @post("/admin/payments/{payment_id:str}/refund", guards=[REFUND], include_in_schema=False, status_code=303)
-async def admin_refund(request: Request[Any, Any, Any], payment_id: str) -> Redirect:
+async def admin_refund(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Redirect:
     parsed = payment_uuid(payment_id)
     payments = service(request)
     payment = await payments.get(parsed)
@@ -142,7 +143,7 @@ async def admin_refund(request: Request[Any, Any, Any], payment_id: str) -> Redi
 
 
 @post("/admin/payments/{payment_id:str}/clear-review", guards=[MANAGE], include_in_schema=False, status_code=303)
-async def admin_clear_review(request: Request[Any, Any, Any], payment_id: str) -> Redirect:
+async def admin_clear_review(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Redirect:
     parsed = payment_uuid(payment_id)
     note = (await form_of(request)).get("note", "")
     await service(request).clear_review(parsed, actor(request), note)
@@ -164,8 +165,9 @@ class RefundIn(BaseModel):
 
 
 @get("/api/v1/admin/payments", guards=[VIEW], tags=["payments admin"], summary="Search payments")
-async def api_admin_list(request: Request[Any, Any, Any], status: str | None = None, kind: str | None = None,
-                         gateway: str | None = None, needs_review: bool | None = None) -> list[dict[str, Any]]:
+async def api_admin_list(request: Request[Any, Any, Any], status: FromQuery[str | None] = None,
+                         kind: FromQuery[str | None] = None, gateway: FromQuery[str | None] = None,
+                         needs_review: FromQuery[bool | None] = None) -> list[dict[str, Any]]:
     found = await service(request).store.search(status=status, kind=kind, gateway=gateway, needs_review=needs_review)
     return [payment_json(p) | {"user_id": str(p.user_id), "needs_review": p.needs_review,
                                "review_reason": p.review_reason} for p in found]
@@ -173,7 +175,7 @@ async def api_admin_list(request: Request[Any, Any, Any], status: str | None = N
 
 @get("/api/v1/admin/payments/{payment_id:str}", guards=[VIEW], tags=["payments admin"],
      summary="A payment with its audit trail")
-async def api_admin_payment(request: Request[Any, Any, Any], payment_id: str) -> dict[str, Any]:
+async def api_admin_payment(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> dict[str, Any]:
     payments = service(request)
     payment = await payments.get(payment_uuid(payment_id))
     events = await payments.events(payment.id)
@@ -185,7 +187,7 @@ async def api_admin_payment(request: Request[Any, Any, Any], payment_id: str) ->
 
 @post("/api/v1/admin/payments/{payment_id:str}/approve", guards=[APPROVE], tags=["payments admin"],
       status_code=200, summary="Approve a withdrawal above the threshold")
-async def api_admin_approve(request: Request[Any, Any, Any], payment_id: str) -> dict[str, Any]:
+async def api_admin_approve(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> dict[str, Any]:
     parsed = payment_uuid(payment_id)
     payment = await service(request).approve_withdrawal(parsed, admin_id(request))
     await _audit(request, "payments.approve_payout", parsed)
@@ -194,7 +196,7 @@ async def api_admin_approve(request: Request[Any, Any, Any], payment_id: str) ->
 
 @post("/api/v1/admin/payments/{payment_id:str}/reject", guards=[APPROVE], tags=["payments admin"],
       status_code=200, summary="Reject a withdrawal; its hold is released")
-async def api_admin_reject(request: Request[Any, Any, Any], payment_id: str, data: DecisionIn) -> dict[str, Any]:
+async def api_admin_reject(request: Request[Any, Any, Any], payment_id: FromPath[str], data: JSONBody[DecisionIn]) -> dict[str, Any]:
     parsed = payment_uuid(payment_id)
     payment = await service(request).reject_withdrawal(parsed, admin_id(request), data.reason)
     await _audit(request, "payments.reject_payout", parsed, reason=data.reason)
@@ -203,7 +205,7 @@ async def api_admin_reject(request: Request[Any, Any, Any], payment_id: str, dat
 
 @post("/api/v1/admin/payments/{payment_id:str}/refund", guards=[REFUND], tags=["payments admin"],
       status_code=200, summary="Refund (part of) a pay-in to the customer's card")
-async def api_admin_refund(request: Request[Any, Any, Any], payment_id: str, data: RefundIn) -> dict[str, Any]:
+async def api_admin_refund(request: Request[Any, Any, Any], payment_id: FromPath[str], data: JSONBody[RefundIn]) -> dict[str, Any]:
     parsed = payment_uuid(payment_id)
     payments = service(request)
     payment = await payments.get(parsed)
@@ -214,7 +216,7 @@ async def api_admin_refund(request: Request[Any, Any, Any], payment_id: str, dat
 
 @post("/api/v1/admin/payments/{payment_id:str}/check", guards=[MANAGE], tags=["payments admin"],
       status_code=200, summary="Ask the provider about a payment now")
-async def api_admin_check(request: Request[Any, Any, Any], payment_id: str) -> dict[str, Any]:
+async def api_admin_check(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> dict[str, Any]:
     payment = await service(request).check(payment_uuid(payment_id), actor=actor(request))
     if payment is None:
         raise NotFoundException(f"no payment {payment_id}")

@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl, urlencode
 import httpx
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar, MediaType, Request, Response, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect as RedirectResponse
 
 from core.contracts.payments import Redirect
@@ -291,7 +292,7 @@ class ProviderEmulator:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _deliver(self, order_id: str, url: str, message: tuple[bytes, str], delay: float) -> None:
+    async def _deliver(self, order_id: FromPath[str], url: str, message: tuple[bytes, str], delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)
         body, content_type = message
@@ -357,7 +358,7 @@ class ProviderEmulator:
         emulator = self
 
         @get("/_page/{session:str}")
-        async def show_page(session: str) -> Response[str]:
+        async def show_page(session: FromPath[str]) -> Response[str]:
             order = emulator.by_session(session)
             if order is None:
                 return emulator.error_page("This payment page has expired or never existed.", 404)
@@ -366,7 +367,7 @@ class ProviderEmulator:
             return emulator.card_page(order)
 
         @post("/_page/{session:str}", status_code=200)
-        async def submit_page(session: str, request: Request[Any, Any, Any]) -> Response[str]:
+        async def submit_page(session: FromPath[str], request: Request[Any, Any, Any]) -> Response[str]:
             order = emulator.by_session(session)
             if order is None:
                 return emulator.error_page("This payment page has expired or never existed.", 404)
@@ -410,7 +411,7 @@ class ProviderEmulator:
                                    "at": c.at.isoformat(), "note": c.note} for c in emulator.callbacks]}
 
         @post("/_emulator/orders/{order_id:str}/callback", status_code=200)
-        async def resend_callback(order_id: str) -> Any:
+        async def resend_callback(order_id: FromPath[str]) -> Any:
             order = emulator.find(order_id)
             if order is None:
                 return Response({"detail": f"no order {order_id!r}"}, status_code=404)

@@ -19,21 +19,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import core.ledger as core_ledger
+from core.ledger import AccountFlags, Ledger, transfer_id
 
 if TYPE_CHECKING:
-    from core.ledger.model import Account, TransferResult
-
-    from core.ledger import Ledger
+    from core.ledger import Account, TransferResult
     from core.money import Money
     from core.platform import Platform
     from plugins.payments.records import PaymentRecord
 
 WALLET = "wallet"
-
-
-def transfer_id(*parts: object) -> Any:
-    return core_ledger.transfer_id(*parts)
 
 
 class PostingRefused(Exception):
@@ -58,13 +52,13 @@ class Postings:
 
     @property
     def ledger(self) -> Ledger:
-        return self.platform.service(core_ledger.Ledger)
+        return self.platform.service(Ledger)
 
     # -- accounts ---------------------------------------------------------------------------------
 
     async def wallet(self, user_id: Any, currency: str) -> Account:
         return await self.ledger.open_account(owner=f"user:{user_id}", purpose=WALLET, currency=currency,
-                                              flags=core_ledger.AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS)
+                                              flags=AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS)
 
     async def find_wallet(self, user_id: Any, currency: str) -> Account | None:
         return await self.ledger.find_account(owner=f"user:{user_id}", purpose=WALLET, currency=currency)

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from litestar import MediaType, Request, Response, delete, get, post, route
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.params import FromPath, JSONBody
 from litestar.response import Redirect, Template
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -112,7 +113,7 @@ async def topup_submit(request: Request[Any, Any, Any]) -> Any:
 
 
 @get("/payments/{payment_id:str}", guards=[requires_login], include_in_schema=False, name="payments-payment")
-async def payment_page(request: Request[Any, Any, Any], payment_id: str) -> Template:
+async def payment_page(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Template:
     payments = service(request)
     payment = await payments.payment_of(user_id(request), payment_uuid(payment_id))
     return render(request, "payments/payment.html", payment=payment, waiting=payment.status in UNSETTLED,
@@ -125,7 +126,7 @@ def _gateway_title(payments: Payments, name: str) -> str:
 
 
 @get("/payments/{payment_id:str}/pay", guards=[requires_login], include_in_schema=False)
-async def pay_page(request: Request[Any, Any, Any], payment_id: str) -> Any:
+async def pay_page(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Any:
     """A page that sends the browser on to the provider, GET or form POST."""
     payments = service(request)
     payment = await payments.payment_of(user_id(request), payment_uuid(payment_id))
@@ -145,7 +146,7 @@ async def pay_page(request: Request[Any, Any, Any], payment_id: str) -> Any:
 
 @route("/payments/return/{payment_id:str}", http_method=["GET", "POST"], include_in_schema=False,
        opt={"csrf_exempt": True}, status_code=303)
-async def provider_return(request: Request[Any, Any, Any], payment_id: str) -> Redirect:
+async def provider_return(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Redirect:
     """The provider sends the customer's browser back here (a GET, or a form posted cross-site).
 
     Nothing the browser brings is trusted: if the payment is still unsettled we ask the
@@ -216,7 +217,7 @@ async def withdraw_submit(request: Request[Any, Any, Any]) -> Any:
 
 
 @get("/payments/{payment_id:str}/confirm", guards=[requires_login], include_in_schema=False)
-async def confirm_page(request: Request[Any, Any, Any], payment_id: str) -> Any:
+async def confirm_page(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Any:
     payments = service(request)
     payment = await payments.payment_of(user_id(request), payment_uuid(payment_id))
     if payment.status is not Status.AWAITING_CONFIRMATION:
@@ -225,7 +226,7 @@ async def confirm_page(request: Request[Any, Any, Any], payment_id: str) -> Any:
 
 
 @post("/payments/{payment_id:str}/confirm", guards=[requires_login], include_in_schema=False, status_code=303)
-async def confirm_submit(request: Request[Any, Any, Any], payment_id: str) -> Any:
+async def confirm_submit(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Any:
     payments = service(request)
     values = await form_of(request)
     parsed = payment_uuid(payment_id)
@@ -241,14 +242,14 @@ async def confirm_submit(request: Request[Any, Any, Any], payment_id: str) -> An
 
 
 @post("/payments/{payment_id:str}/cancel", guards=[requires_login], include_in_schema=False, status_code=303)
-async def cancel_submit(request: Request[Any, Any, Any], payment_id: str) -> Redirect:
+async def cancel_submit(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Redirect:
     parsed = payment_uuid(payment_id)
     await service(request).cancel_withdrawal(user_id=user_id(request), payment_id=parsed)
     return Redirect(f"/payments/{parsed}", status_code=303)
 
 
 @post("/payments/cards/{card_id:str}/delete", guards=[requires_login], include_in_schema=False, status_code=303)
-async def remove_card_submit(request: Request[Any, Any, Any], card_id: str) -> Redirect:
+async def remove_card_submit(request: Request[Any, Any, Any], card_id: FromPath[str]) -> Redirect:
     parsed = parse_uuid(card_id)
     if parsed is None:
         raise NotFoundException(f"no saved card {card_id!r}")
@@ -307,7 +308,7 @@ async def api_gateways(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 @post("/api/v1/payments/topups", guards=[requires_login], tags=["payments"], status_code=201,
       summary="Start a top-up; send the customer to pay_url")
-async def api_topup(request: Request[Any, Any, Any], data: TopupIn) -> dict[str, Any]:
+async def api_topup(request: Request[Any, Any, Any], data: JSONBody[TopupIn]) -> dict[str, Any]:
     payments = service(request)
     payment = await payments.start_topup(user_id=user_id(request), amount=payments.money(data.amount),
                                          gateway=data.gateway, save_card=data.save_card, customer=customer_of(request),
@@ -322,7 +323,7 @@ async def api_history(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
 
 @get("/api/v1/payments/payments/{payment_id:str}", guards=[requires_login], tags=["payments"],
      summary="One of my payments")
-async def api_payment(request: Request[Any, Any, Any], payment_id: str) -> dict[str, Any]:
+async def api_payment(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> dict[str, Any]:
     return payment_json(await service(request).payment_of(user_id(request), payment_uuid(payment_id)))
 
 
@@ -334,7 +335,7 @@ async def api_balance(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 @post("/api/v1/payments/withdrawals", guards=[requires_login], tags=["payments"], status_code=201,
       summary="Ask for a payout; a one-time code is sent to confirm it")
-async def api_withdraw(request: Request[Any, Any, Any], data: WithdrawalIn) -> dict[str, Any]:
+async def api_withdraw(request: Request[Any, Any, Any], data: JSONBody[WithdrawalIn]) -> dict[str, Any]:
     payments = service(request)
     me = user_id(request)
     amount = payments.money(data.amount)
@@ -355,7 +356,7 @@ async def api_withdraw(request: Request[Any, Any, Any], data: WithdrawalIn) -> d
 
 @post("/api/v1/payments/withdrawals/{payment_id:str}/confirm", guards=[requires_login], tags=["payments"],
       status_code=200, summary="Confirm a withdrawal with its one-time code")
-async def api_confirm(request: Request[Any, Any, Any], payment_id: str, data: CodeIn) -> dict[str, Any]:
+async def api_confirm(request: Request[Any, Any, Any], payment_id: FromPath[str], data: JSONBody[CodeIn]) -> dict[str, Any]:
     payment = await service(request).confirm_withdrawal(user_id=user_id(request), payment_id=payment_uuid(payment_id),
                                                         code=data.code)
     return payment_json(payment)
@@ -363,7 +364,7 @@ async def api_confirm(request: Request[Any, Any, Any], payment_id: str, data: Co
 
 @post("/api/v1/payments/withdrawals/{payment_id:str}/cancel", guards=[requires_login], tags=["payments"],
       status_code=200, summary="Cancel a withdrawal not yet sent")
-async def api_cancel(request: Request[Any, Any, Any], payment_id: str) -> dict[str, Any]:
+async def api_cancel(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> dict[str, Any]:
     payment = await service(request).cancel_withdrawal(user_id=user_id(request), payment_id=payment_uuid(payment_id))
     return payment_json(payment)
 
@@ -375,7 +376,7 @@ async def api_cards(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
 
 @delete("/api/v1/payments/cards/{card_id:str}", guards=[requires_login], tags=["payments"], status_code=204,
         summary="Forget a saved card")
-async def api_remove_card(request: Request[Any, Any, Any], card_id: str) -> None:
+async def api_remove_card(request: Request[Any, Any, Any], card_id: FromPath[str]) -> None:
     parsed = parse_uuid(card_id)
     if parsed is None:
         raise NotFoundException(f"no saved card {card_id!r}")
@@ -387,7 +388,7 @@ async def api_remove_card(request: Request[Any, Any, Any], card_id: str) -> None
 
 @post("/api/v1/payments/callbacks/{gateway:str}", tags=["payments"], status_code=200,
       summary="Server callbacks from payment providers (anonymous, signed)", opt={"csrf_exempt": True})
-async def provider_callback(request: Request[Any, Any, Any], gateway: str) -> Response[bytes]:
+async def provider_callback(request: Request[Any, Any, Any], gateway: FromPath[str]) -> Response[bytes]:
     """Never a 500: a bad callback gets the provider's refusal, our own failure a 503 (it retries)."""
     payments = service(request)
     if gateway not in request.app.state.platform.registry("payment_gateways"):

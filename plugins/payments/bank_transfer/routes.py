@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from litestar import MediaType, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import FromPath
 from litestar.response import Template
 
 from core.access import identity_of, requires, requires_login
@@ -36,7 +37,7 @@ def gateway_of(request: Request[Any, Any, Any]) -> Any:
     return request.app.state.platform.registry("payment_gateways").get("bank_transfer")
 
 
-async def _invoice(request: Request[Any, Any, Any], payment_id: str) -> Any:
+async def _invoice(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Any:
     identity = identity_of(request)
     payments = service(request)
     payment = await payments.get(payment_uuid(payment_id))
@@ -47,7 +48,7 @@ async def _invoice(request: Request[Any, Any, Any], payment_id: str) -> Any:
 
 
 @get("/payments/invoices/{payment_id:str}", guards=[requires_login], include_in_schema=False)
-async def invoice_page(request: Request[Any, Any, Any], payment_id: str) -> Template:
+async def invoice_page(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Template:
     payment = await _invoice(request, payment_id)
     platform = request.app.state.platform
     reference = payment.reference or gateway_of(request).reference(str(payment.id))
@@ -63,7 +64,7 @@ async def invoice_page(request: Request[Any, Any, Any], payment_id: str) -> Temp
 
 
 @get("/payments/invoices/{payment_id:str}/pdf", guards=[requires_login], include_in_schema=False)
-async def invoice_download(request: Request[Any, Any, Any], payment_id: str) -> Response[bytes]:
+async def invoice_download(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Response[bytes]:
     payment = await _invoice(request, payment_id)
     reference = payment.reference or gateway_of(request).reference(str(payment.id))
     pdf = await invoice_pdf(invoice_context(payment=payment, settings=settings_of(request), reference=reference,
