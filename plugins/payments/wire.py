@@ -108,6 +108,9 @@ class Wire:
                 httpx.InvalidURL) as exc:
             return WireFailure(GatewayStatus.UNDEFINED, "connection_failed", f"could not reach {url}: {exc!r}").result(
                 Operation.STATUS, "")
+        except httpx.TimeoutException:
+            return WireFailure(GatewayStatus.UNDEFINED, "timeout",
+                               f"no answer from {url} within {self.timeout_s}s").result(Operation.STATUS, "")
         except httpx.HTTPError as exc:
             return WireFailure(GatewayStatus.UNDEFINED, "transport_error", f"{url}: {exc!r}").result(
                 Operation.STATUS, "")

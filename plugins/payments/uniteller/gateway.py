@@ -170,9 +170,6 @@ class UnitellerGateway(GatewayDefaults):
     async def refund(self, payment: PaymentRef, amount: Money, refund_id: str) -> GatewayResult:
         return await self._unblock(payment, amount, Operation.REFUND)
 
-    async def void(self, payment: PaymentRef) -> GatewayResult:
-        return await self._unblock(payment, payment.amount, Operation.VOID)
-
     async def _unblock(self, payment: PaymentRef, amount: Money, operation: Operation) -> GatewayResult:
         bill = payment.reference
         if not bill:

@@ -238,6 +238,11 @@ class WayForPayGateway(GatewayDefaults):
     def status_result(self, data: Mapping[str, Any], operation: Operation) -> GatewayResult:
         """A CHECK_STATUS, SETTLE or CHARGE answer, or a callback, as a result."""
         payment_id = str(data.get("orderReference", ""))
+        if not data.get("transactionStatus") and _reason_code(data) not in (None, OK):
+            # A refusal of the request itself (bad token, bad amount...): nothing was done.
+            status = GatewayStatus.UNDEFINED if operation is Operation.STATUS else GatewayStatus.ERROR
+            return GatewayResult(status, operation, payment_id, error_code=str(data.get("reasonCode", "")),
+                                 error_message=str(data.get("reason", "")))
         if not signature.is_valid(self.secret_key, "status_answer", data):
             return _untrusted(operation, payment_id, data)
         word = str(data.get("transactionStatus", ""))
