@@ -102,6 +102,17 @@ class PaymentRecord:
         }
 
 
+def clean(value: Any) -> Any:
+    """Text PostgreSQL can store: no NUL characters (hostile callbacks carry them)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {clean(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    return value
+
+
 def redirect_json(redirect: Redirect | None) -> dict[str, Any] | None:
     if redirect is None:
         return None
@@ -159,7 +170,8 @@ class PaymentStore:
         await self.db.execute(
             """INSERT INTO payments_events (payment_id, event, actor, old_status, new_status, details)
                VALUES ($1, $2, $3, $4, $5, $6)""",
-            payment_id, event, actor, old.value if old else None, new.value if new else None, dict(details or {}),
+            payment_id, event, clean(actor), old.value if old else None, new.value if new else None,
+            clean(dict(details or {})),
         )
 
     async def events(self, payment_id: UUID) -> list[dict[str, Any]]:
@@ -211,7 +223,7 @@ class PaymentStore:
         await self.db.execute(
             """INSERT INTO payments_callbacks (gateway, remote_addr, payment_id, claimed_payment, verdict, reason,
                    body_sha256, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-            gateway, remote_addr[:100], payment_id, claimed[:200], verdict, reason[:2000],
+            gateway, clean(remote_addr[:100]), payment_id, clean(claimed[:200]), verdict, clean(reason[:2000]),
             hashlib.sha256(body).hexdigest(), body[:8192].decode("utf-8", "replace").replace("\x00", ""),
         )
 

@@ -96,12 +96,19 @@ def parse_statement(text: str, default_currency: str) -> ParsedStatement:
             index = where.get(column)
             return row[index].strip() if index is not None and index < len(row) else ""
 
+        currency = (cell("currency") or default_currency).upper()
         try:
-            currency = (cell("currency") or default_currency).upper()
             amount = Money.of(_amount(cell("amount")), currency)
+        except (InvalidOperation, ValueError):
+            result.errors.append(f"line {number}: amount {cell('amount')!r} is not a number")
+            continue
+        except MoneyError as exc:
+            result.errors.append(f"line {number}: {exc}")
+            continue
+        try:
             booked = _date(cell("date"))
-        except (InvalidOperation, ValueError, MoneyError) as exc:
-            result.errors.append(f"line {number}: {exc if str(exc) else 'amount is not a number'}")
+        except ValueError as exc:
+            result.errors.append(f"line {number}: {exc}")
             continue
         purpose = cell("purpose")
         line_id = cell("id") or "sha256:" + hashlib.sha256(
