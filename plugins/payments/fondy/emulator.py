@@ -254,7 +254,9 @@ class FondyEmulator(ProviderEmulator):
                 description=str(params.get("order_desc", "")), kind="payout",
                 callback_url=str(params.get("server_callback_url", "")),
             ))
-            emulator.settle(order, emulator.issuer_answer(number) if number else "approved", number)
+            answer = emulator.issuer_answer(number) if number else (
+                "declined" if emulator.has(Mode.DECLINED) else "approved")
+            emulator.settle(order, answer, number)
             if parent is not None:
                 order.card_mask, order.card_brand = parent.card_mask, parent.card_brand
             emulator.send_callback(order)
