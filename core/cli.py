@@ -355,4 +355,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run the importable module, not this __main__ copy: plugins' commands import
+    # core.cli (pass_context, PlatformContext) and must meet the same classes.
+    from core.cli import main as importable_main
+
+    importable_main()
