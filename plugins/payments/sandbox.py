@@ -51,11 +51,9 @@ def mount(provider: str, emulator: ProviderEmulator) -> Any:
 
     # The emulator is the provider's site: its forms are not ours, so no CSRF token.
     @asgi(f"{PREFIX}/{provider}", is_mount=True, copy_scope=True, include_in_schema=False,
-          opt={"csrf_exempt": True}, name=f"sandbox-{provider}")
+          opt={"csrf_exempt": True, "emulator": emulator}, name=f"sandbox-{provider}")
     async def serve(scope: Scope, receive: Receive, send: Send) -> None:
         await app(scope, receive, send)
-
-    serve.emulator = emulator  # type: ignore[attr-defined]
     return serve
 
 
