@@ -1,0 +1,1 @@
+"""Contracts: the protocols plugins implement and the frozen value types they exchange."""
