@@ -11,6 +11,7 @@ plugin returned what, which ``kopilka plugins`` and the error messages need.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import sys
@@ -71,10 +72,16 @@ def available_plugins() -> dict[str, str]:
     return {name: path for name, path in installed_plugins().items() if _import_available(path)}
 
 
+@functools.cache
+def _packages_distributions() -> dict[str, list[str]]:
+    # Scanning every installed distribution takes a few hundred ms: once per process is enough.
+    return metadata.packages_distributions()
+
+
 def plugin_version(module: ModuleType) -> str:
     """Version of the distribution that ships ``module`` (kopilka's own for built-ins)."""
     top = module.__name__.split(".")[0]
-    for dist_name in metadata.packages_distributions().get(top, []):
+    for dist_name in _packages_distributions().get(top, []):
         try:
             return metadata.version(dist_name)
         except metadata.PackageNotFoundError:  # pragma: no cover - broken install
