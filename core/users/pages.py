@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, get, post
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -327,7 +327,8 @@ async def password_submit(request: Request[Any, Any, Any]) -> Any:
 @post("/account/sessions/{session_id:uuid}/revoke", include_in_schema=False, **GUARDED)
 async def session_revoke(request: Request[Any, Any, Any], session_id: FromPath[UUID]) -> Redirect:
     identity = identity_of(request)
-    await _platform(request).service(Sessions).revoke(session_id, user_id=identity.user_id)
+    if not await _platform(request).service(Sessions).revoke(session_id, user_id=identity.user_id):
+        raise NotFoundException(f"you have no session {session_id}")
     return redirect("/account/security", done="session_revoked")
 
 
@@ -355,9 +356,10 @@ async def token_revoke(request: Request[Any, Any, Any], token_id: FromPath[UUID]
 
     identity = identity_of(request)
     platform = _platform(request)
-    if await platform.service(Sessions).revoke_token(identity.user_id, token_id):  # type: ignore[arg-type]
-        await platform.service(AuditLog).record(action="users.token_revoked", target=f"user:{identity.user_id}",
-                                                details={"token": str(token_id)})
+    if not await platform.service(Sessions).revoke_token(identity.user_id, token_id):  # type: ignore[arg-type]
+        raise NotFoundException(f"you have no API token {token_id}")
+    await platform.service(AuditLog).record(action="users.token_revoked", target=f"user:{identity.user_id}",
+                                            details={"token": str(token_id)})
     return redirect("/account/security", done="token_revoked")
 
 
