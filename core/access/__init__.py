@@ -5,6 +5,16 @@ and stores it in the request scope; routes declare what they need with
 ``guards=[requires("ledger.view")]`` or ``guards=[requires_login]``. An anonymous
 visitor gets 401 (pages redirect to the login form); a signed-in user without the
 permission gets 403.
+
+The services of this package (see ``core/access/README.md``):
+
+* :class:`~core.access.permissions.PermissionRegistry`: every declared permission;
+* :class:`~core.access.roles.Roles`: roles as sets of permissions, granted to users;
+* :class:`~core.access.approvals.Approvals`: maker-checker for sensitive actions;
+* :class:`~core.access.audit.AuditLog`: the append-only audit log;
+* :class:`~core.access.pii.PiiCipher`: AES-GCM field encryption and blind indexes;
+* :class:`~core.access.confirmations.Confirmations`: one-time codes bound to what they confirm;
+* :class:`~core.access.ratelimit.RateLimiter`: counters shared by every process.
 """
 
 from __future__ import annotations
@@ -27,7 +37,7 @@ class Identity:
     roles: frozenset[str] = field(default_factory=frozenset)
     permissions: frozenset[str] = field(default_factory=frozenset)
     locale: str | None = None
-    #: How the request proved who it is: "session", "token" or "" for anonymous.
+    #: How the request proved who it is: "session", "token", "test" or "" for anonymous.
     via: str = ""
     session_id: str | None = None
 
@@ -37,6 +47,11 @@ class Identity:
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this identity."""
+        return f"user:{self.user_id}" if self.user_id else "anonymous"
 
 
 ANONYMOUS = Identity()
@@ -52,6 +67,11 @@ def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteH
         raise NotAuthorizedException("sign in to continue")
 
 
+#: Marks guards that check who is asking: an anonymous request to a route with one of
+#: them is answered 401 by the guard, before any CSRF check could answer 403.
+requires_login.kopilka_auth = True  # type: ignore[attr-defined]
+
+
 def requires(*permissions: str):
     """A guard that lets through only users holding every one of ``permissions``."""
 
@@ -65,4 +85,21 @@ def requires(*permissions: str):
 
     guard.__name__ = f"requires({', '.join(permissions)})"
     guard.permissions = permissions  # type: ignore[attr-defined]
+    guard.kopilka_auth = True  # type: ignore[attr-defined]
     return guard
+
+
+def is_auth_guard(guard: Any) -> bool:
+    """True for :func:`requires` and :func:`requires_login` (litestar may wrap them in ``.func``)."""
+    return bool(getattr(guard, "kopilka_auth", False) or getattr(getattr(guard, "func", None), "kopilka_auth", False))
+
+
+__all__ = [
+    "ANONYMOUS",
+    "SCOPE_KEY",
+    "Identity",
+    "identity_of",
+    "is_auth_guard",
+    "requires",
+    "requires_login",
+]

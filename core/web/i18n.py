@@ -14,6 +14,7 @@ import datetime as dt
 import io
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
@@ -63,6 +64,22 @@ _catalogs: Catalogs = Catalogs([])
 def install_catalogs(catalogs: Catalogs) -> None:
     global _catalogs
     _catalogs = catalogs
+
+
+def platform_locale_dirs(platform: Any) -> list[Path]:
+    """The ``locale`` folders of a platform's plugins (next to ``plugin.py``, or one level up)."""
+    dirs: list[Path] = []
+    for plugin in platform.plugins:
+        file = getattr(plugin.module, "__file__", None)
+        if file:
+            here = Path(file).parent
+            dirs += [here / "locale", here.parent / "locale"]
+    return [d for d in dict.fromkeys(dirs) if d.exists()]
+
+
+def install_platform_catalogs(platform: Any) -> None:
+    """Load the catalogs of the platform's plugins; workers need them as much as the web site."""
+    install_catalogs(Catalogs(platform_locale_dirs(platform)))
 
 
 def set_locale(locale: str) -> contextvars.Token[str]:
