@@ -206,9 +206,18 @@ async def db(shared_dsn: str) -> AsyncIterator[PinnedDatabase]:
     try:
         yield pinned
     finally:
-        await outer.rollback()
-        await conn.close()
-        activate(None)
+        # Work the test left running (after-commit callbacks, deliveries) finishes its statement
+        # first; and whatever happens, the connection goes, or its transaction would hold locks
+        # that make the next test wait forever.
+        try:
+            async with pinned._lock:
+                await outer.rollback()
+                await conn.close()
+        except Exception:
+            conn.terminate()
+            raise
+        finally:
+            activate(None)
 
 
 @pytest.fixture
