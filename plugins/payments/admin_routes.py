@@ -17,7 +17,10 @@ from litestar.response import Redirect, Template
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.access import identity_of, requires
+from core.access.approvals import Approvals, Outcome
+from core.access.audit import AuditLog
 from core.web.templating import render
+from plugins.payments import approvals
 from plugins.payments.reconciliation import Reconciler
 from plugins.payments.routes import form_of, payment_json, payment_uuid, service
 from plugins.payments.states import Kind, Status
@@ -26,6 +29,7 @@ VIEW = requires("payments.view")
 MANAGE = requires("payments.manage")
 APPROVE = requires("payments.approve_payout")
 REFUND = requires("payments.refund")
+MARK_PAID = requires("payments.mark_paid")
 
 
 def admin_id(request: Request[Any, Any, Any]) -> UUID:
@@ -39,10 +43,15 @@ def actor(request: Request[Any, Any, Any]) -> str:
 
 
 async def _audit(request: Request[Any, Any, Any], action: str, payment_id: UUID, **details: Any) -> None:
-    from plugins.payments.audit import record_audit
+    await request.app.state.platform.service(AuditLog).record(action=action, target=f"payment:{payment_id}",
+                                                              details=details, actor=identity_of(request))
 
-    await record_audit(request.app.state.platform, action, subject=f"payment:{payment_id}", details=details,
-                       actor=identity_of(request))
+
+async def _ask(request: Request[Any, Any, Any], action: str, payment: Any, **payload: Any) -> Outcome:
+    """Hand a sensitive action to maker-checker: it runs now, or when a second person approves."""
+    summary = f"{payment.amount} {payment.kind.value} {payment.destination.get('masked', '')}".strip()
+    return await request.app.state.platform.service(Approvals).perform(
+        identity_of(request), action, {"payment_id": str(payment.id), "summary": summary, **payload})
 
 
 @get("/admin/payments", guards=[VIEW], include_in_schema=False, name="payments-admin")
@@ -105,21 +114,19 @@ async def admin_check(request: Request[Any, Any, Any], payment_id: FromPath[str]
     return _back(parsed, "checked")
 
 
-@post("/admin/payments/{payment_id:str}/mark-paid", guards=[MANAGE], include_in_schema=False, status_code=303)
+@post("/admin/payments/{payment_id:str}/mark-paid", guards=[MARK_PAID], include_in_schema=False, status_code=303)
 async def admin_mark_paid(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Redirect:
-    parsed = payment_uuid(payment_id)
+    payment = await service(request).get(payment_uuid(payment_id))
     note = (await form_of(request)).get("note", "")
-    await service(request).mark_paid(parsed, actor(request), note)
-    await _audit(request, "payments.mark_paid", parsed, note=note)
-    return _back(parsed, "marked-paid")
+    outcome = await _ask(request, approvals.MARK_PAID, payment, note=note)
+    return _back(payment.id, outcome.status)
 
 
 @post("/admin/payments/{payment_id:str}/approve", guards=[APPROVE], include_in_schema=False, status_code=303)
 async def admin_approve(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Redirect:
-    parsed = payment_uuid(payment_id)
-    await service(request).approve_withdrawal(parsed, admin_id(request))
-    await _audit(request, "payments.approve_payout", parsed)
-    return _back(parsed, "approved")
+    payment = await service(request).get(payment_uuid(payment_id))
+    outcome = await _ask(request, approvals.APPROVE_PAYOUT, payment)
+    return _back(payment.id, outcome.status)
 
 
 @post("/admin/payments/{payment_id:str}/reject", guards=[APPROVE], include_in_schema=False, status_code=303)
@@ -133,13 +140,11 @@ async def admin_reject(request: Request[Any, Any, Any], payment_id: FromPath[str
 
 @post("/admin/payments/{payment_id:str}/refund", guards=[REFUND], include_in_schema=False, status_code=303)
 async def admin_refund(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Redirect:
-    parsed = payment_uuid(payment_id)
     payments = service(request)
-    payment = await payments.get(parsed)
+    payment = await payments.get(payment_uuid(payment_id))
     amount = payments.money((await form_of(request)).get("amount", ""), payment.amount.currency)
-    await payments.refund(parsed, amount, actor(request))
-    await _audit(request, "payments.refund", parsed, amount=str(amount))
-    return _back(parsed, "refunded")
+    outcome = await _ask(request, approvals.REFUND, payment, amount_minor=amount.minor)
+    return _back(payment.id, outcome.status)
 
 
 @post("/admin/payments/{payment_id:str}/clear-review", guards=[MANAGE], include_in_schema=False, status_code=303)
@@ -185,13 +190,16 @@ async def api_admin_payment(request: Request[Any, Any, Any], payment_id: FromPat
         "events": [{**e, "at": e["at"].isoformat()} for e in events]}
 
 
+def _outcome_json(outcome: Outcome) -> dict[str, Any]:
+    return {"outcome": outcome.status, "approval_id": str(outcome.approval_id) if outcome.approval_id else None,
+            "result": dict(outcome.result or {})}
+
+
 @post("/api/v1/admin/payments/{payment_id:str}/approve", guards=[APPROVE], tags=["payments admin"],
-      status_code=200, summary="Approve a withdrawal above the threshold")
+      status_code=200, summary="Approve a withdrawal above the threshold (maker-checker: a second person confirms)")
 async def api_admin_approve(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> dict[str, Any]:
-    parsed = payment_uuid(payment_id)
-    payment = await service(request).approve_withdrawal(parsed, admin_id(request))
-    await _audit(request, "payments.approve_payout", parsed)
-    return payment_json(payment)
+    payment = await service(request).get(payment_uuid(payment_id))
+    return _outcome_json(await _ask(request, approvals.APPROVE_PAYOUT, payment))
 
 
 @post("/api/v1/admin/payments/{payment_id:str}/reject", guards=[APPROVE], tags=["payments admin"],
@@ -204,14 +212,21 @@ async def api_admin_reject(request: Request[Any, Any, Any], payment_id: FromPath
 
 
 @post("/api/v1/admin/payments/{payment_id:str}/refund", guards=[REFUND], tags=["payments admin"],
-      status_code=200, summary="Refund (part of) a pay-in to the customer's card")
-async def api_admin_refund(request: Request[Any, Any, Any], payment_id: FromPath[str], data: JSONBody[RefundIn]) -> dict[str, Any]:
-    parsed = payment_uuid(payment_id)
+      status_code=200, summary="Refund (part of) a pay-in to the customer's card (maker-checker)")
+async def api_admin_refund(request: Request[Any, Any, Any], payment_id: FromPath[str],
+                           data: JSONBody[RefundIn]) -> dict[str, Any]:
     payments = service(request)
-    payment = await payments.get(parsed)
-    updated = await payments.refund(parsed, payments.money(data.amount, payment.amount.currency), actor(request))
-    await _audit(request, "payments.refund", parsed, amount=data.amount)
-    return payment_json(updated)
+    payment = await payments.get(payment_uuid(payment_id))
+    amount = payments.money(data.amount, payment.amount.currency)
+    return _outcome_json(await _ask(request, approvals.REFUND, payment, amount_minor=amount.minor))
+
+
+@post("/api/v1/admin/payments/{payment_id:str}/mark-paid", guards=[MARK_PAID], tags=["payments admin"],
+      status_code=200, summary="Say the money moved, from the bank or the provider's dashboard (maker-checker)")
+async def api_admin_mark_paid(request: Request[Any, Any, Any], payment_id: FromPath[str],
+                              data: JSONBody[DecisionIn]) -> dict[str, Any]:
+    payment = await service(request).get(payment_uuid(payment_id))
+    return _outcome_json(await _ask(request, approvals.MARK_PAID, payment, note=data.reason))
 
 
 @post("/api/v1/admin/payments/{payment_id:str}/check", guards=[MANAGE], tags=["payments admin"],
@@ -226,5 +241,6 @@ async def api_admin_check(request: Request[Any, Any, Any], payment_id: FromPath[
 ADMIN_ROUTES = [
     admin_list, admin_withdrawals, admin_callbacks, admin_reconciliations, admin_reconciliation, admin_detail,
     admin_check, admin_mark_paid, admin_approve, admin_reject, admin_refund, admin_clear_review,
-    api_admin_list, api_admin_payment, api_admin_approve, api_admin_reject, api_admin_refund, api_admin_check,
+    api_admin_list, api_admin_payment, api_admin_approve, api_admin_reject, api_admin_refund, api_admin_mark_paid,
+    api_admin_check,
 ]

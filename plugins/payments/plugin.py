@@ -4,7 +4,7 @@ from pathlib import Path
 
 from core import hookimpl
 from core.web.menu import MenuItem
-from plugins.payments import admin_routes, commands
+from plugins.payments import admin_routes, approvals, commands, notices
 from plugins.payments import routes as customer_routes
 from plugins.payments.service import Payments
 from plugins.payments.settings import PaymentsSettings
@@ -48,15 +48,28 @@ def register_tasks(tasks, settings):
 
     tasks.task(payment_tasks.janitor, name="payments.janitor", schedule=[{"cron": settings.janitor_cron}])
     tasks.task(payment_tasks.execute_payout, name="payments.execute_payout")
+    tasks.task(payment_tasks.execute_refund, name="payments.execute_refund")
     tasks.close_of_day(payment_tasks.reconcile, name="payments.reconcile", order=50)
 
 
 @hookimpl
 def permissions(register):
     register("payments.view", "See payments, refused callbacks and reconciliation reports")
-    register("payments.manage", "Ask providers again, mark bank payments paid, import statements, clear reviews")
+    register("payments.manage", "Ask providers again, import bank statements, clear reviews")
     register("payments.approve_payout", "Approve or reject withdrawals above the threshold", sensitive=True)
     register("payments.refund", "Refund pay-ins to customers' cards", sensitive=True)
+    register("payments.mark_paid", "Mark a payment paid from the bank or the provider's dashboard", sensitive=True)
+
+
+@hookimpl
+def register_approval_actions(register):
+    for action in approvals.ACTIONS:
+        register(action)
+
+
+@hookimpl
+async def on_payment_status_changed(platform, payment, new_status):
+    await notices.status_changed(platform, payment, new_status)
 
 
 @hookimpl

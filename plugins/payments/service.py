@@ -46,7 +46,7 @@ from core.money import Money, to_minor
 from plugins.payments.cards import CardInfo, CardVault, derive_key
 from plugins.payments.confirmation import WithdrawalCodes
 from plugins.payments.postings import Postings
-from plugins.payments.records import PaymentRecord, PaymentStore
+from plugins.payments.records import PaymentRecord, PaymentStore, clean
 from plugins.payments.states import FINAL, FROM_GATEWAY, HOLDING, UNSETTLED, Kind, Status, can_move
 
 if TYPE_CHECKING:
@@ -409,11 +409,12 @@ class Payments:
         await self._audit(f"payments.callback_{verdict}", payment_id, gw.name, callback.remote_addr, reason)
 
     async def _audit(self, action: str, payment_id: UUID | None, gateway: str, remote_addr: str, reason: str) -> None:
-        """Security-relevant events also go to the platform's audit log, when there is one."""
-        from plugins.payments.audit import record_audit
+        """Security events (refused callbacks) also go to the platform's audit log."""
+        from core.access.audit import AuditLog
 
-        await record_audit(self.platform, action, subject=f"payment:{payment_id}" if payment_id else f"gateway:{gateway}",
-                           details={"gateway": gateway, "from": remote_addr, "reason": reason})
+        await self.platform.service(AuditLog).record(
+            action=action, target=f"payment:{payment_id}" if payment_id else f"gateway:{gateway}",
+            actor=f"callback:{gateway}", details={"gateway": gateway, "from": remote_addr, "reason": clean(reason)})
 
     # -- the janitor --------------------------------------------------------------------------------------------
 
@@ -675,6 +676,16 @@ class Payments:
             return await self.store.update(
                 payment.id, needs_review=True,
                 review_reason=f"refund {refund_id} is {result.status.value} at the provider; the amount is held")
+
+    async def refund_task(self, payment_id: UUID, amount_minor: int, actor: str) -> PaymentRecord | None:
+        """The ``payments.execute_refund`` task: a refund approved by two people."""
+        payment = await self.get(payment_id)
+        try:
+            return await self.refund(payment_id, Money(amount_minor, payment.amount.currency), actor)
+        except (PaymentRefused, PaymentConflict) as exc:
+            # Recorded in the payment's history by refund(); a retry would fail the same way.
+            log.warning("refund of %s refused: %s", payment_id, exc.detail)
+            return await self.get(payment_id)
 
     async def clear_review(self, payment_id: UUID, actor: str, note: str) -> PaymentRecord:
         assert self.platform.db is not None

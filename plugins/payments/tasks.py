@@ -4,6 +4,7 @@
   outcome is not known yet (pending, unknown) and sends approved payouts whose task was
   lost, until every one is final (Kill Bill's janitor).
 * ``payments.execute_payout``: sends one approved withdrawal to its gateway.
+* ``payments.execute_refund``: carries out a refund approved by two people.
 * ``payments.reconcile`` (close of day): compares each provider's view of the day with
   our records and the ledger and files a report of every difference.
 """
@@ -27,6 +28,14 @@ async def execute_payout(platform: Any, payment_id: str) -> str | None:
     from plugins.payments.service import Payments
 
     payment = await platform.service(Payments).execute_payout(UUID(payment_id))
+    return payment.status.value if payment else None
+
+
+async def execute_refund(platform: Any, payment_id: str, amount_minor: int, actor: str) -> str | None:
+    """Carry out a refund two people approved (the provider is called outside their transaction)."""
+    from plugins.payments.service import Payments
+
+    payment = await platform.service(Payments).refund_task(UUID(payment_id), amount_minor, actor)
     return payment.status.value if payment else None
 
 

@@ -45,6 +45,16 @@ class PaymentsWorld:
     sandbox: Sandbox
     customer: httpx.AsyncClient
     user_id: uuid.UUID
+    login: str = ""
+
+    async def second_person_approves(self, *permissions: str) -> Any:
+        """Another member of staff approves the newest pending maker-checker request."""
+        from core.access.approvals import Approvals
+
+        approvals = self.platform.service(Approvals)
+        pending = await approvals.list(status="pending", limit=1)
+        assert pending, "nothing waits for approval"
+        return await approvals.approve(make_identity(*permissions), pending[0].id)
 
     @property
     def payments(self) -> Any:
@@ -77,11 +87,15 @@ class PaymentsWorld:
 
 @pytest.fixture
 async def world(make_platform, emulators) -> Any:
-    platform = await make_platform(["payments", *GATEWAY_PLUGINS], settings=emulators.settings())
-    user_id = uuid.uuid4()
+    from core.users.testing import FAST_HASHING, make_user
+
+    platform = await make_platform(["notify.outbox", "payments", *GATEWAY_PLUGINS],
+                                   settings={**emulators.settings(), **FAST_HASHING})
+    user = await make_user(platform)
+    user_id = user.id
     from core.web.app import create_app
 
     app = create_app(platform)
     emulators.route_callbacks_to(app, platform.core.web.base_url.rstrip("/"))
     async with app_client(platform, identity=make_identity(user_id=user_id), app=app) as customer:
-        yield PaymentsWorld(platform, app, emulators, customer, user_id)
+        yield PaymentsWorld(platform, app, emulators, customer, user_id, user.login)

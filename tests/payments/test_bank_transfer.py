@@ -81,12 +81,15 @@ async def test_the_sandbox_bank_statement_settles_the_invoice_through_the_janito
 async def test_finance_marks_an_invoice_paid_by_hand(world):
     payments = world.payments
     payment = await payments.start_topup(user_id=world.user_id, amount=payments.money("500"), gateway="bank_transfer")
-    async with app_client(world.platform, identity=make_identity("payments.view", "payments.manage"),
+    async with app_client(world.platform, identity=make_identity("payments.view", "payments.mark_paid"),
                           app=world.app) as finance:
         desk = await finance.get("/admin/payments/bank")
         assert desk.status_code == 200 and payment.reference in desk.text
         done = await finance.post(f"/admin/payments/{payment.id}/mark-paid", data={"note": "line 42"})
-        assert done.status_code == 303
+        assert done.status_code == 303 and done.headers["location"].endswith("done=pending")
+    assert (await payments.get(payment.id)).status is Status.PENDING  # one person's word is not enough
+    outcome = await world.second_person_approves("payments.mark_paid")
+    assert outcome.status == "executed", outcome
     marked = await payments.get(payment.id)
     assert marked.status is Status.SUCCEEDED and "line 42" in marked.provider_status
     assert (await world.balance()).minor == 50000

@@ -19,7 +19,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
 
 @pytest.mark.browser
 async def test_a_customer_tops_up_in_the_browser_through_each_provider(make_platform):
-    require("chromium", CHROMIUM.exists())
+    require("chromium", CHROMIUM.exists())  # noqa: ASYNC240 - one stat, before anything runs
     from playwright.async_api import async_playwright
 
     from core.web.app import create_app

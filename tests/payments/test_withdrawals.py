@@ -88,9 +88,15 @@ async def test_a_large_withdrawal_waits_for_finance(funded_world):
     assert await run_queued_payouts(world) == 0
     with pytest.raises(PaymentConflict, match="own"):
         await payments.approve_withdrawal(payment.id, world.user_id)
+    async with app_client(world.platform, identity=make_identity("payments.approve_payout", user_id=world.user_id),
+                          app=world.app) as herself:
+        assert (await herself.post(f"/api/v1/admin/payments/{payment.id}/approve")).status_code == 403
     async with app_client(world.platform, identity=make_identity("payments.approve_payout"), app=world.app) as finance:
-        assert (await finance.post(f"/api/v1/admin/payments/{payment.id}/approve")).status_code == 200
-        assert (await finance.post(f"/api/v1/admin/payments/{payment.id}/approve")).status_code == 409
+        asked = await finance.post(f"/api/v1/admin/payments/{payment.id}/approve")
+        assert asked.status_code == 200 and asked.json()["outcome"] == "pending"
+    assert (await payments.get(payment.id)).status is Status.AWAITING_APPROVAL
+    assert (await world.second_person_approves("payments.approve_payout")).status == "executed"
+    assert (await payments.get(payment.id)).status is Status.APPROVED
     await run_queued_payouts(world)
     assert (await payments.get(payment.id)).status is Status.SUCCEEDED
     assert (await world.balance()).minor == 200000
@@ -141,6 +147,39 @@ async def test_a_bank_payout_stays_pending_until_finance_sends_it(funded_world):
     await payments.mark_paid(payment.id, "admin:test", "sent from the bank client")
     assert (await payments.get(payment.id)).status is Status.SUCCEEDED
     assert (await world.balance()).minor == 420000
+
+
+async def test_a_withdrawal_is_confirmed_with_the_code_sent_to_the_customer(world):
+    from core.users.testing import latest_code
+
+    payments = world.payments
+    await world.funded("2000", gateway="fondy", save_card=True)
+    payment = await payments.request_withdrawal(user_id=world.user_id, amount=payments.money("500"), gateway="fondy",
+                                                card_id=await card_id(world))
+    code = await latest_code(world.platform, world.login)
+    wrong = await world.customer.post(f"/payments/{payment.id}/confirm", data={"code": "999999"})
+    assert wrong.status_code == 422
+    other = await payments.request_withdrawal(user_id=world.user_id, amount=payments.money("600"), gateway="fondy",
+                                              card_id=await card_id(world))
+    with pytest.raises(Exception, match="(?i)code"):  # a code confirms its own withdrawal and no other
+        await payments.confirm_withdrawal(user_id=world.user_id, payment_id=other.id, code=code)
+    done = await world.customer.post(f"/payments/{payment.id}/confirm", data={"code": code})
+    assert done.status_code == 303
+    assert (await payments.get(payment.id)).status is Status.APPROVED
+
+
+async def test_a_refund_with_a_second_pair_of_eyes(funded_world):
+    world, payments = funded_world, funded_world.payments
+    topup = (await payments.history(world.user_id))[0]
+    async with app_client(world.platform, identity=make_identity("payments.refund"), app=world.app) as finance:
+        asked = await finance.post(f"/api/v1/admin/payments/{topup.id}/refund", json={"amount": "9999"})
+        assert asked.status_code == 422 and "at most" in asked.json()["detail"]
+        asked = await finance.post(f"/api/v1/admin/payments/{topup.id}/refund", json={"amount": "1000"})
+        assert asked.json()["outcome"] == "pending"
+    assert (await world.second_person_approves("payments.refund")).status == "executed"
+    assert await world.platform.service(Jobs).broker.drain() == 1  # the provider is called by a task
+    refunded = await payments.get(topup.id)
+    assert refunded.refunded.minor == 100000 and (await world.balance()).minor == 400000
 
 
 async def test_a_refund_goes_back_to_the_card_and_off_the_balance(funded_world):
