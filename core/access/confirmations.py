@@ -235,7 +235,7 @@ class Confirmations:
 
     async def purge_expired(self, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
         status = await self.db.execute(
-            "DELETE FROM access_confirmations WHERE expires_at < clock_timestamp() - $1", older_than
+            "DELETE FROM access_confirmations WHERE expires_at < clock_timestamp() - $1::interval", older_than
         )
         return int(status.split()[-1])
 

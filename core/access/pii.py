@@ -166,7 +166,7 @@ def _aad(context: str) -> bytes:
 
 
 def mask(value: str | None, keep: int = 2) -> str:
-    """``+79991234567`` -> ``+7•••••••67``: enough to recognise, too little to use."""
+    """``+79991234567`` -> ``+7••••••••67``: enough to recognise, too little to use."""
     if not value:
         return ""
     if "@" in value:

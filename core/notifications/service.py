@@ -258,7 +258,7 @@ class NotificationService:
         if result.status == DeliveryStatus.RETRY and row["attempts"] < self.settings.max_attempts:
             await self.db.execute(
                 """UPDATE notifications_deliveries SET status = 'retry', last_error = $2,
-                          next_attempt_at = clock_timestamp() + $3 WHERE id = $1""",
+                          next_attempt_at = clock_timestamp() + $3::interval WHERE id = $1""",
                 delivery_id, error, _backoff(row["attempts"]),
             )
             return "retry"
@@ -287,7 +287,7 @@ class NotificationService:
         """Retry what is due, pick up what a crash interrupted, give up what expired."""
         await self.db.execute(
             """UPDATE notifications_deliveries SET status = 'retry'
-               WHERE status = 'sending' AND claimed_at < clock_timestamp() - $1""",
+               WHERE status = 'sending' AND claimed_at < clock_timestamp() - $1::interval""",
             STALE_SENDING,
         )
         rows = await self.db.fetch(

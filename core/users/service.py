@@ -733,7 +733,7 @@ class Users:
     async def purge_abandoned(self, older_than: dt.timedelta = dt.timedelta(days=7)) -> int:
         """Forget registrations never confirmed (they hold nothing but an address)."""
         status = await self.db.execute(
-            "DELETE FROM users_users WHERE status = 'pending' AND created_at < clock_timestamp() - $1", older_than
+            "DELETE FROM users_users WHERE status = 'pending' AND created_at < clock_timestamp() - $1::interval", older_than
         )
         return int(status.split()[-1])
 
