@@ -34,7 +34,6 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check core plugins tests bench examples
-	$(BIN)/ruff format --check core plugins tests bench examples
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

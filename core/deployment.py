@@ -42,6 +42,9 @@ class _Section(BaseModel):
 class PlatformSection(_Section):
     name: str = "kopilka"
     plugins: list[str] = Field(default_factory=list)
+    #: Site-specific plugins that are not installed as distributions: name -> module path.
+    #: They still have to be listed in ``plugins`` to be enabled.
+    local_plugins: dict[str, str] = Field(default_factory=dict)
     #: Where the platform keeps files: the embedded database, uploads, generated documents.
     data_dir: Path = Path("var")
     #: The currency of balances shown by default, ISO 4217.

@@ -11,6 +11,7 @@ plugin returned what, which ``kopilka plugins`` and the error messages need.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import inspect
@@ -54,7 +55,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
 def installed_plugins() -> dict[str, str]:
     """Every plugin this installation can load: name -> module path."""
     found = dict(BUILTIN_PLUGINS)
-    for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+    for entry_point in _entry_points():
         found.setdefault(entry_point.name, entry_point.value)
     return found
 
@@ -73,15 +74,19 @@ def available_plugins() -> dict[str, str]:
 
 
 @functools.cache
-def _packages_distributions() -> dict[str, list[str]]:
-    # Scanning every installed distribution takes a few hundred ms: once per process is enough.
-    return metadata.packages_distributions()
+def _distributions_by_package() -> dict[str, list[str]]:
+    return metadata.packages_distributions()  # scans every installed distribution: do it once
+
+
+@functools.cache
+def _entry_points() -> tuple[metadata.EntryPoint, ...]:
+    return tuple(metadata.entry_points(group=ENTRY_POINT_GROUP))
 
 
 def plugin_version(module: ModuleType) -> str:
     """Version of the distribution that ships ``module`` (kopilka's own for built-ins)."""
     top = module.__name__.split(".")[0]
-    for dist_name in _packages_distributions().get(top, []):
+    for dist_name in _distributions_by_package().get(top, []):
         try:
             return metadata.version(dist_name)
         except metadata.PackageNotFoundError:  # pragma: no cover - broken install
@@ -143,6 +148,19 @@ class PluginSet:
         self.pm.unregister(name=name)
         self.plugins.pop(name, None)
 
+    @contextlib.contextmanager
+    def temporary(self, name: str, plugin: Any) -> Iterator[LoadedPlugin]:
+        """Register ``plugin`` for the duration of a block (tests: event listeners, extra registrations).
+
+        Composition hooks (routes, tasks, settings) were called when the platform was built;
+        to test those, build a platform with ``extra_plugins`` instead.
+        """
+        loaded = self.add(name, plugin)
+        try:
+            yield loaded
+        finally:
+            self.remove(name)
+
     def _check_hook_names(self, name: str, module: Any) -> None:
         """Fail on a hook implementation whose name matches no hookspec."""
         for attr in dir(module):
@@ -155,11 +173,11 @@ class PluginSet:
                 self.pm.unregister(name=name)
                 raise ConfigError(self.source, name, hook_name, "unknown hook: no such hook in core/hookspecs.py")
 
-    def load(self, names: list[str]) -> None:
+    def load(self, names: list[str], local: dict[str, str] | None = None) -> None:
         """Register the essential plugins and the named ones, failing on unknown names."""
         for name, path in ESSENTIAL_PLUGINS.items():
             self.add(name, importlib.import_module(path), essential=True)
-        known = installed_plugins()
+        known = {**installed_plugins(), **(local or {})}
         for name in names:
             if name in self.plugins:
                 continue

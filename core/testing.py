@@ -21,6 +21,9 @@ Fixtures:
 ``committed_db``
     A database of its own for tests that need real commits and several connections
     (concurrency, crash and broker tests); dropped afterwards. ``committed_db.dsn``.
+``broker``
+    The test broker: ``broker.kicked("plugin.task")`` lists what was queued (after commit, as
+    in production); ``await broker.drain()`` runs it.
 ``jobs``
     The platform's :class:`~core.jobs.runtime.Jobs`; ``await jobs.run_now(name, **kwargs)``
     runs a task's function in the test.
@@ -111,7 +114,7 @@ def deployment_text(plugins: list[str], settings: dict[str, dict[str, Any]] | No
             return json.dumps(v) if not isinstance(v, str) else json.dumps(v, ensure_ascii=False)
         return json.dumps(str(v))
 
-    core = {"platform": {}, "jobs": {"broker": "memory"}, **(core or {})}
+    core = {"platform": {}, "jobs": {"broker": "recording"}, **(core or {})}
     lines = []
     for section, values in core.items():
         lines.append(f"[{section}]")
@@ -344,6 +347,14 @@ def jobs(platform: Any) -> JobsHelper:
 
 
 @pytest.fixture
+def broker(platform: Any) -> Any:
+    """The platform's test broker: ``broker.kicked(name)`` lists queued tasks, ``await broker.drain()`` runs them."""
+    from core.jobs.runtime import Jobs
+
+    return platform.service(Jobs).broker
+
+
+@pytest.fixture
 def business_date(platform: Any) -> Any:
     from core.jobs.runtime import Jobs
 
@@ -359,7 +370,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def wait_for_http(url: str, timeout: float = 30) -> None:
+async def wait_for_http(url: str, timeout: float = 30) -> None:  # noqa: ASYNC109 - a deadline, not a cancel
     deadline = asyncio.get_running_loop().time() + timeout
     async with httpx.AsyncClient() as http:
         while True:

@@ -18,7 +18,7 @@ from core.access.approvals import Approvals
 from core.access.audit import AuditFilter, AuditLog
 from core.access.permissions import PermissionRegistry
 from core.access.roles import SUPERADMIN, Roles
-from core.web.templating import render, visible
+from core.web.templating import render
 
 
 def _platform(request: Request[Any, Any, Any]):
@@ -39,16 +39,6 @@ def _date(value: str | None) -> dt.datetime | None:
         return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), tzinfo=dt.UTC)
     except ValueError:
         return None
-
-
-# -- the admin home -------------------------------------------------------------------------
-
-
-@get("/admin", name="admin.home", include_in_schema=False, guards=[requires("admin.access")])
-async def admin_home(request: Request[Any, Any, Any]) -> Template:
-    items = visible(request.app.state.menus["admin"], request)
-    pending = len(await _platform(request).service(Approvals).list(status="pending", limit=200))
-    return render(request, "access/admin_home.html", items=items, pending=pending)
 
 
 # -- roles ---------------------------------------------------------------------------------------
@@ -262,6 +252,6 @@ async def api_audit(
 
 
 ROUTES = [
-    admin_home, roles_page, role_page, role_submit, role_create, approvals_page, approve_submit, reject_submit,
+    roles_page, role_page, role_submit, role_create, approvals_page, approve_submit, reject_submit,
     cancel_submit, audit_page, audit_export, api_roles, api_permissions, api_approvals, api_decide, api_audit,
 ]

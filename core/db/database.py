@@ -16,6 +16,7 @@ import asyncio
 import contextvars
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -57,13 +58,14 @@ class Database:
         min_size: int = 1,
         max_size: int = 8,
         statement_timeout_ms: int = 30_000,
-        application_name: str = "kopilka",
+        application_name: str | None = None,
     ) -> None:
         self.dsn = dsn
         self.min_size = min_size
         self.max_size = max_size
         self.server_settings = {
-            "application_name": application_name,
+            # Names each process's sessions in pg_stat_activity (how pool sizes are checked).
+            "application_name": application_name or f"kopilka:{os.getpid()}",
             "statement_timeout": str(statement_timeout_ms),
             # Array-parameter queries lose half their speed on generic plans (ledger.md §7).
             "plan_cache_mode": "force_custom_plan",

@@ -16,7 +16,7 @@ def register_services(register, platform):
 
 
 @hookimpl
-def register_tasks(tasks):  # noqa: F811 - the hook's argument shadows the module on purpose
+def register_tasks(tasks):
     from core.jobs import tasks as core_tasks
 
     tasks.task(core_tasks.close_of_day, name="core.close_of_day", schedule=[{"cron": "5 0 * * *"}])

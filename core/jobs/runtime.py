@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
-from taskiq import AsyncBroker, InMemoryBroker, TaskiqScheduler
+from taskiq import AsyncBroker, BrokerMessage, InMemoryBroker, TaskiqScheduler
 from taskiq.api import run_receiver_task
 from taskiq.cli.scheduler.run import SchedulerLoop
 from taskiq.middlewares import SmartRetryMiddleware
@@ -33,6 +33,43 @@ def _bind(definition: TaskDefinition, platform: Platform):
     run.__name__ = definition.name.replace(".", "_")
     run.__doc__ = definition.fn.__doc__
     return run
+
+
+class RecordingBroker(InMemoryBroker):
+    """For tests: keeps kicked tasks until ``drain()`` runs them, in order.
+
+    Like the PostgreSQL broker, a task kicked inside a database transaction is only
+    queued once the transaction commits.
+    """
+
+    def __init__(self, database: Any) -> None:
+        super().__init__(await_inplace=True)
+        self.database = database
+        self.queued: list[BrokerMessage] = []
+
+    async def kick(self, message: BrokerMessage) -> None:
+        if self.find_task(message.task_name) is None:
+            raise LookupError(f"no task named {message.task_name!r}")
+
+        async def enqueue() -> None:
+            self.queued.append(message)
+
+        if self.database.in_transaction:
+            self.database.after_commit(enqueue)
+        else:
+            await enqueue()
+
+    def kicked(self, name: str | None = None) -> list[BrokerMessage]:
+        return [m for m in self.queued if name is None or m.task_name == name]
+
+    async def drain(self) -> int:
+        """Run every queued task (and any they queue); return how many ran."""
+        ran = 0
+        while self.queued:
+            message = self.queued.pop(0)
+            await self.receiver.callback(message=message.message)
+            ran += 1
+        return ran
 
 
 class Jobs:
@@ -69,12 +106,15 @@ class Jobs:
             )
         elif url == "memory":
             broker = InMemoryBroker()
+        elif url == "recording":
+            broker = RecordingBroker(self.platform.db)
         elif url.startswith(("redis://", "rediss://")):
-            from taskiq_redis import RedisStreamBroker
+            from core.jobs.redis_broker import DurableRedisBroker
 
-            broker = RedisStreamBroker(url, idle_timeout=self.settings.visibility_timeout_s * 1000)
+            broker = DurableRedisBroker(url, visibility_timeout=self.settings.visibility_timeout_s,
+                                        poll_interval=self.settings.poll_interval_ms / 1000)
         else:
-            raise ValueError(f"unknown jobs broker {url!r}: use 'postgres', 'memory' or a redis:// URL")
+            raise ValueError(f"unknown jobs broker {url!r}: use 'postgres', 'memory', 'recording' or a redis:// URL")
         return broker.with_middlewares(
             SmartRetryMiddleware(default_retry_count=5, default_delay=2, use_jitter=True, use_delay_exponent=True)
         )
@@ -106,8 +146,9 @@ class Jobs:
         """Execute tasks until ``stop`` is set (or forever)."""
         broker = self.broker
         broker.is_worker_process = True
-        if isinstance(broker, DurablePostgresBroker):
-            await broker.start_worker()
+        start_worker = getattr(broker, "start_worker", None)
+        if start_worker is not None:
+            await start_worker()
         receiver = asyncio.create_task(
             run_receiver_task(broker, max_async_tasks=self.settings.max_concurrency, run_startup=False),
             name="kopilka-worker",
@@ -141,7 +182,7 @@ class Jobs:
                     loop.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await loop
-            except (OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError) as exc:
                 log.warning("scheduler lost its database session: %s", exc)
                 await _wait(stop, 2)
             finally:

@@ -35,6 +35,7 @@ from core.access import ANONYMOUS, SCOPE_KEY, is_auth_guard
 from core.access import context as request_context
 from core.access.keys import platform_key
 from core.users.sessions import Resolved, Sessions
+from core.web import i18n
 from core.web.middleware import REQUEST_ID_KEY
 
 if TYPE_CHECKING:
@@ -157,6 +158,8 @@ def session_middleware_factory(platform: Platform):
                     set_cookies.append(names.header(names.csrf, csrf_token))
             scope[CSRF_SCOPE_KEY] = csrf_token  # type: ignore[literal-required]
             scope[UNREAD_SCOPE_KEY] = resolved.unread if resolved else 0  # type: ignore[literal-required]
+            # The locale middleware ran before anyone was signed in: the user's own choice wins now.
+            locale_token = i18n.set_locale(identity.locale) if identity.locale in i18n.LOCALES else None
             token = request_context.set_current(request_context.RequestInfo(
                 identity=identity,
                 ip=request_context.client_ip(scope, trusted),
@@ -172,6 +175,8 @@ def session_middleware_factory(platform: Platform):
                                                         names.secure))
             finally:
                 request_context.reset(token)
+                if locale_token is not None:
+                    i18n._current_locale.reset(locale_token)
 
         return middleware
 

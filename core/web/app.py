@@ -49,9 +49,10 @@ def _route_paths(handler: Any) -> list[str]:
 class KopilkaApp(Litestar):
     """Litestar, with request ids and access logs around everything, unmatched routes included."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, default_locale: str = "ru", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._with_request_id = request_id_middleware(super().__call__)
+        # Outside routing, so that a 404 for an unknown path is logged and translated too.
+        self._with_request_id = request_id_middleware(locale_middleware_factory(default_locale)(super().__call__))
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await self._with_request_id(scope, receive, send)
@@ -90,6 +91,7 @@ def create_app(platform: Platform, *, manage_platform: bool = False, debug: bool
             await platform.stop()
 
     app = KopilkaApp(
+        default_locale=platform.core.web.default_locale,
         route_handlers=[*handlers, *static_routers],
         middleware=[
             *plugin_middleware,

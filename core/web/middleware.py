@@ -73,6 +73,7 @@ def locale_middleware_factory(default_locale: str):
 
 
 def choose_locale(scope: Scope, default: str) -> str:
+    """The user's own choice, else the ``lang`` cookie, else Accept-Language, else ``default``."""
     identity = identity_of(scope)
     if identity.locale in i18n.LOCALES:
         return identity.locale

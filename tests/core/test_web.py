@@ -66,3 +66,41 @@ async def test_locale_from_accept_language_and_cookie(client):
 async def test_language_switch_never_redirects_off_site(client):
     response = await client.get("/lang/ru?next=//evil.example/")
     assert response.headers["location"] == "/"
+
+
+async def test_admin_front_page_is_guarded(client, client_as):
+    assert (await client.get("/admin", headers={"accept": "application/json"})).status_code == 401
+    assert (await client.get("/admin")).headers["location"].startswith("/login?next=/admin")
+    customer = await client_as()
+    assert (await customer.get("/admin")).status_code == 403
+    admin = await client_as("admin.access")
+    page = await admin.get("/admin", headers={"accept-language": "en"})
+    assert page.status_code == 200 and "<h1>Admin</h1>" in page.text
+
+
+async def test_pages_and_errors_are_translated(client):
+    ru = await client.get("/", headers={"accept-language": "ru"})
+    assert "Что мы предлагаем" in ru.text or "Накопления, инвестиции и займы" in ru.text
+    missing = await client.get("/nope", headers={"accept-language": "ru", "accept": "text/html"})
+    assert "Страница не найдена" in missing.text
+    en = await client.get("/nope", headers={"accept-language": "en", "accept": "text/html"})
+    assert "Page not found" in en.text
+
+
+def test_money_and_dates_follow_the_locale():
+    import datetime as dt
+
+    from core.web import i18n
+
+    token = i18n.set_locale("en")
+    try:
+        assert i18n.money(123456, "RUB") == "RUB1,234.56"
+        assert i18n.date(dt.date(2026, 11, 22)) == "Nov 22, 2026"
+    finally:
+        i18n._current_locale.reset(token)
+    token = i18n.set_locale("ru")
+    try:
+        assert i18n.money(123456, "RUB") == "1\xa0234,56\xa0₽"
+        assert i18n.date(dt.date(2026, 11, 22)) == "22 нояб. 2026\u202fг."
+    finally:
+        i18n._current_locale.reset(token)

@@ -1,0 +1,53 @@
+"""The command line: every command answers --help; plugins and settings are listed."""
+
+import json
+
+import click
+from click.testing import CliRunner
+
+from core.cli import cli
+
+
+def all_commands(group: click.Group, ctx: click.Context, prefix=()):
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from all_commands(command, ctx, (*prefix, name))
+
+
+def test_every_command_has_help():
+    runner = CliRunner()
+    ctx = click.Context(cli, info_name="kopilka", obj=None)
+    ctx.params["deployment"] = "demo"
+    paths = list(all_commands(cli, ctx))
+    assert {("serve",), ("worker",), ("scheduler",), ("db", "migrate"), ("db", "status"), ("plugins",),
+            ("demo", "load"), ("business-date", "close")} <= {p for p, _ in paths}
+    for path, command in paths:
+        result = runner.invoke(cli, ["-d", "demo", *path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert command.help or command.short_help, f"kopilka {' '.join(path)} has no help text"
+
+
+def test_plugins_json_lists_contributions():
+    result = CliRunner().invoke(cli, ["-d", "demo", "plugins", "--json"])
+    assert result.exit_code == 0, result.output
+    plugins = {p["name"]: p for p in json.loads(result.output)}
+    example = plugins["example"]
+    assert example["enabled"] and example["version"] == "0.1.0"
+    assert "register_tasks" in example["hooks"] and "settings_schema" in example["hooks"]
+    assert "/example/tips" in example["routes"]
+    assert example["tables"] == ["example_tips"] and example["tasks"] == ["example.add_tip"]
+    assert plugins["core.jobs"]["essential"] and "core.close_of_day" in plugins["core.jobs"]["tasks"]
+
+
+def test_settings_are_shown_redacted(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXAMPLE_GREETING", "top secret greeting")
+    path = tmp_path / "d.toml"
+    path.write_text('[platform]\nplugins = ["example"]\n[plugins.example]\ngreeting = { env = "EXAMPLE_GREETING" }\n')
+    result = CliRunner().invoke(cli, ["-d", str(path), "settings"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["plugins"]["example"]["greeting"] == "********"
+    assert shown["core"]["web"]["secret_key"] == "********"
+    assert "top secret" not in result.output

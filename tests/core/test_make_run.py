@@ -1,0 +1,46 @@
+"""What `make run` does: serve the demo deployment on an embedded PostgreSQL, with its demo data."""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+import pytest
+
+from core.testing import free_port, wait_for_http
+
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.mark.slow
+async def test_serve_demo_on_embedded_postgres():
+    data_dir = Path(tempfile.mkdtemp(prefix="kpr-", dir="/tmp"))
+    demo = (ROOT / "deployments" / "demo.toml").read_text()
+    deployment = data_dir / "demo.toml"
+    deployment.write_text(demo.replace("[platform]\n", f'[platform]\ndata_dir = "{data_dir}"\n', 1))
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "core.cli", "-d", str(deployment), "serve", "--port", str(port), "--demo"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        await wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=120)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            home = await http.get("/")
+            assert home.status_code == 200 and "Kopilka demo" in home.text
+            schema = await http.get("/schema/openapi.json")
+            assert schema.status_code == 200 and schema.json()["info"]["title"] == "Kopilka demo API"
+            assert (await http.get("/readyz")).json()["database"] == "reachable"
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    assert process.returncode in (0, -signal.SIGINT), process.stderr.read().decode()[-2000:]
+    # The embedded server stopped with the last process that used it.
+    assert not (data_dir / "pgdata" / "postmaster.pid").exists()
