@@ -87,7 +87,7 @@ async def test_the_check_runs_when_asking(vault):
 
 
 async def test_a_failing_action_is_recorded_as_failed(vault):
-    platform, plugin = vault
+    platform, _plugin = vault
     approvals = platform.service(Approvals)
     outcome = await approvals.perform(person("vault.open"), "vault.open", {"door": "stuck"})
     failed = await approvals.approve(person("vault.open"), outcome.approval_id)

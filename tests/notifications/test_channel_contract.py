@@ -2,7 +2,13 @@
 
 import uuid
 
-from core.contracts.notifications import Address, DeliveryResult, DeliveryStatus, NotificationChannel, OutgoingMessage
+from core.contracts.notifications import (
+    Address,
+    DeliveryResult,
+    DeliveryStatus,
+    NotificationChannel,
+    OutgoingMessage,
+)
 
 
 async def test_every_channel_keeps_the_contract(platform):

@@ -6,7 +6,6 @@ from core.testing import app_client
 from core.users.service import Users
 from core.users.testing import make_user, sign_in
 
-
 _open = []
 
 
