@@ -91,7 +91,9 @@ def requires(*permissions: str):
 
 def is_auth_guard(guard: Any) -> bool:
     """True for :func:`requires` and :func:`requires_login` (litestar may wrap them in ``.func``)."""
-    return bool(getattr(guard, "kopilka_auth", False) or getattr(getattr(guard, "func", None), "kopilka_auth", False))
+    return bool(
+        getattr(guard, "kopilka_auth", False) or getattr(getattr(guard, "func", None), "kopilka_auth", False)
+    )
 
 
 __all__ = [

@@ -110,7 +110,9 @@ class Confirmations:
         user = await self.limiter.hit(self.per_user, subject)
         user.raise_if_denied("too many codes were sent")
         if ip:
-            (await self.limiter.hit(self.per_ip, ip)).raise_if_denied("too many codes were sent from your address")
+            (await self.limiter.hit(self.per_ip, ip)).raise_if_denied(
+                "too many codes were sent from your address"
+            )
 
     async def issue(
         self,
@@ -142,12 +144,21 @@ class Confirmations:
         code = self._new_code()
         challenge = await self._store(purpose, payload, user_id, code, mask(to.value))
         await notifications.send(
-            to, kind,
-            {**(params or {}), "code": code, "summary": summary, "minutes": max(1, self.settings.code_ttl_s // 60)},
-            user_id=user_id, sensitive=True, expires_at=challenge.expires_at,
+            to,
+            kind,
+            {
+                **(params or {}),
+                "code": code,
+                "summary": summary,
+                "minutes": max(1, self.settings.code_ttl_s // 60),
+            },
+            user_id=user_id,
+            sensitive=True,
+            expires_at=challenge.expires_at,
         )
         await self.platform.service(AuditLog).record(
-            action="access.code.sent", target=f"user:{user_id}" if user_id else "",
+            action="access.code.sent",
+            target=f"user:{user_id}" if user_id else "",
             details={"purpose": purpose, "challenge": str(challenge.id), "address_kind": to.kind},
         )
         return challenge
@@ -159,18 +170,27 @@ class Confirmations:
         an account exists, so the caller gets a challenge either way.
         """
         await self._check_send_limits(_address_key(self.platform, to))
-        return await self._store(purpose, {"decoy": str(uuid4())}, None, secrets.token_hex(16), mask(to.value))
+        return await self._store(
+            purpose, {"decoy": str(uuid4())}, None, secrets.token_hex(16), mask(to.value)
+        )
 
-    async def _store(self, purpose: str, payload: Mapping[str, Any], user_id: UUID | None, code: str,
-                     sent_to: str) -> Challenge:
+    async def _store(
+        self, purpose: str, payload: Mapping[str, Any], user_id: UUID | None, code: str, sent_to: str
+    ) -> Challenge:
         challenge_id = uuid4()
         expires_at = await self.db.fetchval(
             """INSERT INTO access_confirmations
                  (id, user_id, purpose, subject_hash, code_hash, sent_to, expires_at, max_attempts)
                VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp() + make_interval(secs => $7), $8)
                RETURNING expires_at""",
-            challenge_id, user_id, purpose, subject_hash(purpose, payload), self._code_hash(challenge_id, code),
-            sent_to, self.settings.code_ttl_s, self.settings.code_attempts,
+            challenge_id,
+            user_id,
+            purpose,
+            subject_hash(purpose, payload),
+            self._code_hash(challenge_id, code),
+            sent_to,
+            self.settings.code_ttl_s,
+            self.settings.code_attempts,
         )
         return Challenge(challenge_id, purpose, expires_at, sent_to)
 
@@ -185,7 +205,9 @@ class Confirmations:
     ) -> None:
         """Use up the code, or raise 422/429 saying why it does not confirm this."""
         if self.db.in_transaction:
-            raise RuntimeError("Confirmations.verify must run outside a transaction: wrong guesses must stick")
+            raise RuntimeError(
+                "Confirmations.verify must run outside a transaction: wrong guesses must stick"
+            )
         ip = request_context.current().ip
         if ip:
             (await self.limiter.hit(self.checks_per_ip, ip)).raise_if_denied("too many codes were checked")
@@ -201,7 +223,9 @@ class Confirmations:
         )
         audit = self.platform.service(AuditLog)
         if row is None:
-            raise CodeRejected("this code is not valid: it was already used, or never issued; ask for a new one")
+            raise CodeRejected(
+                "this code is not valid: it was already used, or never issued; ask for a new one"
+            )
         if row["expired"]:
             raise CodeRejected("this code has expired; ask for a new one")
         if row["attempts"] > row["max_attempts"]:
@@ -211,9 +235,15 @@ class Confirmations:
         same_subject = hmac.compare_digest(row["subject_hash"], subject_hash(purpose, payload))
         same_user = user_id is None or row["user_id"] == user_id
         if not (right_code and same_subject and same_user and row["purpose"] == purpose):
-            await audit.record(action="access.code.rejected", target=f"user:{row['user_id']}" if row["user_id"] else "",
-                               details={"purpose": purpose, "challenge": str(challenge_id),
-                                        "reason": "wrong code" if not right_code else "different operation"})
+            await audit.record(
+                action="access.code.rejected",
+                target=f"user:{row['user_id']}" if row["user_id"] else "",
+                details={
+                    "purpose": purpose,
+                    "challenge": str(challenge_id),
+                    "reason": "wrong code" if not right_code else "different operation",
+                },
+            )
             if right_code:
                 raise CodeRejected("this code was issued to confirm a different operation")
             if left <= 0:
@@ -226,8 +256,11 @@ class Confirmations:
         )
         if used is None:
             raise CodeRejected("this code was already used")
-        await audit.record(action="access.code.confirmed", target=f"user:{row['user_id']}" if row["user_id"] else "",
-                           details={"purpose": purpose, "challenge": str(challenge_id)})
+        await audit.record(
+            action="access.code.confirmed",
+            target=f"user:{row['user_id']}" if row["user_id"] else "",
+            details={"purpose": purpose, "challenge": str(challenge_id)},
+        )
 
     async def owner(self, challenge_id: UUID) -> UUID | None:
         """The user a challenge was issued to (None for unknown challenges and decoys)."""
@@ -244,4 +277,8 @@ def _address_key(platform: Platform, address: Address) -> str:
     """A rate-limit subject for an address that names no one in plain text."""
     from core.access.pii import PiiCipher
 
-    return platform.service(PiiCipher).blind_index(f"{address.kind}:{address.value}", context="ratelimit").hex()[:32]
+    return (
+        platform.service(PiiCipher)
+        .blind_index(f"{address.kind}:{address.value}", context="ratelimit")
+        .hex()[:32]
+    )

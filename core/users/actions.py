@@ -34,7 +34,9 @@ async def _check(platform: Platform, payload: dict[str, Any], identity: Identity
 
 
 async def _block(platform: Platform, payload: dict[str, Any], ctx: ActionContext) -> dict[str, Any]:
-    user = await platform.service(Users).block(_user_id(payload), str(payload.get("reason", "")), by=ctx.acting)
+    user = await platform.service(Users).block(
+        _user_id(payload), str(payload.get("reason", "")), by=ctx.acting
+    )
     return {"status": user.status}
 
 
@@ -50,10 +52,21 @@ async def _delete(platform: Platform, payload: dict[str, Any], ctx: ActionContex
 
 def user_actions() -> list[ApprovalAction]:
     return [
-        ApprovalAction("users.block", "users.block", _block, _check,
-                       lambda p: f"Block user {p.get('user_id')}: {p.get('reason', '')}"),
-        ApprovalAction("users.unblock", "users.block", _unblock, _check,
-                       lambda p: f"Unblock user {p.get('user_id')}"),
-        ApprovalAction("users.delete", "users.delete", _delete, _check,
-                       lambda p: f"Delete user {p.get('user_id')} and erase their personal data"),
+        ApprovalAction(
+            "users.block",
+            "users.block",
+            _block,
+            _check,
+            lambda p: f"Block user {p.get('user_id')}: {p.get('reason', '')}",
+        ),
+        ApprovalAction(
+            "users.unblock", "users.block", _unblock, _check, lambda p: f"Unblock user {p.get('user_id')}"
+        ),
+        ApprovalAction(
+            "users.delete",
+            "users.delete",
+            _delete,
+            _check,
+            lambda p: f"Delete user {p.get('user_id')} and erase their personal data",
+        ),
     ]

@@ -160,19 +160,31 @@ def session_middleware_factory(platform: Platform):
             scope[UNREAD_SCOPE_KEY] = resolved.unread if resolved else 0  # type: ignore[literal-required]
             # The locale middleware ran before anyone was signed in: the user's own choice wins now.
             locale_token = i18n.set_locale(identity.locale) if identity.locale in i18n.LOCALES else None
-            token = request_context.set_current(request_context.RequestInfo(
-                identity=identity,
-                ip=request_context.client_ip(scope, trusted),
-                request_id=scope.get(REQUEST_ID_KEY),  # type: ignore[call-overload]
-                user_agent=_header(scope, b"user-agent")[:300] or None,
-                actor=identity.actor if identity.is_authenticated else "anonymous",
-            ))
+            token = request_context.set_current(
+                request_context.RequestInfo(
+                    identity=identity,
+                    ip=request_context.client_ip(scope, trusted),
+                    request_id=scope.get(REQUEST_ID_KEY),  # type: ignore[call-overload]
+                    user_agent=_header(scope, b"user-agent")[:300] or None,
+                    actor=identity.actor if identity.is_authenticated else "anonymous",
+                )
+            )
             try:
                 if scope["type"] == "http":
-                    await _check_csrf(scope, receive, preset is not None, identity.via, csrf_token,
-                                      cookies.get(names.csrf), anonymous_csrf)
-                await app(scope, receive, _with_headers(send, scope, set_cookies, identity.is_authenticated,
-                                                        names.secure))
+                    await _check_csrf(
+                        scope,
+                        receive,
+                        preset is not None,
+                        identity.via,
+                        csrf_token,
+                        cookies.get(names.csrf),
+                        anonymous_csrf,
+                    )
+                await app(
+                    scope,
+                    receive,
+                    _with_headers(send, scope, set_cookies, identity.is_authenticated, names.secure),
+                )
             finally:
                 request_context.reset(token)
                 if locale_token is not None:
@@ -197,8 +209,15 @@ def csrf_required(scope: Scope, via: str, preset: bool) -> bool:
     return not any(is_auth_guard(guard) for guard in guards)
 
 
-async def _check_csrf(scope: Scope, receive: Receive, preset: bool, via: str, expected: str,
-                      anonymous_cookie: str | None, anonymous_csrf: AnonymousCsrf) -> None:
+async def _check_csrf(
+    scope: Scope,
+    receive: Receive,
+    preset: bool,
+    via: str,
+    expected: str,
+    anonymous_cookie: str | None,
+    anonymous_csrf: AnonymousCsrf,
+) -> None:
     if scope["method"] in SAFE_METHODS:
         return
     handler = scope.get("route_handler")  # type: ignore[call-overload]

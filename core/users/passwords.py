@@ -41,7 +41,9 @@ def normalize_password(password: str) -> str:
 def check_policy(password: str, settings: UsersSettings, *, context: tuple[str, ...] = ()) -> None:
     password = normalize_password(password)
     if len(password) < settings.password_min_length:
-        raise PasswordRejected(f"the password must be at least {settings.password_min_length} characters long")
+        raise PasswordRejected(
+            f"the password must be at least {settings.password_min_length} characters long"
+        )
     if len(password) > settings.password_max_length:
         raise PasswordRejected(f"the password must be at most {settings.password_max_length} characters long")
     lowered = password.lower()

@@ -27,14 +27,18 @@ class Vault:
         async def open_vault(platform, payload, ctx):
             if payload.get("door") == "stuck":
                 raise ClientException("the door is stuck", status_code=409)
-            self.opened.append((payload["door"], ctx.maker.user_id, ctx.checker.user_id if ctx.checker else None))
+            self.opened.append(
+                (payload["door"], ctx.maker.user_id, ctx.checker.user_id if ctx.checker else None)
+            )
             return {"opened": payload["door"]}
 
         async def check(platform, payload, identity):
             if payload.get("door") == "forbidden":
                 raise PermissionDeniedException("nobody opens that door")
 
-        register(ApprovalAction("vault.open", "vault.open", open_vault, check, lambda p: f"Open door {p['door']}"))
+        register(
+            ApprovalAction("vault.open", "vault.open", open_vault, check, lambda p: f"Open door {p['door']}")
+        )
         register(ApprovalAction("vault.peek", "vault.peek", open_vault))
 
 
@@ -106,8 +110,10 @@ async def test_reject_cancel_and_expiry(vault):
         await approvals.cancel(person("vault.open"), cancelled.approval_id)
     assert (await approvals.cancel(maker, cancelled.approval_id)).status == "cancelled"
     stale = await approvals.perform(maker, "vault.open", {"door": "4"})
-    await platform.db.execute("UPDATE access_approvals SET expires_at = now() - interval '1 minute' WHERE id = $1",
-                              stale.approval_id)
+    await platform.db.execute(
+        "UPDATE access_approvals SET expires_at = now() - interval '1 minute' WHERE id = $1",
+        stale.approval_id,
+    )
     with pytest.raises(ClientException, match="expired"):
         await approvals.approve(person("vault.open"), stale.approval_id)
     assert await approvals.expire_stale() == 1

@@ -11,7 +11,10 @@ from core.users.testing import make_user, sign_in
 async def test_entries_cannot_be_changed_or_removed(platform):
     log = platform.service(AuditLog)
     entry = await log.record(action="test.something", target="thing:1", details={"n": 1})
-    for statement in ("UPDATE audit_log SET action = 'forged' WHERE id = $1", "DELETE FROM audit_log WHERE id = $1"):
+    for statement in (
+        "UPDATE audit_log SET action = 'forged' WHERE id = $1",
+        "DELETE FROM audit_log WHERE id = $1",
+    ):
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
             async with platform.db.transaction():
                 await platform.db.execute(statement, entry)
@@ -44,7 +47,7 @@ async def test_search_filters_and_pages(platform):
 
 async def test_admins_view_filter_and_export(client, platform):
     viewer = await make_user(platform, roles=("customer", "finance"))
-    await platform.service(AuditLog).record(action="test.formula", details={"note": "=HYPERLINK(\"x\")"})
+    await platform.service(AuditLog).record(action="test.formula", details={"note": '=HYPERLINK("x")'})
     await sign_in(client, viewer.login)
     page = await client.get("/admin/audit", params={"action": "auth.login"})
     assert page.status_code == 200 and "auth.login" in page.text

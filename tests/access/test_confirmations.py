@@ -12,7 +12,8 @@ WITHDRAWAL = {"amount": 150000, "currency": "RUB", "card": "4276****1234"}
 
 async def issue(platform, user, payload=WITHDRAWAL):
     return await platform.service(Confirmations).issue(
-        user_id=user.id, purpose="payments.withdrawal", payload=payload, summary="Withdrawal of 1 500,00 RUB")
+        user_id=user.id, purpose="payments.withdrawal", payload=payload, summary="Withdrawal of 1 500,00 RUB"
+    )
 
 
 async def test_a_code_confirms_exactly_its_operation_once(platform):
@@ -23,23 +24,36 @@ async def test_a_code_confirms_exactly_its_operation_once(platform):
     assert "Withdrawal of 1 500,00 RUB" in message.text and message.kind == "access.code"
     code = message.code
     with pytest.raises(CodeRejected, match="different operation"):
-        await confirmations.verify(challenge.id, code, purpose="payments.withdrawal",
-                                   payload={**WITHDRAWAL, "amount": 9_900_000}, user_id=user.id)
+        await confirmations.verify(
+            challenge.id,
+            code,
+            purpose="payments.withdrawal",
+            payload={**WITHDRAWAL, "amount": 9_900_000},
+            user_id=user.id,
+        )
     with pytest.raises(CodeRejected, match="different operation"):
-        await confirmations.verify(challenge.id, code, purpose="documents.sign", payload=WITHDRAWAL, user_id=user.id)
+        await confirmations.verify(
+            challenge.id, code, purpose="documents.sign", payload=WITHDRAWAL, user_id=user.id
+        )
     other = await make_user(platform)
     with pytest.raises(CodeRejected):
-        await confirmations.verify(challenge.id, code, purpose="payments.withdrawal", payload=WITHDRAWAL,
-                                   user_id=other.id)
+        await confirmations.verify(
+            challenge.id, code, purpose="payments.withdrawal", payload=WITHDRAWAL, user_id=other.id
+        )
     reordered = dict(reversed(list(WITHDRAWAL.items())))
-    await confirmations.verify(challenge.id, f" {code} ", purpose="payments.withdrawal", payload=reordered,
-                               user_id=user.id)
+    await confirmations.verify(
+        challenge.id, f" {code} ", purpose="payments.withdrawal", payload=reordered, user_id=user.id
+    )
     with pytest.raises(CodeRejected, match="already used"):
         await confirmations.verify(challenge.id, code, purpose="payments.withdrawal", payload=WITHDRAWAL)
-    stored = await platform.db.fetchrow("SELECT code_hash FROM access_confirmations WHERE id = $1", challenge.id)
+    stored = await platform.db.fetchrow(
+        "SELECT code_hash FROM access_confirmations WHERE id = $1", challenge.id
+    )
     assert code.encode() not in bytes(stored["code_hash"]), "only an HMAC of the code is kept"
-    delivery = await platform.db.fetchrow("SELECT status, payload_enc FROM notifications_deliveries "
-                                          "WHERE kind = 'access.code' ORDER BY created_at DESC LIMIT 1")
+    delivery = await platform.db.fetchrow(
+        "SELECT status, payload_enc FROM notifications_deliveries "
+        "WHERE kind = 'access.code' ORDER BY created_at DESC LIMIT 1"
+    )
     assert delivery["status"] == "sent" and delivery["payload_enc"] is None, "the sent text is wiped"
 
 
@@ -65,11 +79,13 @@ async def test_codes_expire(platform):
     user = await make_user(platform)
     challenge = await issue(platform, user)
     code = await latest_code(platform, user.login)
-    await platform.db.execute("UPDATE access_confirmations SET expires_at = now() - interval '1 second' "
-                              "WHERE id = $1", challenge.id)
+    await platform.db.execute(
+        "UPDATE access_confirmations SET expires_at = now() - interval '1 second' WHERE id = $1", challenge.id
+    )
     with pytest.raises(CodeRejected, match="expired"):
-        await platform.service(Confirmations).verify(challenge.id, code, purpose="payments.withdrawal",
-                                                     payload=WITHDRAWAL)
+        await platform.service(Confirmations).verify(
+            challenge.id, code, purpose="payments.withdrawal", payload=WITHDRAWAL
+        )
 
 
 async def test_sending_is_rate_limited_per_user_and_per_ip(make_platform):
@@ -97,8 +113,9 @@ async def test_verify_refuses_to_run_inside_a_transaction(platform):
     challenge = await issue(platform, user)
     with pytest.raises(RuntimeError, match="outside a transaction"):
         async with platform.db.transaction():
-            await platform.service(Confirmations).verify(challenge.id, "123456", purpose="payments.withdrawal",
-                                                         payload=WITHDRAWAL)
+            await platform.service(Confirmations).verify(
+                challenge.id, "123456", purpose="payments.withdrawal", payload=WITHDRAWAL
+            )
 
 
 def test_canonical_payloads():

@@ -77,5 +77,7 @@ async def test_rotation_re_encrypts_every_field(make_platform):
     fresh = await new.service(Users).get(user.id)
     assert fresh.phone == "+79990001122"
     assert (await new.service(Users).personal_data(user.id)).passport == "4510 123456"
-    assert (await new.service(Users).find("+79990001122")).id == user.id, "blind indexes survive a key rotation"
+    assert (await new.service(Users).find("+79990001122")).id == user.id, (
+        "blind indexes survive a key rotation"
+    )
     assert sum(r.rotated for r in await rotate(new)) == 0, "a second run has nothing to do"

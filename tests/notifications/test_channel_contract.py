@@ -19,7 +19,9 @@ async def test_every_channel_keeps_the_contract(platform):
         assert channel.name and isinstance(channel.address_kinds, frozenset) and channel.address_kinds
         for kind in sorted(channel.address_kinds):
             value = "+79990000000" if kind == "phone" else "contract@example.com"
-            message = OutgoingMessage(uuid.uuid4(), "users.welcome", Address(kind, value), "Subject", "Text", "en")
+            message = OutgoingMessage(
+                uuid.uuid4(), "users.welcome", Address(kind, value), "Subject", "Text", "en"
+            )
             result = await channel.send(message)
             assert isinstance(result, DeliveryResult) and result.status in set(DeliveryStatus)
             again = await channel.send(message)

@@ -79,16 +79,23 @@ async def test_retries_until_sent_and_survives_channel_bugs(flaky):
     sent = await service.notify(user.id, "users.unblocked", {}, via=(PHONE,))
     delivery = sent.delivery_ids[0]
     assert await service.delivery_status(delivery) == "retry" and channel.sent == []
-    row = await platform.db.fetchrow("SELECT payload_enc, last_error FROM notifications_deliveries WHERE id = $1",
-                                     delivery)
+    row = await platform.db.fetchrow(
+        "SELECT payload_enc, last_error FROM notifications_deliveries WHERE id = $1", delivery
+    )
     assert row["payload_enc"] is not None and b"unblocked" not in bytes(row["payload_enc"]), "kept, encrypted"
-    await platform.db.execute("UPDATE notifications_deliveries SET next_attempt_at = now() WHERE id = $1", delivery)
+    await platform.db.execute(
+        "UPDATE notifications_deliveries SET next_attempt_at = now() WHERE id = $1", delivery
+    )
     assert (await service.deliver_due())["retry"] == 1, "the channel's exception is a retry, not a loss"
-    await platform.db.execute("UPDATE notifications_deliveries SET next_attempt_at = now() WHERE id = $1", delivery)
+    await platform.db.execute(
+        "UPDATE notifications_deliveries SET next_attempt_at = now() WHERE id = $1", delivery
+    )
     assert await service.deliver_due() == {"sent": 1}
     assert channel.sent[0].delivery_id == delivery and channel.sent[0].to == Address(PHONE, "+79001002030")
-    assert await platform.db.fetchval("SELECT payload_enc FROM notifications_deliveries WHERE id = $1",
-                                      delivery) is None
+    assert (
+        await platform.db.fetchval("SELECT payload_enc FROM notifications_deliveries WHERE id = $1", delivery)
+        is None
+    )
 
 
 async def test_rejections_expiry_and_missing_channels(flaky):
@@ -101,8 +108,11 @@ async def test_rejections_expiry_and_missing_channels(flaky):
     assert await service.delivery_status(nowhere) == "undeliverable"
     channel.answers = ["retry"]
     late = await service.send(Address(PHONE, "+79001112234"), "users.unblocked")
-    await platform.db.execute("UPDATE notifications_deliveries SET next_attempt_at = now(), "
-                              "expires_at = now() - interval '1 second' WHERE id = $1", late)
+    await platform.db.execute(
+        "UPDATE notifications_deliveries SET next_attempt_at = now(), "
+        "expires_at = now() - interval '1 second' WHERE id = $1",
+        late,
+    )
     assert await service.deliver_due() == {"expired": 1}
 
 
@@ -111,10 +121,15 @@ async def test_a_crash_mid_send_is_picked_up(flaky):
     service = platform.service(NotificationService)
     channel.answers = ["retry"]
     delivery = await service.send(Address(PHONE, "+79001112235"), "users.unblocked")
-    await platform.db.execute("UPDATE notifications_deliveries SET status = 'sending', "
-                              "claimed_at = now() - interval '10 minutes' WHERE id = $1", delivery)
-    await platform.db.execute("UPDATE notifications_deliveries SET next_attempt_at = now() - interval '1 second' "
-                              "WHERE id = $1", delivery)
+    await platform.db.execute(
+        "UPDATE notifications_deliveries SET status = 'sending', "
+        "claimed_at = now() - interval '10 minutes' WHERE id = $1",
+        delivery,
+    )
+    await platform.db.execute(
+        "UPDATE notifications_deliveries SET next_attempt_at = now() - interval '1 second' WHERE id = $1",
+        delivery,
+    )
     assert (await service.deliver_due()).get("sent") == 1
 
 
