@@ -39,6 +39,7 @@ from litestar.exceptions import ClientException, HTTPException, NotFoundExceptio
 from core.access import Identity
 from core.access.audit import AuditLog
 from core.access.permissions import PermissionRegistry
+from core.web.i18n import gettext as _
 
 if TYPE_CHECKING:
     from core.access.settings import AccessSettings
@@ -159,7 +160,9 @@ class Approvals:
         action = self.action(name)
         payload = dict(payload)
         if not identity.is_authenticated or not identity.can(action.permission):
-            raise PermissionDeniedException(f"this needs the permission {action.permission}")
+            raise PermissionDeniedException(
+                _("this needs the permission %(permission)s", permission=action.permission)
+            )
         if action.check is not None:
             await action.check(self.platform, payload, identity)
         if not self.needs_approval(action):
@@ -242,14 +245,16 @@ class Approvals:
         async with self.db.transaction():
             request = await self._pending_for_update(approval_id)
             if request.maker_id != identity.user_id:
-                raise PermissionDeniedException("only whoever asked for an action can cancel it")
+                raise PermissionDeniedException(_("only whoever asked for an action can cancel it"))
             return await self._decide(request, identity, "cancelled", "")
 
     def _check_checker(self, identity: Identity, request: ApprovalRequest, action: ApprovalAction) -> None:
         if not identity.can(action.permission):
-            raise PermissionDeniedException(f"approving this needs the permission {action.permission}")
+            raise PermissionDeniedException(
+                _("approving this needs the permission %(permission)s", permission=action.permission)
+            )
         if identity.user_id == request.maker_id:
-            raise PermissionDeniedException("you asked for this action: another person must approve it")
+            raise PermissionDeniedException(_("you asked for this action: another person must approve it"))
 
     async def _pending_for_update(self, approval_id: UUID) -> ApprovalRequest:
         row = await self.db.fetchrow(
@@ -257,11 +262,13 @@ class Approvals:
             approval_id,
         )
         if row is None:
-            raise NotFoundException(f"no approval request {approval_id}")
+            raise NotFoundException(_("no approval request %(id)s", id=approval_id))
         if row["status"] != "pending":
-            raise ClientException(f"this request is already {row['status']}", status_code=409)
+            raise ClientException(
+                _("this request is already %(status)s", status=_(row["status"])), status_code=409
+            )
         if row["expired"]:
-            raise ClientException("this request has expired; ask again", status_code=409)
+            raise ClientException(_("this request has expired; ask again"), status_code=409)
         return _request(row)
 
     async def _decide(
@@ -302,7 +309,7 @@ class Approvals:
     async def get(self, approval_id: UUID) -> ApprovalRequest:
         row = await self.db.fetchrow("SELECT * FROM access_approvals WHERE id = $1", approval_id)
         if row is None:
-            raise NotFoundException(f"no approval request {approval_id}")
+            raise NotFoundException(_("no approval request %(id)s", id=approval_id))
         return _request(row)
 
     async def list(

@@ -42,6 +42,7 @@ from core.access.keys import platform_key
 from core.access.pii import mask
 from core.access.ratelimit import Limit, RateLimiter, TooManyRequests
 from core.contracts.notifications import Address
+from core.web.i18n import gettext as _
 
 if TYPE_CHECKING:
     from core.access.settings import AccessSettings
@@ -108,10 +109,10 @@ class Confirmations:
     async def _check_send_limits(self, subject: str) -> None:
         ip = request_context.current().ip
         user = await self.limiter.hit(self.per_user, subject)
-        user.raise_if_denied("too many codes were sent")
+        user.raise_if_denied(_("too many codes were sent"))
         if ip:
             (await self.limiter.hit(self.per_ip, ip)).raise_if_denied(
-                "too many codes were sent from your address"
+                _("too many codes were sent from your address")
             )
 
     async def issue(
@@ -139,7 +140,7 @@ class Confirmations:
             recipient = await notifications.recipient(user_id)  # type: ignore[arg-type]
             to = next(iter(recipient.addresses), None) if recipient else None
             if to is None:
-                raise ClientException("there is no confirmed address to send a code to", status_code=409)
+                raise ClientException(_("there is no confirmed address to send a code to"), status_code=409)
         await self._check_send_limits(str(user_id) if user_id else _address_key(self.platform, to))
         code = self._new_code()
         challenge = await self._store(purpose, payload, user_id, code, mask(to.value))
@@ -210,7 +211,7 @@ class Confirmations:
             )
         ip = request_context.current().ip
         if ip:
-            (await self.limiter.hit(self.checks_per_ip, ip)).raise_if_denied("too many codes were checked")
+            (await self.limiter.hit(self.checks_per_ip, ip)).raise_if_denied(_("too many codes were checked"))
         code = "".join(code.split())
         # The attempt is counted before the code is compared, so parallel guesses cannot
         # slip in more tries than allowed.
@@ -224,12 +225,12 @@ class Confirmations:
         audit = self.platform.service(AuditLog)
         if row is None:
             raise CodeRejected(
-                "this code is not valid: it was already used, or never issued; ask for a new one"
+                _("this code is not valid: it was already used, or never issued; ask for a new one")
             )
         if row["expired"]:
-            raise CodeRejected("this code has expired; ask for a new one")
+            raise CodeRejected(_("this code has expired; ask for a new one"))
         if row["attempts"] > row["max_attempts"]:
-            raise TooManyRequests("too many wrong codes; ask for a new one", self.settings.code_ttl_s)
+            raise TooManyRequests(_("too many wrong codes; ask for a new one"), self.settings.code_ttl_s)
         left = row["max_attempts"] - row["attempts"]
         right_code = hmac.compare_digest(row["code_hash"], self._code_hash(challenge_id, code))
         same_subject = hmac.compare_digest(row["subject_hash"], subject_hash(purpose, payload))
@@ -245,17 +246,17 @@ class Confirmations:
                 },
             )
             if right_code:
-                raise CodeRejected("this code was issued to confirm a different operation")
+                raise CodeRejected(_("this code was issued to confirm a different operation"))
             if left <= 0:
-                raise TooManyRequests("too many wrong codes; ask for a new one", self.settings.code_ttl_s)
-            raise CodeRejected(f"wrong code; {left} attempt(s) left")
+                raise TooManyRequests(_("too many wrong codes; ask for a new one"), self.settings.code_ttl_s)
+            raise CodeRejected(_("wrong code; %(left)s attempt(s) left", left=left))
         used = await self.db.fetchval(
             """UPDATE access_confirmations SET consumed_at = clock_timestamp()
                WHERE id = $1 AND consumed_at IS NULL RETURNING id""",
             challenge_id,
         )
         if used is None:
-            raise CodeRejected("this code was already used")
+            raise CodeRejected(_("this code was already used"))
         await audit.record(
             action="access.code.confirmed",
             target=f"user:{row['user_id']}" if row["user_id"] else "",

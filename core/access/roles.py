@@ -19,6 +19,7 @@ from litestar.exceptions import ClientException, NotFoundException, PermissionDe
 
 from core.access import Identity
 from core.access.audit import AuditLog
+from core.web.i18n import gettext as _
 
 if TYPE_CHECKING:
     from core.access.permissions import PermissionRegistry
@@ -113,7 +114,7 @@ class Roles:
         for role in await self.list():
             if role.code == code:
                 return role
-        raise NotFoundException(f"no role with code {code!r}")
+        raise NotFoundException(_("no role with code %(code)s", code=code))
 
     def _role(self, row) -> Role:
         perms = self.registry.codes() if row["code"] == SUPERADMIN else frozenset(row["perms"])
@@ -160,7 +161,11 @@ class Roles:
         if missing:
             shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
             raise PermissionDeniedException(
-                f"you cannot {what}: it carries permissions you do not hold ({shown})"
+                _(
+                    "you cannot %(what)s: it carries permissions you do not hold (%(missing)s)",
+                    what=what,
+                    missing=shown,
+                )
             )
 
     async def check_can_manage_user(self, actor: Identity, user_id: UUID) -> None:
@@ -230,7 +235,7 @@ class Roles:
                     "SELECT user_id FROM access_user_roles WHERE role_code = $1 FOR UPDATE", SUPERADMIN
                 )
                 if [r["user_id"] for r in others] == [user_id]:
-                    raise ClientException("the last superadmin cannot lose the role", status_code=409)
+                    raise ClientException(_("the last superadmin cannot lose the role"), status_code=409)
             removed = await conn.fetchval(
                 "DELETE FROM access_user_roles WHERE user_id = $1 AND role_code = $2 RETURNING role_code",
                 user_id,
@@ -262,7 +267,9 @@ class Roles:
                 description.strip(),
             )
             if not created:
-                raise ClientException(f"a role with code {code!r} already exists", status_code=409)
+                raise ClientException(
+                    _("a role with code %(code)s already exists", code=code), status_code=409
+                )
             await conn.execute(
                 "INSERT INTO access_role_permissions (role_code, permission) SELECT $1, unnest($2::varchar[])",
                 code,
@@ -278,7 +285,7 @@ class Roles:
     async def set_permissions(self, code: str, permissions: Iterable[str], *, by: Identity | None) -> Role:
         """Make the role hold exactly ``permissions``; ``by`` must hold every one added or removed."""
         if code == SUPERADMIN:
-            raise ClientException("the superadmin role always holds every permission", status_code=409)
+            raise ClientException(_("the superadmin role always holds every permission"), status_code=409)
         role = await self.get(code)
         wanted = set(permissions)
         self._check_known(wanted)
@@ -305,4 +312,6 @@ class Roles:
     def _check_known(self, permissions: set[str]) -> None:
         unknown = sorted(permissions - self.registry.codes())
         if unknown:
-            raise ClientException(f"unknown permission(s): {', '.join(unknown)}", status_code=422)
+            raise ClientException(
+                _("unknown permission(s): %(codes)s", codes=", ".join(unknown)), status_code=422
+            )

@@ -18,6 +18,7 @@ from core.access.approvals import Approvals
 from core.access.audit import AuditFilter, AuditLog
 from core.access.permissions import PermissionRegistry
 from core.access.roles import SUPERADMIN, Roles
+from core.web.i18n import gettext as _
 from core.web.templating import render
 
 
@@ -305,7 +306,7 @@ async def api_decide(
     elif decision == "cancel":
         outcome = await approvals.cancel(identity, approval_id)
     else:
-        raise NotFoundException("the decision must be approve, reject or cancel")
+        raise NotFoundException(_("the decision must be approve, reject or cancel"))
     return {
         "status": outcome.status,
         "approval_id": str(approval_id),

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from core.access import identity_of, requires_login
 from core.notifications.service import NotificationService
 from core.web.i18n import current_locale
+from core.web.i18n import gettext as _
 from core.web.templating import render
 
 SIGNED_IN = {"guards": [requires_login]}
@@ -49,7 +50,7 @@ async def notifications_page(request: Request[Any, Any, Any]) -> Template:
 @post("/notifications/{notification_id:uuid}/read", include_in_schema=False, **SIGNED_IN)
 async def read_one(request: Request[Any, Any, Any], notification_id: FromPath[UUID]) -> Redirect:
     if not await _service(request).mark_read(identity_of(request).user_id, notification_id):  # type: ignore[arg-type]
-        raise NotFoundException(f"you have no notification {notification_id}")
+        raise NotFoundException(_("you have no notification %(id)s", id=notification_id))
     return Redirect("/notifications", status_code=303)
 
 
@@ -101,7 +102,7 @@ async def api_list(
 )
 async def api_read(request: Request[Any, Any, Any], notification_id: FromPath[UUID]) -> None:
     if not await _service(request).mark_read(identity_of(request).user_id, notification_id):  # type: ignore[arg-type]
-        raise NotFoundException(f"you have no notification {notification_id}")
+        raise NotFoundException(_("you have no notification %(id)s", id=notification_id))
 
 
 @post(

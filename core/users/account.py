@@ -18,6 +18,7 @@ from litestar.params import FromPath, Parameter
 from litestar.response import Template
 
 from core.access import identity_of, requires_login
+from core.web.i18n import gettext as _
 from core.web.templating import render
 
 
@@ -54,10 +55,10 @@ async def owned_account(platform: Any, user_id: UUID, account_id: int) -> Any:
     """The ledger account ``account_id`` if ``user_id`` owns it; 404 otherwise (never 403: no probing)."""
     ledger = ledger_of(platform)
     if ledger is None:
-        raise NotFoundException("balances are not available on this site")
+        raise NotFoundException(_("balances are not available on this site"))
     account = await ledger.get_account(account_id)
     if account is None or account.owner != owner_of(user_id):
-        raise NotFoundException(f"you have no account {account_id}")
+        raise NotFoundException(_("you have no account %(id)s", id=account_id))
     return account
 
 
@@ -96,7 +97,7 @@ async def history_page(request: Request[Any, Any, Any], account_id: FromPath[int
     try:
         page = await ledger_of(platform).statement(account_id, before=before, limit=25)
     except ValueError:
-        raise NotFoundException("this page of the history does not exist; start from the newest") from None
+        raise NotFoundException(_("this page of the history does not exist; start from the newest")) from None
     return render(
         request,
         "users/history.html",

@@ -15,6 +15,7 @@ from core.access import Identity
 from core.access.approvals import ActionContext, ApprovalAction
 from core.access.roles import Roles
 from core.users.service import Users
+from core.web.i18n import gettext as _
 
 if TYPE_CHECKING:
     from core.platform import Platform
@@ -24,7 +25,7 @@ def _user_id(payload: dict[str, Any]) -> UUID:
     try:
         return UUID(str(payload["user_id"]))
     except (KeyError, ValueError):
-        raise ValidationException("user_id: not a user id") from None
+        raise ValidationException(_("user_id: not a user id")) from None
 
 
 async def _check(platform: Platform, payload: dict[str, Any], identity: Identity) -> None:

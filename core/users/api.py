@@ -27,6 +27,7 @@ from core.users.middleware import CSRF_SCOPE_KEY, cookie_names
 from core.users.pages import start_session
 from core.users.service import UserRecord, Users
 from core.users.sessions import Sessions
+from core.web.i18n import gettext as _
 
 Text = Annotated[str, msgspec.Meta(max_length=320)]
 Password = Annotated[str, msgspec.Meta(max_length=1024)]
@@ -340,7 +341,7 @@ async def api_sessions(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
 )
 async def api_session_revoke(request: Request[Any, Any, Any], session_id: FromPath[UUID]) -> None:
     if not await _sessions(request).revoke(session_id, user_id=identity_of(request).user_id):
-        raise NotFoundException(f"you have no session {session_id}")
+        raise NotFoundException(_("you have no session %(id)s", id=session_id))
 
 
 @get("/api/v1/users/me/tokens", tags=ME, summary="My API tokens", **SIGNED_IN)
@@ -371,7 +372,7 @@ async def api_token_create(
 async def api_token_revoke(request: Request[Any, Any, Any], token_id: FromPath[UUID]) -> None:
     identity = identity_of(request)
     if not await _sessions(request).revoke_token(identity.user_id, token_id):  # type: ignore[arg-type]
-        raise NotFoundException(f"you have no API token {token_id}")
+        raise NotFoundException(_("you have no API token %(id)s", id=token_id))
     await request.app.state.platform.service(AuditLog).record(
         action="users.token_revoked", target=f"user:{identity.user_id}", details={"token": str(token_id)}
     )

@@ -36,6 +36,7 @@ from core.access import context as request_context
 from core.access.keys import platform_key
 from core.users.sessions import Resolved, Sessions
 from core.web import i18n
+from core.web.i18n import gettext as _
 from core.web.middleware import REQUEST_ID_KEY
 
 if TYPE_CHECKING:
@@ -55,7 +56,9 @@ CONTENT_SECURITY_POLICY = (
 
 class CsrfRejected(PermissionDeniedException):
     def __init__(self) -> None:
-        super().__init__("the form's security token is missing or out of date: reload the page and try again")
+        super().__init__(
+            _("the form's security token is missing or out of date: reload the page and try again")
+        )
 
 
 class CookieNames:
@@ -142,7 +145,7 @@ def session_middleware_factory(platform: Platform):
                 if authorization[:7].lower() == "bearer ":
                     resolved = await sessions.resolve_token(authorization[7:].strip())
                     if resolved is None:
-                        raise NotAuthorizedException("the API token is unknown, revoked or expired")
+                        raise NotAuthorizedException(_("the API token is unknown, revoked or expired"))
                 elif cookies.get(names.session):
                     resolved = await sessions.resolve(cookies[names.session])
                     if resolved is None:  # over or revoked: forget it
@@ -223,7 +226,7 @@ async def _check_csrf(
     handler = scope.get("route_handler")  # type: ignore[call-overload]
     content_type = _header(scope, b"content-type").split(";")[0].strip().lower()
     if getattr(handler, "opt", {}).get("json_only") and content_type != "application/json":
-        raise ClientException("send this request as application/json", status_code=415)
+        raise ClientException(_("send this request as application/json"), status_code=415)
     if not csrf_required(scope, via, preset):
         return
     if via != "session" and not (anonymous_csrf.valid(anonymous_cookie) and anonymous_cookie == expected):

@@ -21,6 +21,7 @@ from core.users.service import NotConfirmed, Users
 from core.users.sessions import NewSession, Sessions
 from core.users.web import describe, done_message, read_form, redirect, safe_next
 from core.web.i18n import current_locale
+from core.web.i18n import gettext as _
 from core.web.templating import render
 
 GUARDED = {"guards": [requires_login]}
@@ -171,7 +172,7 @@ async def confirm_submit(request: Request[Any, Any, Any]) -> Any:
         if challenge_id is None:
             from core.access.confirmations import CodeRejected
 
-            raise CodeRejected("this code is not valid: ask for a new one")
+            raise CodeRejected(_("this code is not valid: ask for a new one"))
         await _users(request).confirm_registration(challenge_id, form.get("code", ""))
     except HTTPException as exc:
         return _form_page(request, "users/confirm.html", exc, **context)
@@ -224,11 +225,11 @@ async def reset_submit(request: Request[Any, Any, Any]) -> Any:
         if form.get("password", "") != form.get("password_again", ""):
             from core.users.service import invalid
 
-            raise invalid("password_again", "the passwords differ")
+            raise invalid("password_again", _("the passwords differ"))
         if challenge_id is None:
             from core.access.confirmations import CodeRejected
 
-            raise CodeRejected("this code is not valid: ask for a new one")
+            raise CodeRejected(_("this code is not valid: ask for a new one"))
         await _users(request).finish_password_reset(
             challenge_id, form.get("code", ""), form.get("password", "")
         )
@@ -330,7 +331,7 @@ async def contact_confirm(request: Request[Any, Any, Any]) -> Any:
         if challenge_id is None:
             from core.access.confirmations import CodeRejected
 
-            raise CodeRejected("this code is not valid: ask for a new one")
+            raise CodeRejected(_("this code is not valid: ask for a new one"))
         await _users(request).finish_contact_change(
             identity_of(request), challenge_id, form.get("code", ""), kind, form.get("value", "")
         )
@@ -374,7 +375,7 @@ async def password_submit(request: Request[Any, Any, Any]) -> Any:
         if form.get("new_password", "") != form.get("new_password_again", ""):
             from core.users.service import invalid
 
-            raise invalid("new_password_again", "the passwords differ")
+            raise invalid("new_password_again", _("the passwords differ"))
         await _users(request).change_password(
             identity_of(request), form.get("current_password", ""), form.get("new_password", "")
         )
@@ -387,7 +388,7 @@ async def password_submit(request: Request[Any, Any, Any]) -> Any:
 async def session_revoke(request: Request[Any, Any, Any], session_id: FromPath[UUID]) -> Redirect:
     identity = identity_of(request)
     if not await _platform(request).service(Sessions).revoke(session_id, user_id=identity.user_id):
-        raise NotFoundException(f"you have no session {session_id}")
+        raise NotFoundException(_("you have no session %(id)s", id=session_id))
     return redirect("/account/security", done="session_revoked")
 
 
@@ -420,7 +421,7 @@ async def token_revoke(request: Request[Any, Any, Any], token_id: FromPath[UUID]
     identity = identity_of(request)
     platform = _platform(request)
     if not await platform.service(Sessions).revoke_token(identity.user_id, token_id):  # type: ignore[arg-type]
-        raise NotFoundException(f"you have no API token {token_id}")
+        raise NotFoundException(_("you have no API token %(id)s", id=token_id))
     await platform.service(AuditLog).record(
         action="users.token_revoked", target=f"user:{identity.user_id}", details={"token": str(token_id)}
     )

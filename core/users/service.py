@@ -37,6 +37,7 @@ from core.contracts.notifications import EMAIL, PHONE, Address, Recipient
 from core.users.contacts import ContactError, normalize, normalize_phone, parse_login
 from core.users.passwords import Hasher, PasswordRejected, check_policy
 from core.users.sessions import Sessions
+from core.web.i18n import gettext as _
 
 if TYPE_CHECKING:
     from core.platform import Platform
@@ -55,17 +56,17 @@ _PASSPORT = re.compile(r"^[A-Z0-9][A-Z0-9 -]{4,28}[A-Z0-9]$")
 
 class LoginFailed(NotAuthorizedException):
     def __init__(self) -> None:
-        super().__init__("wrong login or password")
+        super().__init__(_("wrong login or password"))
 
 
 class AccountBlocked(PermissionDeniedException):
     def __init__(self) -> None:
-        super().__init__("this account is blocked; contact support")
+        super().__init__(_("this account is blocked; contact support"))
 
 
 class NotConfirmed(PermissionDeniedException):
     def __init__(self, challenge: Challenge | None) -> None:
-        super().__init__("confirm your address first: we sent you a code")
+        super().__init__(_("confirm your address first: we sent you a code"))
         self.challenge = challenge
 
 
@@ -201,7 +202,7 @@ class Users:
     async def get(self, user_id: UUID) -> UserRecord:
         row = await self.db.fetchrow("SELECT * FROM users_users WHERE id = $1", user_id)
         if row is None:
-            raise NotFoundException(f"no user {user_id}")
+            raise NotFoundException(_("no user %(id)s", id=user_id))
         return self._record(row)
 
     def phone_index(self, phone: str) -> bytes:
@@ -310,7 +311,7 @@ class Users:
                 password_hash,
             )
         except asyncpg.UniqueViolationError:
-            raise ClientException("this address belongs to another account", status_code=409) from None
+            raise ClientException(_("this address belongs to another account"), status_code=409) from None
         return user_id
 
     async def register(
@@ -319,13 +320,15 @@ class Users:
         """Start a registration: a pending account and a code sent to its address."""
         if not self.settings.registration_open:
             raise PermissionDeniedException(
-                "registration is closed here; ask an administrator for an account"
+                _("registration is closed here; ask an administrator for an account")
             )
         address = self._address(login)
         self._check_password(password, address.value)
         ip = request_context.current().ip
         if ip:
-            (await self.limiter.hit(self.registrations_per_ip, ip)).raise_if_denied("too many registrations")
+            (await self.limiter.hit(self.registrations_per_ip, ip)).raise_if_denied(
+                _("too many registrations")
+            )
         # Hash before looking the address up, so a taken address answers as slowly as a new one.
         password_hash = await self.hasher.hash(password)
         existing = await self._row_by_address(address)
@@ -383,7 +386,7 @@ class Users:
             challenge_id, code, purpose=REGISTER, payload=payload, user_id=user_id
         )
         if row is None or user_id is None:  # cannot happen: a decoy's code is never right
-            raise CodeRejected("this code is not valid")
+            raise CodeRejected(_("this code is not valid"))
         async with self.db.transaction():
             activated = await self.db.fetchval(
                 """UPDATE users_users SET status = 'active', confirmed_at = clock_timestamp()
@@ -391,7 +394,7 @@ class Users:
                 user_id,
             )
             if activated is None:
-                raise ClientException("this account is already confirmed", status_code=409)
+                raise ClientException(_("this account is already confirmed"), status_code=409)
             await self.roles.grant(user_id, CUSTOMER, by=None)
             await self.audit.record(action="users.registered", actor=user_id, target=f"user:{user_id}")
         user = await self.get(user_id)
@@ -434,7 +437,7 @@ class Users:
                 await self.audit.record(
                     action="auth.login.throttled", details={"login": subject, "limit": limit.name}
                 )
-                raise TooManyRequests("too many failed sign-ins", decision.retry_after_s)
+                raise TooManyRequests(_("too many failed sign-ins"), decision.retry_after_s)
         try:
             row = await self._row_by_address(parse_login(login))
         except ContactError:
@@ -449,7 +452,7 @@ class Users:
                 details={"login": subject, "limit": "lockout"},
             )
             seconds = int((row["locked_until"] - now).total_seconds())
-            raise TooManyRequests("this account is locked after too many failed sign-ins", seconds)
+            raise TooManyRequests(_("this account is locked after too many failed sign-ins"), seconds)
         if not await self.hasher.verify(row["password_hash"] if row is not None else None, password):
             await self._failed_login(row, subject, ip)
             raise LoginFailed()
@@ -572,16 +575,18 @@ class Users:
     async def _reauthenticate(self, identity: Identity, password: str) -> UserRecord:
         """Ask for the password again before a sensitive change; failures count like sign-in failures."""
         if identity.user_id is None:
-            raise NotAuthorizedException("sign in to continue")
+            raise NotAuthorizedException(_("sign in to continue"))
         row = await self.db.fetchrow("SELECT * FROM users_users WHERE id = $1", identity.user_id)
         if row is None:
-            raise NotFoundException("your account no longer exists")
+            raise NotFoundException(_("your account no longer exists"))
         subject = f"user:{identity.user_id}"
-        (await self.limiter.peek(self.login_per_account, subject)).raise_if_denied("too many wrong passwords")
+        (await self.limiter.peek(self.login_per_account, subject)).raise_if_denied(
+            _("too many wrong passwords")
+        )
         if not await self.hasher.verify(row["password_hash"], password):
             await self.limiter.hit(self.login_per_account, subject)
             await self.audit.record(action="auth.reauth.failed", target=subject)
-            raise invalid("current_password", "wrong password")
+            raise invalid("current_password", _("wrong password"))
         return self._record(row)
 
     # -- contacts -------------------------------------------------------------------------------------
@@ -597,7 +602,7 @@ class Users:
             raise invalid("value", str(exc)) from None
         holder = await self._row_by_address(address)
         if holder is not None and holder["id"] != identity.user_id:
-            raise ClientException("this address belongs to another account", status_code=409)
+            raise ClientException(_("this address belongs to another account"), status_code=409)
         return await self.confirmations.issue(
             purpose=CONTACT_CHANGE,
             payload={"user_id": str(identity.user_id), "address": str(address)},
@@ -641,7 +646,7 @@ class Users:
                     action="users.contact_changed", target=f"user:{user_id}", details={"kind": kind}
                 )
         except asyncpg.UniqueViolationError:
-            raise ClientException("this address belongs to another account", status_code=409) from None
+            raise ClientException(_("this address belongs to another account"), status_code=409) from None
         return await self.get(user_id)
 
     # -- profile and personal data ---------------------------------------------------------------------
@@ -655,7 +660,7 @@ class Users:
             sets.append(f"display_name = ${len(args)}")
         if locale is not None:
             if locale not in ("ru", "en", ""):
-                raise invalid("locale", "choose ru or en")
+                raise invalid("locale", _("choose ru or en"))
             args.append(locale or None)
             sets.append(f"locale = ${len(args)}")
         if sets:
@@ -678,9 +683,9 @@ class Users:
                 try:
                     ru_inn.validate(digits)
                 except StdnumError:
-                    raise invalid("itn", "not a valid taxpayer number (INN): check the digits") from None
+                    raise invalid("itn", _("not a valid taxpayer number (INN): check the digits")) from None
                 if len(digits) != 12:
-                    raise invalid("itn", "a person's taxpayer number (INN) has 12 digits")
+                    raise invalid("itn", _("a person's taxpayer number (INN) has 12 digits"))
             args += [
                 self.cipher.maybe_encrypt(digits, context=ITN_FIELD.context),
                 self.cipher.blind_index(digits, context=ITN_FIELD.context) if digits else None,
@@ -690,7 +695,7 @@ class Users:
         if passport is not None:
             cleaned = " ".join(passport.upper().split())
             if cleaned and not _PASSPORT.match(cleaned):
-                raise invalid("passport", "use the series and number as printed, e.g. 4510 123456")
+                raise invalid("passport", _("use the series and number as printed, e.g. 4510 123456"))
             args.append(self.cipher.maybe_encrypt(cleaned, context=PASSPORT_FIELD.context))
             sets.append(f"passport_enc = ${len(args)}")
             changed.append("passport")
@@ -704,7 +709,7 @@ class Users:
         """Decrypt a user's ITN and passport; a viewer other than the user is audited."""
         row = await self.db.fetchrow("SELECT itn_enc, passport_enc FROM users_users WHERE id = $1", user_id)
         if row is None:
-            raise NotFoundException(f"no user {user_id}")
+            raise NotFoundException(_("no user %(id)s", id=user_id))
         if viewer is not None and viewer.user_id != user_id:
             await self.audit.record(
                 action="users.personal_data_viewed", actor=viewer, target=f"user:{user_id}"
@@ -764,7 +769,7 @@ class Users:
             clauses.append("(" + " OR ".join(options) + ")")
         if status:
             if status not in STATUSES:
-                raise invalid("status", f"choose one of {', '.join(STATUSES)}")
+                raise invalid("status", _("choose one of %(values)s", values=", ".join(STATUSES)))
             clauses.append(f"status = {arg(status)}")
         if role:
             clauses.append(
@@ -791,11 +796,11 @@ class Users:
 
     async def block(self, user_id: UUID, reason: str, *, by: Identity) -> UserRecord:
         if by.user_id == user_id:
-            raise ClientException("you cannot block yourself", status_code=409)
+            raise ClientException(_("you cannot block yourself"), status_code=409)
         await self.roles.check_can_manage_user(by, user_id)
         reason = clean_name(reason)[:500]
         if not reason:
-            raise invalid("reason", "say why the account is blocked")
+            raise invalid("reason", _("say why the account is blocked"))
         async with self.db.transaction():
             done = await self.db.fetchval(
                 """UPDATE users_users SET status = 'blocked', blocked_at = clock_timestamp(), blocked_reason = $2
@@ -805,7 +810,10 @@ class Users:
             )
             if done is None:
                 raise ClientException(
-                    f"only an active account can be blocked (it is {(await self.get(user_id)).status})",
+                    _(
+                        "only an active account can be blocked (it is %(status)s)",
+                        status=_((await self.get(user_id)).status),
+                    ),
                     status_code=409,
                 )
             await self.sessions.revoke_all(user_id)
@@ -826,7 +834,7 @@ class Users:
                 user_id,
             )
             if done is None:
-                raise ClientException("this account is not blocked", status_code=409)
+                raise ClientException(_("this account is not blocked"), status_code=409)
             await self.audit.record(action="users.unblocked", actor=by, target=f"user:{user_id}")
         await self.notifications.notify_everywhere(user_id, "users.unblocked", {})
         return await self.get(user_id)
@@ -835,7 +843,7 @@ class Users:
         """Anonymise an account: personal data and access go; the id, and so the ledger, stay."""
         if by is not None:
             if by.user_id == user_id:
-                raise ClientException("you cannot delete your own account here", status_code=409)
+                raise ClientException(_("you cannot delete your own account here"), status_code=409)
             await self.roles.check_can_manage_user(by, user_id)
         async with self.db.transaction():
             done = await self.db.fetchval(
@@ -846,7 +854,7 @@ class Users:
                 user_id,
             )
             if done is None:
-                raise ClientException("this account is already deleted", status_code=409)
+                raise ClientException(_("this account is already deleted"), status_code=409)
             await self.db.execute("DELETE FROM access_user_roles WHERE user_id = $1", user_id)
             await self.sessions.revoke_all(user_id)
             await self.sessions.revoke_all_tokens(user_id)

@@ -157,7 +157,7 @@ async def test_profile_page_and_form(client, platform):
     me = (await client.get("/api/v1/users/me")).json()["user"]
     assert me["display_name"] == "New Name" and me["locale"] == "ru"
     wrong = await client.post("/account/personal", data={"itn": "123", "csrf_token": token})
-    assert wrong.status_code == 400 and "INN" in wrong.text
+    assert wrong.status_code == 400 and "ИНН" in wrong.text, "the user's own language from now on"
 
 
 async def test_security_page_lists_sessions_and_makes_tokens(client, platform):
