@@ -283,7 +283,8 @@ class _Account:
 class _Pending:
     """A pending transfer this batch may resolve."""
 
-    __slots__ = ("amount", "code", "credit", "debit", "expires_us", "id", "ledger_id", "open", "resolved_by")
+    __slots__ = ("amount", "code", "credit", "debit", "expires_us", "held_before", "id", "ledger_id", "open",
+                 "resolved_by")
 
     def __init__(self, id: uuid.UUID, ledger_id: int, debit: int, credit: int, amount: int, code: str,
                  expires_us: int | None, open: bool, resolved_by: tuple[uuid.UUID, int] | None) -> None:
@@ -296,6 +297,8 @@ class _Pending:
         self.expires_us = expires_us
         self.open = open
         self.resolved_by = resolved_by
+        #: Whether ledger_holds has a row for it (it was open before this batch).
+        self.held_before = False
 
 
 # A written row, before its sequence number and digest are known.
@@ -394,10 +397,11 @@ class _Batch:
             for ref in pending_refs:
                 row = existing[ref]
                 expires = holds.get(ref)
-                self.pendings[ref] = _Pending(
+                pending = self.pendings[ref] = _Pending(
                     ref, row["ledger_id"], row["debit_account_id"], row["credit_account_id"], row["amount"],
                     row["code"], micros(expires) if expires is not None else None, ref in holds, resolved.get(ref),
                 )
+                pending.held_before = ref in holds
 
     # -- applying ------------------------------------------------------------------------------
 
@@ -444,9 +448,13 @@ class _Batch:
             )
             for index in range(start, end + 1):
                 outcome = self.results[index]
-                undone = outcome is not None and outcome[2] is not None and outcome[2][0] == "row" \
-                    and outcome[2][1] not in self.row_of  # "exists" of a transfer this chain just undid
-                if index != failed and (outcome is None or outcome[0] is R.OK or undone):
+                if index == failed:
+                    continue
+                # Keep "exists" of a stored transfer (it is true); everything else in the chain
+                # failed with it, including an "exists" of a transfer the chain itself just undid.
+                still_exists = (outcome is not None and outcome[0] is R.EXISTS
+                                and not (outcome[2][0] == "row" and outcome[2][1] not in self.row_of))
+                if not still_exists:
                     self.results[index] = (R.LINKED_EVENT_FAILED, reason, None)
         self.journal = None
 
@@ -775,10 +783,10 @@ class _Batch:
         hold_new: list[_Pending] = []
         hold_gone: list[uuid.UUID] = []
         for pending in self.pendings.values():
-            stored = pending.id in self.existing
-            if stored and not pending.open:
-                hold_gone.append(pending.id)
-            elif not stored and pending.open:
+            if pending.held_before:
+                if not pending.open:
+                    hold_gone.append(pending.id)
+            elif pending.open:
                 hold_new.append(pending)
         counts = await conn.fetchrow(
             _WRITE, *columns, hold_gone, recorded_at,

@@ -66,6 +66,9 @@ class Totals(NamedTuple):
         return self.credits_posted - self.debits_posted - self.debits_pending
 
 
+ZERO = Totals()
+
+
 @dataclass(frozen=True, slots=True)
 class LedgerInfo:
     """One ledger: a currency or asset and its scale (digits after the decimal point)."""
@@ -167,8 +170,8 @@ class Transfer:
     #: For pending transfers: seconds until the hold expires (None: never).
     timeout_s: int | None = None
     #: Running totals of both accounts right after this transfer.
-    debit_totals: Totals = Totals()
-    credit_totals: Totals = Totals()
+    debit_totals: Totals = ZERO
+    credit_totals: Totals = ZERO
 
     @property
     def expires_at(self) -> dt.datetime | None:
