@@ -144,9 +144,11 @@ class TransferKind(enum.IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True, slots=True)
-class Transfer:
-    """A committed transfer. Immutable; corrections are new transfers (reversals)."""
+class Transfer(NamedTuple):
+    """A committed transfer. Immutable; corrections are new transfers (reversals).
+
+    A named tuple: the group commit makes tens of thousands a second.
+    """
 
     id: uuid.UUID
     #: Unique number; orders transfers of one account together with ``recorded_at``.
@@ -323,8 +325,7 @@ class ResultCode(enum.StrEnum):
     EXCEEDS_ORIGINAL_AMOUNT = "exceeds_original_amount"
 
 
-@dataclass(frozen=True, slots=True)
-class TransferResult:
+class TransferResult(NamedTuple):
     id: uuid.UUID
     code: ResultCode
     #: The transfer as stored: the new one for ``ok``, the earlier one for ``exists`` and
