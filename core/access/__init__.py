@@ -27,6 +27,8 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from core.web.i18n import gettext as _
+
 SCOPE_KEY = "kopilka.identity"
 
 
@@ -62,9 +64,9 @@ def identity_of(connection: ASGIConnection[Any, Any, Any, Any] | Any) -> Identit
     return scope.get(SCOPE_KEY) or ANONYMOUS
 
 
-def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+def requires_login(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     if not identity_of(connection).is_authenticated:
-        raise NotAuthorizedException("sign in to continue")
+        raise NotAuthorizedException(_("sign in to continue"))
 
 
 #: Marks guards that check who is asking: an anonymous request to a route with one of
@@ -75,13 +77,15 @@ requires_login.kopilka_auth = True  # type: ignore[attr-defined]
 def requires(*permissions: str):
     """A guard that lets through only users holding every one of ``permissions``."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
         identity = identity_of(connection)
         if not identity.is_authenticated:
-            raise NotAuthorizedException("sign in to continue")
+            raise NotAuthorizedException(_("sign in to continue"))
         missing = [p for p in permissions if not identity.can(p)]
         if missing:
-            raise PermissionDeniedException(f"this needs the permission {', '.join(missing)}")
+            raise PermissionDeniedException(
+                _("this needs the permission %(permission)s", permission=", ".join(missing))
+            )
 
     guard.__name__ = f"requires({', '.join(permissions)})"
     guard.permissions = permissions  # type: ignore[attr-defined]
@@ -91,7 +95,9 @@ def requires(*permissions: str):
 
 def is_auth_guard(guard: Any) -> bool:
     """True for :func:`requires` and :func:`requires_login` (litestar may wrap them in ``.func``)."""
-    return bool(getattr(guard, "kopilka_auth", False) or getattr(getattr(guard, "func", None), "kopilka_auth", False))
+    return bool(
+        getattr(guard, "kopilka_auth", False) or getattr(getattr(guard, "func", None), "kopilka_auth", False)
+    )
 
 
 __all__ = [

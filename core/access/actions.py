@@ -10,6 +10,7 @@ from litestar.exceptions import ValidationException
 from core.access import Identity
 from core.access.approvals import ActionContext, ApprovalAction
 from core.access.roles import Roles
+from core.web.i18n import gettext as _
 
 if TYPE_CHECKING:
     from core.platform import Platform
@@ -19,13 +20,15 @@ def _user_id(payload: dict[str, Any]) -> UUID:
     try:
         return UUID(str(payload["user_id"]))
     except (KeyError, ValueError):
-        raise ValidationException("user_id: not a user id") from None
+        raise ValidationException(_("user_id: not a user id")) from None
 
 
 async def _check_assign(platform: Platform, payload: dict[str, Any], identity: Identity) -> None:
     roles = platform.service(Roles)
     role = await roles.get(str(payload.get("role", "")))
-    roles.check_holds(identity, role.permissions, f"{'grant' if payload.get('grant') else 'revoke'} the role {role.code!r}")
+    roles.check_holds(
+        identity, role.permissions, f"{'grant' if payload.get('grant') else 'revoke'} the role {role.code!r}"
+    )
     await roles.check_can_manage_user(identity, _user_id(payload))
 
 
@@ -60,8 +63,13 @@ async def _manage(platform: Platform, payload: dict[str, Any], ctx: ActionContex
     code = str(payload["role"])
     permissions = list(payload.get("permissions") or [])
     if payload.get("create"):
-        role = await roles.create(code, str(payload.get("name", code)), str(payload.get("description", "")),
-                                  permissions, by=ctx.acting)
+        role = await roles.create(
+            code,
+            str(payload.get("name", code)),
+            str(payload.get("description", "")),
+            permissions,
+            by=ctx.acting,
+        )
     else:
         role = await roles.set_permissions(code, permissions, by=ctx.acting)
     return {"role": role.code, "permissions": sorted(role.permissions)}
@@ -76,6 +84,10 @@ def _describe_manage(payload: dict[str, Any]) -> str:
 
 def role_actions() -> list[ApprovalAction]:
     return [
-        ApprovalAction("access.roles.assign", "access.roles.assign", _assign, _check_assign, _describe_assign),
-        ApprovalAction("access.roles.manage", "access.roles.manage", _manage, _check_manage, _describe_manage),
+        ApprovalAction(
+            "access.roles.assign", "access.roles.assign", _assign, _check_assign, _describe_assign
+        ),
+        ApprovalAction(
+            "access.roles.manage", "access.roles.manage", _manage, _check_manage, _describe_manage
+        ),
     ]

@@ -39,6 +39,7 @@ from litestar.exceptions import ClientException, HTTPException, NotFoundExceptio
 from core.access import Identity
 from core.access.audit import AuditLog
 from core.access.permissions import PermissionRegistry
+from core.web.i18n import gettext as _
 
 if TYPE_CHECKING:
     from core.access.settings import AccessSettings
@@ -116,13 +117,16 @@ class Approvals:
 
     async def start(self) -> None:
         self.actions = {}
-        for plugin, action in self.platform.plugins.collect_registered("register_approval_actions",
-                                                                        platform=self.platform):
+        for plugin, action in self.platform.plugins.collect_registered(
+            "register_approval_actions", platform=self.platform
+        ):
             if action.name in self.actions:
                 raise ValueError(f"plugin {plugin!r}: approval action {action.name!r} is registered twice")
             if action.permission not in self.registry:
-                raise ValueError(f"plugin {plugin!r}: approval action {action.name!r} needs the undeclared "
-                                 f"permission {action.permission!r}")
+                raise ValueError(
+                    f"plugin {plugin!r}: approval action {action.name!r} needs the undeclared "
+                    f"permission {action.permission!r}"
+                )
             self.actions[action.name] = action
 
     @property
@@ -137,7 +141,9 @@ class Approvals:
         try:
             return self.actions[name]
         except KeyError:
-            raise LookupError(f"no approval action named {name!r}; registered: {', '.join(self.actions)}") from None
+            raise LookupError(
+                f"no approval action named {name!r}; registered: {', '.join(self.actions)}"
+            ) from None
 
     def needs_approval(self, action: ApprovalAction) -> bool:
         return self.settings.maker_checker and self.registry.is_sensitive(action.permission)
@@ -147,13 +153,16 @@ class Approvals:
 
     # -- asking ---------------------------------------------------------------------------
 
-    async def perform(self, identity: Identity, name: str, payload: Mapping[str, Any], *,
-                      reason: str = "") -> Outcome:
+    async def perform(
+        self, identity: Identity, name: str, payload: Mapping[str, Any], *, reason: str = ""
+    ) -> Outcome:
         """Do the action now, or queue it for approval when its permission is sensitive."""
         action = self.action(name)
         payload = dict(payload)
         if not identity.is_authenticated or not identity.can(action.permission):
-            raise PermissionDeniedException(f"this needs the permission {action.permission}")
+            raise PermissionDeniedException(
+                _("this needs the permission %(permission)s", permission=action.permission)
+            )
         if action.check is not None:
             await action.check(self.platform, payload, identity)
         if not self.needs_approval(action):
@@ -167,15 +176,27 @@ class Approvals:
             await self.db.execute(
                 """INSERT INTO access_approvals (id, action, permission, payload, summary, reason, maker_id, expires_at)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp() + make_interval(hours => $8))""",
-                approval_id, name, action.permission, payload, summary[:2000], reason[:2000], identity.user_id,
+                approval_id,
+                name,
+                action.permission,
+                payload,
+                summary[:2000],
+                reason[:2000],
+                identity.user_id,
                 self.settings.approval_ttl_hours,
             )
-            await self.audit.record(action="access.approval.requested", actor=identity, target=f"approval:{approval_id}",
-                                    details={"action": name, "payload": payload, "reason": reason})
+            await self.audit.record(
+                action="access.approval.requested",
+                actor=identity,
+                target=f"approval:{approval_id}",
+                details={"action": name, "payload": payload, "reason": reason},
+            )
         await self._tell_checkers(action, approval_id, identity, summary)
         return Outcome("pending", approval_id)
 
-    async def _tell_checkers(self, action: ApprovalAction, approval_id: UUID, maker: Identity, summary: str) -> None:
+    async def _tell_checkers(
+        self, action: ApprovalAction, approval_id: UUID, maker: Identity, summary: str
+    ) -> None:
         from core.access.roles import Roles
         from core.notifications.service import NotificationService
 
@@ -184,8 +205,12 @@ class Approvals:
         notifications = self.platform.service(NotificationService)
         for user_id in (await self.platform.service(Roles).holders(action.permission))[:50]:
             if user_id != maker.user_id:
-                await notifications.notify(user_id, "access.approval_requested",
-                                           {"approval_id": str(approval_id), "summary": summary}, via=())
+                await notifications.notify(
+                    user_id,
+                    "access.approval_requested",
+                    {"approval_id": str(approval_id), "summary": summary},
+                    via=(),
+                )
 
     # -- deciding -------------------------------------------------------------------------
 
@@ -196,12 +221,15 @@ class Approvals:
             action = self.action(request.action)
             self._check_checker(identity, request, action)
             try:
-                async with self.db.transaction():  # a savepoint: a failed action leaves the decision to record
+                async with (
+                    self.db.transaction()
+                ):  # a savepoint: a failed action leaves the decision to record
                     if action.check is not None:
                         await action.check(self.platform, request.payload, identity)
                     maker = Identity(user_id=request.maker_id)
-                    result = await action.run(self.platform, request.payload,
-                                              ActionContext(maker, identity, approval_id))
+                    result = await action.run(
+                        self.platform, request.payload, ActionContext(maker, identity, approval_id)
+                    )
             except HTTPException as exc:
                 return await self._decide(request, identity, "failed", note, error=str(exc.detail))
             return await self._decide(request, identity, "executed", note, result=dict(result or {}))
@@ -217,14 +245,16 @@ class Approvals:
         async with self.db.transaction():
             request = await self._pending_for_update(approval_id)
             if request.maker_id != identity.user_id:
-                raise PermissionDeniedException("only whoever asked for an action can cancel it")
+                raise PermissionDeniedException(_("only whoever asked for an action can cancel it"))
             return await self._decide(request, identity, "cancelled", "")
 
     def _check_checker(self, identity: Identity, request: ApprovalRequest, action: ApprovalAction) -> None:
         if not identity.can(action.permission):
-            raise PermissionDeniedException(f"approving this needs the permission {action.permission}")
+            raise PermissionDeniedException(
+                _("approving this needs the permission %(permission)s", permission=action.permission)
+            )
         if identity.user_id == request.maker_id:
-            raise PermissionDeniedException("you asked for this action: another person must approve it")
+            raise PermissionDeniedException(_("you asked for this action: another person must approve it"))
 
     async def _pending_for_update(self, approval_id: UUID) -> ApprovalRequest:
         row = await self.db.fetchrow(
@@ -232,24 +262,46 @@ class Approvals:
             approval_id,
         )
         if row is None:
-            raise NotFoundException(f"no approval request {approval_id}")
+            raise NotFoundException(_("no approval request %(id)s", id=approval_id))
         if row["status"] != "pending":
-            raise ClientException(f"this request is already {row['status']}", status_code=409)
+            raise ClientException(
+                _("this request is already %(status)s", status=_(row["status"])), status_code=409
+            )
         if row["expired"]:
-            raise ClientException("this request has expired; ask again", status_code=409)
+            raise ClientException(_("this request has expired; ask again"), status_code=409)
         return _request(row)
 
-    async def _decide(self, request: ApprovalRequest, identity: Identity, status: str, note: str, *,
-                      result: dict[str, Any] | None = None, error: str | None = None) -> Outcome:
+    async def _decide(
+        self,
+        request: ApprovalRequest,
+        identity: Identity,
+        status: str,
+        note: str,
+        *,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> Outcome:
         await self.db.execute(
             """UPDATE access_approvals SET status = $2, checker_id = $3, decided_at = clock_timestamp(),
                       decision_note = $4, result = $5 WHERE id = $1""",
-            request.id, status, identity.user_id, note[:2000], result if error is None else {"error": error},
+            request.id,
+            status,
+            identity.user_id,
+            note[:2000],
+            result if error is None else {"error": error},
         )
-        await self.audit.record(action=f"access.approval.{status}", actor=identity, target=f"approval:{request.id}",
-                                details={"action": request.action, "payload": request.payload,
-                                         "maker": str(request.maker_id), "note": note,
-                                         **({"error": error} if error else {})})
+        await self.audit.record(
+            action=f"access.approval.{status}",
+            actor=identity,
+            target=f"approval:{request.id}",
+            details={
+                "action": request.action,
+                "payload": request.payload,
+                "maker": str(request.maker_id),
+                "note": note,
+                **({"error": error} if error else {}),
+            },
+        )
         return Outcome(status, request.id, result, error)
 
     # -- reading ---------------------------------------------------------------------------
@@ -257,16 +309,19 @@ class Approvals:
     async def get(self, approval_id: UUID) -> ApprovalRequest:
         row = await self.db.fetchrow("SELECT * FROM access_approvals WHERE id = $1", approval_id)
         if row is None:
-            raise NotFoundException(f"no approval request {approval_id}")
+            raise NotFoundException(_("no approval request %(id)s", id=approval_id))
         return _request(row)
 
-    async def list(self, *, status: str | None = "pending", limit: int = 50,
-                   before: dt.datetime | None = None) -> list[ApprovalRequest]:
+    async def list(
+        self, *, status: str | None = "pending", limit: int = 50, before: dt.datetime | None = None
+    ) -> list[ApprovalRequest]:
         rows = await self.db.fetch(
             """SELECT * FROM access_approvals WHERE ($1::varchar IS NULL OR status = $1)
                  AND ($2::timestamptz IS NULL OR created_at < $2)
                ORDER BY created_at DESC LIMIT $3""",
-            status, before, max(1, min(limit, 200)),
+            status,
+            before,
+            max(1, min(limit, 200)),
         )
         return [_request(r) for r in rows]
 
@@ -280,7 +335,18 @@ class Approvals:
 
 def _request(row: Any) -> ApprovalRequest:
     return ApprovalRequest(
-        row["id"], row["action"], row["permission"], row["payload"] or {}, row["summary"], row["reason"],
-        row["status"], row["maker_id"], row["checker_id"], row["created_at"], row["expires_at"], row["decided_at"],
-        row["decision_note"], row["result"],
+        row["id"],
+        row["action"],
+        row["permission"],
+        row["payload"] or {},
+        row["summary"],
+        row["reason"],
+        row["status"],
+        row["maker_id"],
+        row["checker_id"],
+        row["created_at"],
+        row["expires_at"],
+        row["decided_at"],
+        row["decision_note"],
+        row["result"],
     )

@@ -78,7 +78,9 @@ def _like_prefix(prefix: str) -> str:
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _actor_of(actor: Identity | UUID | str | None, info: request_context.RequestInfo) -> tuple[UUID | None, str]:
+def _actor_of(
+    actor: Identity | UUID | str | None, info: request_context.RequestInfo
+) -> tuple[UUID | None, str]:
     if actor is None:
         if info.identity.is_authenticated:
             return info.identity.user_id, info.identity.actor
@@ -122,8 +124,9 @@ class AuditLog:
             info.request_id,
         )
 
-    async def search(self, filters: AuditFilter | None = None, *, before_id: int | None = None,
-                     limit: int = 50) -> list[AuditEntry]:
+    async def search(
+        self, filters: AuditFilter | None = None, *, before_id: int | None = None, limit: int = 50
+    ) -> list[AuditEntry]:
         """Newest first; pass the last entry's id as ``before_id`` for the next page."""
         where, args = (filters or AuditFilter()).where()
         if before_id is not None:
@@ -145,13 +148,28 @@ class AuditLog:
         while True:
             rows = await self.platform.db.fetch(
                 f"SELECT * FROM audit_log WHERE {where} AND id > ${len(args) + 1} ORDER BY id LIMIT ${len(args) + 2}",
-                *args, after, batch,
+                *args,
+                after,
+                batch,
             )
             for row in rows:
                 entry = _entry(row)
-                writer.writerow([_cell(v) for v in (
-                    entry.id, entry.at.isoformat(), entry.actor_id or "", entry.actor, entry.action,
-                    entry.target, _json(entry.details), entry.ip or "", entry.request_id or "")])
+                writer.writerow(
+                    [
+                        _cell(v)
+                        for v in (
+                            entry.id,
+                            entry.at.isoformat(),
+                            entry.actor_id or "",
+                            entry.actor,
+                            entry.action,
+                            entry.target,
+                            _json(entry.details),
+                            entry.ip or "",
+                            entry.request_id or "",
+                        )
+                    ]
+                )
             chunk = buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -175,5 +193,14 @@ def _json(value: Any) -> str:
 
 
 def _entry(row: Any) -> AuditEntry:
-    return AuditEntry(row["id"], row["at"], row["actor_id"], row["actor"], row["action"], row["target"],
-                      row["details"] or {}, row["ip"], row["request_id"])
+    return AuditEntry(
+        row["id"],
+        row["at"],
+        row["actor_id"],
+        row["actor"],
+        row["action"],
+        row["target"],
+        row["details"] or {},
+        row["ip"],
+        row["request_id"],
+    )

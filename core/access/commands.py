@@ -63,8 +63,10 @@ def rotate(pctx: PlatformContext, batch: int) -> None:
             reports = await rotate_all(platform, batch=batch, progress=lambda s: click.echo(s, err=True))
             await platform.service(AuditLog).record(
                 action="access.pii.rotated",
-                details={"active_key": platform.service(PiiCipher).active,
-                         "fields": {r.field: r.rotated for r in reports}},
+                details={
+                    "active_key": platform.service(PiiCipher).active,
+                    "fields": {r.field: r.rotated for r in reports},
+                },
             )
         return reports
 
@@ -87,8 +89,9 @@ def reindex(pctx: PlatformContext, batch: int) -> None:
     async def work(platform):
         with acting_as(cli_actor()):
             reports = await reindex_all(platform, batch=batch, progress=lambda s: click.echo(s, err=True))
-            await platform.service(AuditLog).record(action="access.pii.reindexed",
-                                                    details={r.field: r.reindexed for r in reports})
+            await platform.service(AuditLog).record(
+                action="access.pii.reindexed", details={r.field: r.reindexed for r in reports}
+            )
         return reports
 
     for report in pctx.run(work):

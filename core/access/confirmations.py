@@ -42,6 +42,7 @@ from core.access.keys import platform_key
 from core.access.pii import mask
 from core.access.ratelimit import Limit, RateLimiter, TooManyRequests
 from core.contracts.notifications import Address
+from core.web.i18n import gettext as _
 
 if TYPE_CHECKING:
     from core.access.settings import AccessSettings
@@ -108,9 +109,11 @@ class Confirmations:
     async def _check_send_limits(self, subject: str) -> None:
         ip = request_context.current().ip
         user = await self.limiter.hit(self.per_user, subject)
-        user.raise_if_denied("too many codes were sent")
+        user.raise_if_denied(_("too many codes were sent"))
         if ip:
-            (await self.limiter.hit(self.per_ip, ip)).raise_if_denied("too many codes were sent from your address")
+            (await self.limiter.hit(self.per_ip, ip)).raise_if_denied(
+                _("too many codes were sent from your address")
+            )
 
     async def issue(
         self,
@@ -137,17 +140,26 @@ class Confirmations:
             recipient = await notifications.recipient(user_id)  # type: ignore[arg-type]
             to = next(iter(recipient.addresses), None) if recipient else None
             if to is None:
-                raise ClientException("there is no confirmed address to send a code to", status_code=409)
+                raise ClientException(_("there is no confirmed address to send a code to"), status_code=409)
         await self._check_send_limits(str(user_id) if user_id else _address_key(self.platform, to))
         code = self._new_code()
         challenge = await self._store(purpose, payload, user_id, code, mask(to.value))
         await notifications.send(
-            to, kind,
-            {**(params or {}), "code": code, "summary": summary, "minutes": max(1, self.settings.code_ttl_s // 60)},
-            user_id=user_id, sensitive=True, expires_at=challenge.expires_at,
+            to,
+            kind,
+            {
+                **(params or {}),
+                "code": code,
+                "summary": summary,
+                "minutes": max(1, self.settings.code_ttl_s // 60),
+            },
+            user_id=user_id,
+            sensitive=True,
+            expires_at=challenge.expires_at,
         )
         await self.platform.service(AuditLog).record(
-            action="access.code.sent", target=f"user:{user_id}" if user_id else "",
+            action="access.code.sent",
+            target=f"user:{user_id}" if user_id else "",
             details={"purpose": purpose, "challenge": str(challenge.id), "address_kind": to.kind},
         )
         return challenge
@@ -159,18 +171,27 @@ class Confirmations:
         an account exists, so the caller gets a challenge either way.
         """
         await self._check_send_limits(_address_key(self.platform, to))
-        return await self._store(purpose, {"decoy": str(uuid4())}, None, secrets.token_hex(16), mask(to.value))
+        return await self._store(
+            purpose, {"decoy": str(uuid4())}, None, secrets.token_hex(16), mask(to.value)
+        )
 
-    async def _store(self, purpose: str, payload: Mapping[str, Any], user_id: UUID | None, code: str,
-                     sent_to: str) -> Challenge:
+    async def _store(
+        self, purpose: str, payload: Mapping[str, Any], user_id: UUID | None, code: str, sent_to: str
+    ) -> Challenge:
         challenge_id = uuid4()
         expires_at = await self.db.fetchval(
             """INSERT INTO access_confirmations
                  (id, user_id, purpose, subject_hash, code_hash, sent_to, expires_at, max_attempts)
                VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp() + make_interval(secs => $7), $8)
                RETURNING expires_at""",
-            challenge_id, user_id, purpose, subject_hash(purpose, payload), self._code_hash(challenge_id, code),
-            sent_to, self.settings.code_ttl_s, self.settings.code_attempts,
+            challenge_id,
+            user_id,
+            purpose,
+            subject_hash(purpose, payload),
+            self._code_hash(challenge_id, code),
+            sent_to,
+            self.settings.code_ttl_s,
+            self.settings.code_attempts,
         )
         return Challenge(challenge_id, purpose, expires_at, sent_to)
 
@@ -185,10 +206,12 @@ class Confirmations:
     ) -> None:
         """Use up the code, or raise 422/429 saying why it does not confirm this."""
         if self.db.in_transaction:
-            raise RuntimeError("Confirmations.verify must run outside a transaction: wrong guesses must stick")
+            raise RuntimeError(
+                "Confirmations.verify must run outside a transaction: wrong guesses must stick"
+            )
         ip = request_context.current().ip
         if ip:
-            (await self.limiter.hit(self.checks_per_ip, ip)).raise_if_denied("too many codes were checked")
+            (await self.limiter.hit(self.checks_per_ip, ip)).raise_if_denied(_("too many codes were checked"))
         code = "".join(code.split())
         # The attempt is counted before the code is compared, so parallel guesses cannot
         # slip in more tries than allowed.
@@ -201,33 +224,44 @@ class Confirmations:
         )
         audit = self.platform.service(AuditLog)
         if row is None:
-            raise CodeRejected("this code is not valid: it was already used, or never issued; ask for a new one")
+            raise CodeRejected(
+                _("this code is not valid: it was already used, or never issued; ask for a new one")
+            )
         if row["expired"]:
-            raise CodeRejected("this code has expired; ask for a new one")
+            raise CodeRejected(_("this code has expired; ask for a new one"))
         if row["attempts"] > row["max_attempts"]:
-            raise TooManyRequests("too many wrong codes; ask for a new one", self.settings.code_ttl_s)
+            raise TooManyRequests(_("too many wrong codes; ask for a new one"), self.settings.code_ttl_s)
         left = row["max_attempts"] - row["attempts"]
         right_code = hmac.compare_digest(row["code_hash"], self._code_hash(challenge_id, code))
         same_subject = hmac.compare_digest(row["subject_hash"], subject_hash(purpose, payload))
         same_user = user_id is None or row["user_id"] == user_id
         if not (right_code and same_subject and same_user and row["purpose"] == purpose):
-            await audit.record(action="access.code.rejected", target=f"user:{row['user_id']}" if row["user_id"] else "",
-                               details={"purpose": purpose, "challenge": str(challenge_id),
-                                        "reason": "wrong code" if not right_code else "different operation"})
+            await audit.record(
+                action="access.code.rejected",
+                target=f"user:{row['user_id']}" if row["user_id"] else "",
+                details={
+                    "purpose": purpose,
+                    "challenge": str(challenge_id),
+                    "reason": "wrong code" if not right_code else "different operation",
+                },
+            )
             if right_code:
-                raise CodeRejected("this code was issued to confirm a different operation")
+                raise CodeRejected(_("this code was issued to confirm a different operation"))
             if left <= 0:
-                raise TooManyRequests("too many wrong codes; ask for a new one", self.settings.code_ttl_s)
-            raise CodeRejected(f"wrong code; {left} attempt(s) left")
+                raise TooManyRequests(_("too many wrong codes; ask for a new one"), self.settings.code_ttl_s)
+            raise CodeRejected(_("wrong code; %(left)s attempt(s) left", left=left))
         used = await self.db.fetchval(
             """UPDATE access_confirmations SET consumed_at = clock_timestamp()
                WHERE id = $1 AND consumed_at IS NULL RETURNING id""",
             challenge_id,
         )
         if used is None:
-            raise CodeRejected("this code was already used")
-        await audit.record(action="access.code.confirmed", target=f"user:{row['user_id']}" if row["user_id"] else "",
-                           details={"purpose": purpose, "challenge": str(challenge_id)})
+            raise CodeRejected(_("this code was already used"))
+        await audit.record(
+            action="access.code.confirmed",
+            target=f"user:{row['user_id']}" if row["user_id"] else "",
+            details={"purpose": purpose, "challenge": str(challenge_id)},
+        )
 
     async def owner(self, challenge_id: UUID) -> UUID | None:
         """The user a challenge was issued to (None for unknown challenges and decoys)."""
@@ -235,7 +269,7 @@ class Confirmations:
 
     async def purge_expired(self, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
         status = await self.db.execute(
-            "DELETE FROM access_confirmations WHERE expires_at < clock_timestamp() - $1", older_than
+            "DELETE FROM access_confirmations WHERE expires_at < clock_timestamp() - $1::interval", older_than
         )
         return int(status.split()[-1])
 
@@ -244,4 +278,8 @@ def _address_key(platform: Platform, address: Address) -> str:
     """A rate-limit subject for an address that names no one in plain text."""
     from core.access.pii import PiiCipher
 
-    return platform.service(PiiCipher).blind_index(f"{address.kind}:{address.value}", context="ratelimit").hex()[:32]
+    return (
+        platform.service(PiiCipher)
+        .blind_index(f"{address.kind}:{address.value}", context="ratelimit")
+        .hex()[:32]
+    )

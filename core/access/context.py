@@ -28,7 +28,9 @@ class RequestInfo:
 
 
 _NOBODY = RequestInfo()
-_current: contextvars.ContextVar[RequestInfo | None] = contextvars.ContextVar("kopilka_request_info", default=None)
+_current: contextvars.ContextVar[RequestInfo | None] = contextvars.ContextVar(
+    "kopilka_request_info", default=None
+)
 
 
 def current() -> RequestInfo:

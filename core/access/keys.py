@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 
 
 def derive(secret: bytes, purpose: str, length: int = 32) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=length, salt=b"kopilka", info=purpose.encode()).derive(secret)
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=b"kopilka", info=purpose.encode()).derive(
+        secret
+    )
 
 
 def platform_key(platform: Platform, purpose: str) -> bytes:

@@ -42,12 +42,16 @@ class PermissionRegistry:
 
     def add(self, permission: Permission) -> None:
         if not _CODE.match(permission.code):
-            raise ValueError(f"plugin {permission.plugin!r}: permission code {permission.code!r} must look like "
-                             "'<plugin>.<action>' in lower case")
+            raise ValueError(
+                f"plugin {permission.plugin!r}: permission code {permission.code!r} must look like "
+                "'<plugin>.<action>' in lower case"
+            )
         existing = self._items.get(permission.code)
         if existing is not None:
-            raise ValueError(f"plugin {permission.plugin!r}: permission {permission.code!r} is already declared "
-                             f"by {existing.plugin!r}")
+            raise ValueError(
+                f"plugin {permission.plugin!r}: permission {permission.code!r} is already declared "
+                f"by {existing.plugin!r}"
+            )
         self._items[permission.code] = permission
 
     def get(self, code: str) -> Permission | None:

@@ -75,14 +75,18 @@ def _decode_key(kid: str, value: str) -> bytes:
     except ValueError:
         raise ValueError(f"PII key {kid!r} is not valid base64") from None
     if len(key) != 32:
-        raise ValueError(f"PII key {kid!r} must be 32 bytes (got {len(key)}); make one with `kopilka pii keygen`")
+        raise ValueError(
+            f"PII key {kid!r} must be 32 bytes (got {len(key)}); make one with `kopilka pii keygen`"
+        )
     return key
 
 
 class PiiCipher:
     def __init__(self, keys: dict[str, bytes], active: str, index_key: bytes) -> None:
         if active not in keys:
-            raise ValueError(f"the active PII key {active!r} is not among the keys ({', '.join(keys) or 'none'})")
+            raise ValueError(
+                f"the active PII key {active!r} is not among the keys ({', '.join(keys) or 'none'})"
+            )
         for kid in keys:
             if not kid or len(kid.encode()) > 32 or not kid.replace("_", "").replace("-", "").isalnum():
                 raise ValueError(f"PII key id {kid!r}: use 1-32 letters, digits, '-' or '_'")
@@ -98,7 +102,9 @@ class PiiCipher:
             keys = {DEV_KEY_ID: platform_key(platform, "pii.dev")}
         active = settings.pii_active_key or (next(iter(keys)) if len(keys) == 1 else None)
         if active is None:
-            raise ValueError("several PII keys are configured: set pii_active_key to the one new data should use")
+            raise ValueError(
+                "several PII keys are configured: set pii_active_key to the one new data should use"
+            )
         if settings.blind_index_key is not None:
             index_key = _decode_key("blind_index_key", settings.blind_index_key.get_secret_value())
         else:
@@ -152,7 +158,9 @@ class PiiCipher:
     # -- exact-match search -----------------------------------------------------------
 
     def blind_index(self, normalized: str, *, context: str) -> bytes:
-        return hmac.new(self._index_key, context.encode() + b"\x00" + normalized.encode(), hashlib.sha256).digest()
+        return hmac.new(
+            self._index_key, context.encode() + b"\x00" + normalized.encode(), hashlib.sha256
+        ).digest()
 
     def maybe_encrypt(self, plaintext: str | None, *, context: str) -> bytes | None:
         return None if plaintext in (None, "") else self.encrypt(plaintext, context=context)
@@ -166,7 +174,7 @@ def _aad(context: str) -> bytes:
 
 
 def mask(value: str | None, keep: int = 2) -> str:
-    """``+79991234567`` -> ``+7•••••••67``: enough to recognise, too little to use."""
+    """``+79991234567`` -> ``+7••••••••67``: enough to recognise, too little to use."""
     if not value:
         return ""
     if "@" in value:

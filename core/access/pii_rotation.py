@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 
 
 def pii_fields(platform: Platform) -> list[PiiField]:
-    return [item for _plugin, item in platform.plugins.collect_registered("register_pii_fields", platform=platform)]
+    return [
+        item
+        for _plugin, item in platform.plugins.collect_registered("register_pii_fields", platform=platform)
+    ]
 
 
 def _ident(name: str) -> str:
@@ -75,8 +78,9 @@ async def _walk(platform: Platform, f: PiiField, batch: int, only_stale_key: str
         after = rows[-1]["k"]
 
 
-async def rotate(platform: Platform, *, batch: int = 500,
-                 progress: Callable[[str], None] | None = None) -> list[FieldReport]:
+async def rotate(
+    platform: Platform, *, batch: int = 500, progress: Callable[[str], None] | None = None
+) -> list[FieldReport]:
     """Re-encrypt every ciphertext under the active key."""
     cipher = platform.service(PiiCipher)
     reports = []
@@ -93,7 +97,9 @@ async def rotate(platform: Platform, *, batch: int = 500,
                     status = await conn.execute(
                         f"UPDATE {_ident(f.table)} SET {_ident(f.column)} = $1 "
                         f"WHERE {_ident(f.key_column)} = $2 AND {_ident(f.column)} = $3",
-                        fresh, row["k"], row["c"],
+                        fresh,
+                        row["k"],
+                        row["c"],
                     )
                     report.rotated += int(status.split()[-1])
             if progress:
@@ -102,8 +108,9 @@ async def rotate(platform: Platform, *, batch: int = 500,
     return reports
 
 
-async def reindex(platform: Platform, *, batch: int = 500,
-                  progress: Callable[[str], None] | None = None) -> list[FieldReport]:
+async def reindex(
+    platform: Platform, *, batch: int = 500, progress: Callable[[str], None] | None = None
+) -> list[FieldReport]:
     """Recompute the blind indexes (after ``blind_index_key`` changed)."""
     cipher = platform.service(PiiCipher)
     reports = []
@@ -123,7 +130,9 @@ async def reindex(platform: Platform, *, batch: int = 500,
                     await conn.execute(
                         f"UPDATE {_ident(f.table)} SET {_ident(f.index_column)} = $1 "
                         f"WHERE {_ident(f.key_column)} = $2 AND {_ident(f.column)} = $3",
-                        cipher.blind_index(normalized, context=f.context), row["k"], row["c"],
+                        cipher.blind_index(normalized, context=f.context),
+                        row["k"],
+                        row["c"],
                     )
                     report.reindexed += 1
             if progress:

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from litestar.exceptions import TooManyRequestsException
 
+from core.web.i18n import gettext as _
+
 if TYPE_CHECKING:
     from core.db import Database
 
@@ -45,7 +47,10 @@ class TooManyRequests(TooManyRequestsException):
     def __init__(self, message: str, retry_after_s: int) -> None:
         retry = max(1, int(retry_after_s))
         minutes = (retry + 59) // 60
-        super().__init__(f"{message}; try again in {minutes} min", headers={"Retry-After": str(retry)})
+        super().__init__(
+            _("%(what)s; try again in %(minutes)s min", what=message, minutes=minutes),
+            headers={"Retry-After": str(retry)},
+        )
         self.retry_after_s = retry
 
 

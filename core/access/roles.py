@@ -19,6 +19,7 @@ from litestar.exceptions import ClientException, NotFoundException, PermissionDe
 
 from core.access import Identity
 from core.access.audit import AuditLog
+from core.web.i18n import gettext as _
 
 if TYPE_CHECKING:
     from core.access.permissions import PermissionRegistry
@@ -40,16 +41,36 @@ class RoleSpec:
 
 BUILTIN_ROLES: tuple[RoleSpec, ...] = (
     RoleSpec(CUSTOMER, "Customer", "Every user who confirmed their registration."),
-    RoleSpec("support", "Support", "Answers customers: sees users and the messages sent to them.",
-             ("admin.access", "users.view", "notify.*.view", "notifications.view")),
-    RoleSpec("moderator", "Moderator", "Reviews what customers publish and submit.",
-             ("admin.access", "users.view", "*.moderate", "*.review")),
-    RoleSpec("finance", "Finance", "Money: the ledger, payments and the business day.",
-             ("admin.access", "users.view", "ledger.*", "payments.*", "jobs.*", "audit.view")),
-    RoleSpec("project_manager", "Project manager", "Runs projects and their stages.",
-             ("admin.access", "projects.*", "crowdinvesting.*")),
-    RoleSpec("meeting_organizer", "Meeting organizer", "Calls and runs members' meetings.",
-             ("admin.access", "meetings.*")),
+    RoleSpec(
+        "support",
+        "Support",
+        "Answers customers: sees users and the messages sent to them.",
+        ("admin.access", "users.view", "notify.*.view", "notifications.view"),
+    ),
+    RoleSpec(
+        "moderator",
+        "Moderator",
+        "Reviews what customers publish and submit.",
+        ("admin.access", "users.view", "*.moderate", "*.review"),
+    ),
+    RoleSpec(
+        "finance",
+        "Finance",
+        "Money: the ledger, payments and the business day.",
+        ("admin.access", "users.view", "ledger.*", "payments.*", "jobs.*", "audit.view"),
+    ),
+    RoleSpec(
+        "project_manager",
+        "Project manager",
+        "Runs projects and their stages.",
+        ("admin.access", "projects.*", "crowdinvesting.*"),
+    ),
+    RoleSpec(
+        "meeting_organizer",
+        "Meeting organizer",
+        "Calls and runs members' meetings.",
+        ("admin.access", "meetings.*"),
+    ),
     RoleSpec("admin", "Admin", "Everything but editing roles.", ("*",), ("access.roles.manage",)),
     RoleSpec(SUPERADMIN, "Superadmin", "Everything, including roles and their permissions.", ("*",)),
 )
@@ -93,7 +114,7 @@ class Roles:
         for role in await self.list():
             if role.code == code:
                 return role
-        raise NotFoundException(f"no role with code {code!r}")
+        raise NotFoundException(_("no role with code %(code)s", code=code))
 
     def _role(self, row) -> Role:
         perms = self.registry.codes() if row["code"] == SUPERADMIN else frozenset(row["perms"])
@@ -108,7 +129,8 @@ class Roles:
         if SUPERADMIN in codes:
             return self.registry.codes()
         rows = await self.db.fetch(
-            "SELECT DISTINCT permission FROM access_role_permissions WHERE role_code = ANY($1::varchar[])", codes
+            "SELECT DISTINCT permission FROM access_role_permissions WHERE role_code = ANY($1::varchar[])",
+            codes,
         )
         return frozenset(r["permission"] for r in rows) & self.registry.codes()
 
@@ -138,7 +160,13 @@ class Roles:
         missing = sorted(set(permissions) - set(actor.permissions))
         if missing:
             shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
-            raise PermissionDeniedException(f"you cannot {what}: it carries permissions you do not hold ({shown})")
+            raise PermissionDeniedException(
+                _(
+                    "you cannot %(what)s: it carries permissions you do not hold (%(missing)s)",
+                    what=what,
+                    missing=shown,
+                )
+            )
 
     async def check_can_manage_user(self, actor: Identity, user_id: UUID) -> None:
         """Only someone holding at least everything ``user_id`` holds may change their account or roles."""
@@ -155,18 +183,24 @@ class Roles:
                 await conn.execute(
                     """INSERT INTO access_roles (code, name, description, rank, builtin)
                        VALUES ($1, $2, $3, $4, true) ON CONFLICT (code) DO NOTHING""",
-                    spec.code, spec.name, spec.description, rank,
+                    spec.code,
+                    spec.name,
+                    spec.description,
+                    rank,
                 )
                 if spec.code == SUPERADMIN:
                     continue
-                customized = await conn.fetchval("SELECT customized FROM access_roles WHERE code = $1", spec.code)
+                customized = await conn.fetchval(
+                    "SELECT customized FROM access_roles WHERE code = $1", spec.code
+                )
                 if customized:
                     continue
                 wanted = self.registry.matching(spec.patterns) - self.registry.matching(spec.exclude)
                 await conn.execute(
                     """INSERT INTO access_role_permissions (role_code, permission)
                        SELECT $1, unnest($2::varchar[]) ON CONFLICT DO NOTHING""",
-                    spec.code, sorted(wanted),
+                    spec.code,
+                    sorted(wanted),
                 )
 
     async def grant(self, user_id: UUID, code: str, *, by: Identity | None) -> bool:
@@ -179,11 +213,14 @@ class Roles:
             added = await conn.fetchval(
                 """INSERT INTO access_user_roles (user_id, role_code, granted_by) VALUES ($1, $2, $3)
                    ON CONFLICT DO NOTHING RETURNING role_code""",
-                user_id, code, by.user_id if by else None,
+                user_id,
+                code,
+                by.user_id if by else None,
             )
             if added and code != CUSTOMER:
-                await self.audit.record(action="access.role.granted", target=f"user:{user_id}",
-                                        details={"role": code})
+                await self.audit.record(
+                    action="access.role.granted", target=f"user:{user_id}", details={"role": code}
+                )
         return bool(added)
 
     async def revoke(self, user_id: UUID, code: str, *, by: Identity | None) -> bool:
@@ -198,20 +235,25 @@ class Roles:
                     "SELECT user_id FROM access_user_roles WHERE role_code = $1 FOR UPDATE", SUPERADMIN
                 )
                 if [r["user_id"] for r in others] == [user_id]:
-                    raise ClientException("the last superadmin cannot lose the role", status_code=409)
+                    raise ClientException(_("the last superadmin cannot lose the role"), status_code=409)
             removed = await conn.fetchval(
                 "DELETE FROM access_user_roles WHERE user_id = $1 AND role_code = $2 RETURNING role_code",
-                user_id, code,
+                user_id,
+                code,
             )
             if removed:
-                await self.audit.record(action="access.role.revoked", target=f"user:{user_id}",
-                                        details={"role": code})
+                await self.audit.record(
+                    action="access.role.revoked", target=f"user:{user_id}", details={"role": code}
+                )
         return bool(removed)
 
-    async def create(self, code: str, name: str, description: str, permissions: Iterable[str], *,
-                     by: Identity | None) -> Role:
+    async def create(
+        self, code: str, name: str, description: str, permissions: Iterable[str], *, by: Identity | None
+    ) -> Role:
         if not _ROLE_CODE.match(code):
-            raise ClientException(f"role code {code!r}: use 2-64 lower-case letters, digits or '_'", status_code=422)
+            raise ClientException(
+                f"role code {code!r}: use 2-64 lower-case letters, digits or '_'", status_code=422
+            )
         permissions = set(permissions)
         self._check_known(permissions)
         if by is not None:
@@ -220,22 +262,30 @@ class Roles:
             created = await conn.fetchval(
                 """INSERT INTO access_roles (code, name, description, rank, customized)
                    VALUES ($1, $2, $3, 1000, true) ON CONFLICT DO NOTHING RETURNING code""",
-                code, name.strip() or code, description.strip(),
+                code,
+                name.strip() or code,
+                description.strip(),
             )
             if not created:
-                raise ClientException(f"a role with code {code!r} already exists", status_code=409)
+                raise ClientException(
+                    _("a role with code %(code)s already exists", code=code), status_code=409
+                )
             await conn.execute(
                 "INSERT INTO access_role_permissions (role_code, permission) SELECT $1, unnest($2::varchar[])",
-                code, sorted(permissions),
+                code,
+                sorted(permissions),
             )
-            await self.audit.record(action="access.role.created", target=f"role:{code}",
-                                    details={"permissions": sorted(permissions)})
+            await self.audit.record(
+                action="access.role.created",
+                target=f"role:{code}",
+                details={"permissions": sorted(permissions)},
+            )
         return await self.get(code)
 
     async def set_permissions(self, code: str, permissions: Iterable[str], *, by: Identity | None) -> Role:
         """Make the role hold exactly ``permissions``; ``by`` must hold every one added or removed."""
         if code == SUPERADMIN:
-            raise ClientException("the superadmin role always holds every permission", status_code=409)
+            raise ClientException(_("the superadmin role always holds every permission"), status_code=409)
         role = await self.get(code)
         wanted = set(permissions)
         self._check_known(wanted)
@@ -246,14 +296,22 @@ class Roles:
             await conn.execute("DELETE FROM access_role_permissions WHERE role_code = $1", code)
             await conn.execute(
                 "INSERT INTO access_role_permissions (role_code, permission) SELECT $1, unnest($2::varchar[])",
-                code, sorted(wanted),
+                code,
+                sorted(wanted),
             )
-            await conn.execute("UPDATE access_roles SET customized = true, updated_at = now() WHERE code = $1", code)
-            await self.audit.record(action="access.role.changed", target=f"role:{code}",
-                                    details={"added": sorted(added), "removed": sorted(removed)})
+            await conn.execute(
+                "UPDATE access_roles SET customized = true, updated_at = now() WHERE code = $1", code
+            )
+            await self.audit.record(
+                action="access.role.changed",
+                target=f"role:{code}",
+                details={"added": sorted(added), "removed": sorted(removed)},
+            )
         return await self.get(code)
 
     def _check_known(self, permissions: set[str]) -> None:
         unknown = sorted(permissions - self.registry.codes())
         if unknown:
-            raise ClientException(f"unknown permission(s): {', '.join(unknown)}", status_code=422)
+            raise ClientException(
+                _("unknown permission(s): %(codes)s", codes=", ".join(unknown)), status_code=422
+            )

@@ -31,8 +31,16 @@ from litestar.routes import HTTPRoute
 ADMIN_PREFIXES = ("/admin", "/api/v1/admin/")
 _PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
 #: Values that make a path parameter of each type valid, so routing reaches the guards.
-SAMPLE_VALUES = {"uuid": "00000000-0000-4000-8000-000000000000", "int": "1", "str": "x", "path": "x",
-                 "date": "2026-01-01", "datetime": "2026-01-01T00:00:00", "decimal": "1", "float": "1"}
+SAMPLE_VALUES = {
+    "uuid": "00000000-0000-4000-8000-000000000000",
+    "int": "1",
+    "str": "x",
+    "path": "x",
+    "date": "2026-01-01",
+    "datetime": "2026-01-01T00:00:00",
+    "decimal": "1",
+    "float": "1",
+}
 SKIPPED_METHODS = frozenset({"OPTIONS", "HEAD"})
 
 
@@ -97,7 +105,9 @@ def admin_cases(app: Any) -> list[RouteCase]:
 
 
 def _is_sign_in_redirect(response: Any) -> bool:
-    return response.status_code in (302, 303, 307) and response.headers.get("location", "").startswith("/login")
+    return response.status_code in (302, 303, 307) and response.headers.get("location", "").startswith(
+        "/login"
+    )
 
 
 async def assert_admin_routes_guarded(app: Any, *, customer: Any, anonymous: Any) -> list[RouteCase]:
@@ -112,7 +122,9 @@ async def assert_admin_routes_guarded(app: Any, *, customer: Any, anonymous: Any
         for accept in ("text/html", "application/json"):
             as_anonymous = await anonymous.request(case.method, case.path, headers={"accept": accept})
             if not (as_anonymous.status_code == 401 or _is_sign_in_redirect(as_anonymous)):
-                failures.add(case, f"anonymous ({accept})", as_anonymous.status_code, "401 or a redirect to /login")
+                failures.add(
+                    case, f"anonymous ({accept})", as_anonymous.status_code, "401 or a redirect to /login"
+                )
     failures.check("admin routes that are not guarded")
     return cases
 
@@ -169,7 +181,9 @@ async def assert_no_idor(
     for case in cases:
         response = await _send(intruder, case)
         if response.status_code not in (403, 404):
-            failures.append(f"{case.method} {case.template or case.path} as another user: {response.status_code}")
+            failures.append(
+                f"{case.method} {case.template or case.path} as another user: {response.status_code}"
+            )
         for marker in leak_markers:
             if marker and marker in response.text:
                 failures.append(f"{case.method} {case.template or case.path} shows another user's {marker!r}")
@@ -182,8 +196,10 @@ async def assert_no_idor(
             continue
         response = await _send(owner, case)
         if response.status_code not in case.owner_ok:
-            failures.append(f"{case.method} {case.template or case.path} as its owner: {response.status_code} "
-                            "(the check proves nothing if the owner is refused too)")
+            failures.append(
+                f"{case.method} {case.template or case.path} as its owner: {response.status_code} "
+                "(the check proves nothing if the owner is refused too)"
+            )
     assert not failures, "IDOR:\n  " + "\n  ".join(failures)
     return cases
 

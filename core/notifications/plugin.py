@@ -40,7 +40,9 @@ def template_dirs():
 def register_tasks(tasks):
     from core.notifications import tasks as notification_tasks
 
-    tasks.task(notification_tasks.deliver_due, name="notifications.deliver_due", schedule=[{"cron": "* * * * *"}])
+    tasks.task(
+        notification_tasks.deliver_due, name="notifications.deliver_due", schedule=[{"cron": "* * * * *"}]
+    )
 
 
 @hookimpl

@@ -49,8 +49,9 @@ class MessageRenderer:
             lstrip_blocks=True,
         )
         self.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
-        self.env.globals.update(_=i18n.gettext, money=i18n.money, format_date=i18n.date,
-                                format_datetime=i18n.datetime)
+        self.env.globals.update(
+            _=i18n.gettext, money=i18n.money, format_date=i18n.date, format_datetime=i18n.datetime
+        )
 
     def has_template(self, kind: str) -> bool:
         try:
@@ -59,8 +60,9 @@ class MessageRenderer:
             return False
         return True
 
-    def render(self, kind: str, params: Mapping[str, Any], locale: str | None,
-               recipient: Any = None) -> Rendered:
+    def render(
+        self, kind: str, params: Mapping[str, Any], locale: str | None, recipient: Any = None
+    ) -> Rendered:
         token = i18n.set_locale(locale or i18n.current_locale())
         try:
             try:

@@ -109,7 +109,9 @@ class NotificationService:
             return None
         return await self.platform.service(Users).recipient(user_id)
 
-    def render(self, kind: str, params: Mapping[str, Any], locale: str | None, recipient: Any = None) -> Rendered:
+    def render(
+        self, kind: str, params: Mapping[str, Any], locale: str | None, recipient: Any = None
+    ) -> Rendered:
         assert self.renderer is not None, "NotificationService is not started"
         return self.renderer.render(kind, params, locale, recipient)
 
@@ -141,7 +143,10 @@ class NotificationService:
         if in_app:
             notification_id = await self.db.fetchval(
                 "INSERT INTO notifications (id, user_id, kind, params) VALUES ($1, $2, $3, $4) RETURNING id",
-                uuid4(), user_id, kind, params,
+                uuid4(),
+                user_id,
+                kind,
+                params,
             )
         targets: list[Address] = []
         if to is not None:
@@ -153,19 +158,33 @@ class NotificationService:
                     targets = [found]
                     break
         locale = recipient.locale if recipient else None
-        ids = [await self._queue(a, kind, params, user_id=user_id, locale=locale, recipient=recipient,
-                                 sensitive=sensitive, expires_at=expires_at) for a in targets]
+        ids = [
+            await self._queue(
+                a,
+                kind,
+                params,
+                user_id=user_id,
+                locale=locale,
+                recipient=recipient,
+                sensitive=sensitive,
+                expires_at=expires_at,
+            )
+            for a in targets
+        ]
         await self._deliver_after_commit(ids)
         return Sent(notification_id, tuple(ids))
 
-    async def notify_everywhere(self, user_id: UUID, kind: str, params: Mapping[str, Any] | None = None, *,
-                                in_app: bool = True) -> Sent:
+    async def notify_everywhere(
+        self, user_id: UUID, kind: str, params: Mapping[str, Any] | None = None, *, in_app: bool = True
+    ) -> Sent:
         """Send to every address the user has (security notices: password changed, account blocked)."""
         recipient = await self.recipient(user_id)
         kinds = [a.kind for a in recipient.addresses] if recipient else []
         first = await self.notify(user_id, kind, params, in_app=in_app, via=kinds[:1] or ())
         rest = [await self.notify(user_id, kind, params, in_app=False, via=(k,)) for k in kinds[1:]]
-        return Sent(first.notification_id, first.delivery_ids + tuple(i for s in rest for i in s.delivery_ids))
+        return Sent(
+            first.notification_id, first.delivery_ids + tuple(i for s in rest for i in s.delivery_ids)
+        )
 
     async def send(
         self,
@@ -182,28 +201,58 @@ class NotificationService:
         recipient = await self.recipient(user_id) if user_id else None
         if locale is None and recipient is not None:
             locale = recipient.locale
-        delivery_id = await self._queue(to, kind, dict(params or {}), user_id=user_id, locale=locale,
-                                        recipient=recipient, sensitive=sensitive, expires_at=expires_at)
+        delivery_id = await self._queue(
+            to,
+            kind,
+            dict(params or {}),
+            user_id=user_id,
+            locale=locale,
+            recipient=recipient,
+            sensitive=sensitive,
+            expires_at=expires_at,
+        )
         await self._deliver_after_commit([delivery_id])
         return delivery_id
 
-    async def _queue(self, to: Address, kind: str, params: dict[str, Any], *, user_id: UUID | None,
-                     locale: str | None, recipient: Recipient | None, sensitive: bool,
-                     expires_at: dt.datetime | None) -> UUID:
+    async def _queue(
+        self,
+        to: Address,
+        kind: str,
+        params: dict[str, Any],
+        *,
+        user_id: UUID | None,
+        locale: str | None,
+        recipient: Recipient | None,
+        sensitive: bool,
+        expires_at: dt.datetime | None,
+    ) -> UUID:
         from core.access.pii import mask
 
         locale = locale or i18n.current_locale()
         rendered = self.render(kind, params, locale, recipient)
-        payload = json.dumps({"to": [to.kind, to.value], "subject": rendered.subject, "text": rendered.text,
-                              "locale": locale, "sensitive": sensitive})
+        payload = json.dumps(
+            {
+                "to": [to.kind, to.value],
+                "subject": rendered.subject,
+                "text": rendered.text,
+                "locale": locale,
+                "sensitive": sensitive,
+            }
+        )
         delivery_id = uuid4()
         await self.db.execute(
             """INSERT INTO notifications_deliveries
                  (id, user_id, kind, address_kind, address_masked, payload_enc, expires_at)
                VALUES ($1, $2, $3, $4, $5, $6,
                        coalesce($7, clock_timestamp() + make_interval(hours => $8)))""",
-            delivery_id, user_id, kind, to.kind, mask(to.value)[:100],
-            self._cipher().encrypt(payload, context=PAYLOAD_CONTEXT), expires_at, self.settings.delivery_ttl_hours,
+            delivery_id,
+            user_id,
+            kind,
+            to.kind,
+            mask(to.value)[:100],
+            self._cipher().encrypt(payload, context=PAYLOAD_CONTEXT),
+            expires_at,
+            self.settings.delivery_ttl_hours,
         )
         return delivery_id
 
@@ -236,20 +285,32 @@ class NotificationService:
             return "expired"
         payload = json.loads(self._cipher().decrypt(row["payload_enc"], context=PAYLOAD_CONTEXT))
         message = OutgoingMessage(
-            delivery_id=delivery_id, kind=row["kind"], to=Address(*payload["to"]), subject=payload["subject"],
-            text=payload["text"], locale=payload["locale"], user_id=row["user_id"],
-            sensitive=payload["sensitive"], expires_at=row["expires_at"],
+            delivery_id=delivery_id,
+            kind=row["kind"],
+            to=Address(*payload["to"]),
+            subject=payload["subject"],
+            text=payload["text"],
+            locale=payload["locale"],
+            user_id=row["user_id"],
+            sensitive=payload["sensitive"],
+            expires_at=row["expires_at"],
         )
         channels = self.channels_for(message.to.kind)
         if not channels:
-            log.warning("no channel delivers to %s addresses (notification %s)", message.to.kind, message.kind)
-            await self._finish(delivery_id, "undeliverable", error=f"no channel for {message.to.kind} addresses")
+            log.warning(
+                "no channel delivers to %s addresses (notification %s)", message.to.kind, message.kind
+            )
+            await self._finish(
+                delivery_id, "undeliverable", error=f"no channel for {message.to.kind} addresses"
+            )
             return "undeliverable"
         errors = []
         for channel in channels:
             result = await self._call(channel, message)
             if result.status == DeliveryStatus.SENT:
-                await self._finish(delivery_id, "sent", channel=channel.name, provider_ref=result.provider_ref)
+                await self._finish(
+                    delivery_id, "sent", channel=channel.name, provider_ref=result.provider_ref
+                )
                 return "sent"
             errors.append(f"{channel.name}: {result.error or result.status}")
             if result.status == DeliveryStatus.RETRY:
@@ -258,8 +319,10 @@ class NotificationService:
         if result.status == DeliveryStatus.RETRY and row["attempts"] < self.settings.max_attempts:
             await self.db.execute(
                 """UPDATE notifications_deliveries SET status = 'retry', last_error = $2,
-                          next_attempt_at = clock_timestamp() + $3 WHERE id = $1""",
-                delivery_id, error, _backoff(row["attempts"]),
+                          next_attempt_at = clock_timestamp() + $3::interval WHERE id = $1""",
+                delivery_id,
+                error,
+                _backoff(row["attempts"]),
             )
             return "retry"
         await self._finish(delivery_id, "failed", error=error)
@@ -274,20 +337,31 @@ class NotificationService:
             log.exception("notification channel %s failed", channel.name)
             return DeliveryResult.retry(f"{type(exc).__name__}: {exc}")
 
-    async def _finish(self, delivery_id: UUID, status: str, *, channel: str | None = None,
-                      provider_ref: str | None = None, error: str | None = None) -> None:
+    async def _finish(
+        self,
+        delivery_id: UUID,
+        status: str,
+        *,
+        channel: str | None = None,
+        provider_ref: str | None = None,
+        error: str | None = None,
+    ) -> None:
         # The text is wiped once delivery is over: it may hold a code, and it has done its job.
         await self.db.execute(
             """UPDATE notifications_deliveries SET status = $2, channel = $3, provider_ref = $4, last_error = $5,
                       payload_enc = NULL, finished_at = clock_timestamp() WHERE id = $1""",
-            delivery_id, status, channel, provider_ref, error,
+            delivery_id,
+            status,
+            channel,
+            provider_ref,
+            error,
         )
 
     async def deliver_due(self, limit: int = 200) -> dict[str, int]:
         """Retry what is due, pick up what a crash interrupted, give up what expired."""
         await self.db.execute(
             """UPDATE notifications_deliveries SET status = 'retry'
-               WHERE status = 'sending' AND claimed_at < clock_timestamp() - $1""",
+               WHERE status = 'sending' AND claimed_at < clock_timestamp() - $1::interval""",
             STALE_SENDING,
         )
         rows = await self.db.fetch(
@@ -304,23 +378,45 @@ class NotificationService:
         return counts
 
     async def delivery_status(self, delivery_id: UUID) -> str | None:
-        return await self.db.fetchval("SELECT status FROM notifications_deliveries WHERE id = $1", delivery_id)
+        return await self.db.fetchval(
+            "SELECT status FROM notifications_deliveries WHERE id = $1", delivery_id
+        )
 
     # -- in-app -----------------------------------------------------------------------
 
-    async def list_for(self, user_id: UUID, *, before: dt.datetime | None = None, limit: int = 20,
-                       unread_only: bool = False, locale: str | None = None) -> list[Notification]:
+    async def list_for(
+        self,
+        user_id: UUID,
+        *,
+        before: dt.datetime | None = None,
+        limit: int = 20,
+        unread_only: bool = False,
+        locale: str | None = None,
+    ) -> list[Notification]:
         rows = await self.db.fetch(
             """SELECT * FROM notifications WHERE user_id = $1 AND ($2::timestamptz IS NULL OR created_at < $2)
                  AND (NOT $3 OR read_at IS NULL)
                ORDER BY created_at DESC, id DESC LIMIT $4""",
-            user_id, before, unread_only, max(1, min(limit, 100)),
+            user_id,
+            before,
+            unread_only,
+            max(1, min(limit, 100)),
         )
         found = []
         for row in rows:
             rendered = self.render(row["kind"], row["params"] or {}, locale)
-            found.append(Notification(row["id"], row["user_id"], row["kind"], row["params"] or {}, row["created_at"],
-                                      row["read_at"], rendered.subject, rendered.text))
+            found.append(
+                Notification(
+                    row["id"],
+                    row["user_id"],
+                    row["kind"],
+                    row["params"] or {},
+                    row["created_at"],
+                    row["read_at"],
+                    rendered.subject,
+                    rendered.text,
+                )
+            )
         return found
 
     async def unread_count(self, user_id: UUID) -> int:
@@ -333,13 +429,15 @@ class NotificationService:
         status = await self.db.execute(
             """UPDATE notifications SET read_at = coalesce(read_at, clock_timestamp())
                WHERE id = $1 AND user_id = $2""",
-            notification_id, user_id,
+            notification_id,
+            user_id,
         )
         return status.endswith(" 1")
 
     async def mark_all_read(self, user_id: UUID) -> int:
         status = await self.db.execute(
-            "UPDATE notifications SET read_at = clock_timestamp() WHERE user_id = $1 AND read_at IS NULL", user_id
+            "UPDATE notifications SET read_at = clock_timestamp() WHERE user_id = $1 AND read_at IS NULL",
+            user_id,
         )
         return int(status.split()[-1])
 

@@ -18,6 +18,7 @@ from litestar.params import FromPath, Parameter
 from litestar.response import Template
 
 from core.access import identity_of, requires_login
+from core.web.i18n import gettext as _
 from core.web.templating import render
 
 
@@ -54,10 +55,10 @@ async def owned_account(platform: Any, user_id: UUID, account_id: int) -> Any:
     """The ledger account ``account_id`` if ``user_id`` owns it; 404 otherwise (never 403: no probing)."""
     ledger = ledger_of(platform)
     if ledger is None:
-        raise NotFoundException("balances are not available on this site")
+        raise NotFoundException(_("balances are not available on this site"))
     account = await ledger.get_account(account_id)
     if account is None or account.owner != owner_of(user_id):
-        raise NotFoundException(f"you have no account {account_id}")
+        raise NotFoundException(_("you have no account %(id)s", id=account_id))
     return account
 
 
@@ -78,8 +79,14 @@ def line_view(line: Any) -> dict[str, Any]:
 async def account_page(request: Request[Any, Any, Any]) -> Template:
     platform = request.app.state.platform
     found = await balances(platform, identity_of(request).user_id)  # type: ignore[arg-type]
-    return render(request, "users/account.html", available=found is not None, accounts=found or [],
-                  totals=totals_by_currency(found or []), currency=platform.core.platform.currency)
+    return render(
+        request,
+        "users/account.html",
+        available=found is not None,
+        accounts=found or [],
+        totals=totals_by_currency(found or []),
+        currency=platform.core.platform.currency,
+    )
 
 
 @get("/account/history/{account_id:int}", include_in_schema=False, guards=[requires_login])
@@ -90,24 +97,47 @@ async def history_page(request: Request[Any, Any, Any], account_id: FromPath[int
     try:
         page = await ledger_of(platform).statement(account_id, before=before, limit=25)
     except ValueError:
-        raise NotFoundException("this page of the history does not exist; start from the newest") from None
-    return render(request, "users/history.html", account=account, lines=[line_view(x) for x in page.lines],
-                  next_cursor=page.next_cursor, first_page=before is None)
+        raise NotFoundException(_("this page of the history does not exist; start from the newest")) from None
+    return render(
+        request,
+        "users/history.html",
+        account=account,
+        lines=[line_view(x) for x in page.lines],
+        next_cursor=page.next_cursor,
+        first_page=before is None,
+    )
 
 
-@get("/api/v1/users/me/balances", tags=["users"], summary="My balances, per account and per currency",
-     guards=[requires_login])
+@get(
+    "/api/v1/users/me/balances",
+    tags=["users"],
+    summary="My balances, per account and per currency",
+    guards=[requires_login],
+)
 async def api_balances(request: Request[Any, Any, Any]) -> dict[str, Any]:
     found = await balances(request.app.state.platform, identity_of(request).user_id)  # type: ignore[arg-type]
     if found is None:
         return {"available": False, "accounts": [], "totals": []}
-    accounts = [{"account_id": b.account_id, "currency": b.currency, "purpose": b.purpose, "posted": int(b.posted),
-                 "pending": int(b.pending), "available": int(b.available)} for b in found]
+    accounts = [
+        {
+            "account_id": b.account_id,
+            "currency": b.currency,
+            "purpose": b.purpose,
+            "posted": int(b.posted),
+            "pending": int(b.pending),
+            "available": int(b.available),
+        }
+        for b in found
+    ]
     return {"available": True, "accounts": accounts, "totals": totals_by_currency(found)}
 
 
-@get("/api/v1/users/me/accounts/{account_id:int}/statement", tags=["users"],
-     summary="The history of one of my accounts, newest first", guards=[requires_login])
+@get(
+    "/api/v1/users/me/accounts/{account_id:int}/statement",
+    tags=["users"],
+    summary="The history of one of my accounts, newest first",
+    guards=[requires_login],
+)
 async def api_statement(
     request: Request[Any, Any, Any],
     account_id: FromPath[int],
@@ -122,7 +152,11 @@ async def api_statement(
         from litestar.exceptions import ValidationException
 
         raise ValidationException(f"before: {exc}") from None
-    return {"account_id": account_id, "lines": [line_view(x) for x in page.lines], "next_cursor": page.next_cursor}
+    return {
+        "account_id": account_id,
+        "lines": [line_view(x) for x in page.lines],
+        "next_cursor": page.next_cursor,
+    }
 
 
 ROUTES = [account_page, history_page, api_balances, api_statement]

@@ -15,6 +15,7 @@ from core.access import Identity
 from core.access.approvals import ActionContext, ApprovalAction
 from core.access.roles import Roles
 from core.users.service import Users
+from core.web.i18n import gettext as _
 
 if TYPE_CHECKING:
     from core.platform import Platform
@@ -24,7 +25,7 @@ def _user_id(payload: dict[str, Any]) -> UUID:
     try:
         return UUID(str(payload["user_id"]))
     except (KeyError, ValueError):
-        raise ValidationException("user_id: not a user id") from None
+        raise ValidationException(_("user_id: not a user id")) from None
 
 
 async def _check(platform: Platform, payload: dict[str, Any], identity: Identity) -> None:
@@ -34,7 +35,9 @@ async def _check(platform: Platform, payload: dict[str, Any], identity: Identity
 
 
 async def _block(platform: Platform, payload: dict[str, Any], ctx: ActionContext) -> dict[str, Any]:
-    user = await platform.service(Users).block(_user_id(payload), str(payload.get("reason", "")), by=ctx.acting)
+    user = await platform.service(Users).block(
+        _user_id(payload), str(payload.get("reason", "")), by=ctx.acting
+    )
     return {"status": user.status}
 
 
@@ -50,10 +53,21 @@ async def _delete(platform: Platform, payload: dict[str, Any], ctx: ActionContex
 
 def user_actions() -> list[ApprovalAction]:
     return [
-        ApprovalAction("users.block", "users.block", _block, _check,
-                       lambda p: f"Block user {p.get('user_id')}: {p.get('reason', '')}"),
-        ApprovalAction("users.unblock", "users.block", _unblock, _check,
-                       lambda p: f"Unblock user {p.get('user_id')}"),
-        ApprovalAction("users.delete", "users.delete", _delete, _check,
-                       lambda p: f"Delete user {p.get('user_id')} and erase their personal data"),
+        ApprovalAction(
+            "users.block",
+            "users.block",
+            _block,
+            _check,
+            lambda p: f"Block user {p.get('user_id')}: {p.get('reason', '')}",
+        ),
+        ApprovalAction(
+            "users.unblock", "users.block", _unblock, _check, lambda p: f"Unblock user {p.get('user_id')}"
+        ),
+        ApprovalAction(
+            "users.delete",
+            "users.delete",
+            _delete,
+            _check,
+            lambda p: f"Delete user {p.get('user_id')} and erase their personal data",
+        ),
     ]

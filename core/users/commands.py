@@ -15,9 +15,16 @@ def users() -> None:
 @users.command("create")
 @click.argument("login")
 @click.option("--name", default="", help="Display name.")
-@click.option("--role", "roles", multiple=True, help="A role to grant (repeat for more); customer is always given.")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="The password (asked for when not given).")
+@click.option(
+    "--role", "roles", multiple=True, help="A role to grant (repeat for more); customer is always given."
+)
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="The password (asked for when not given).",
+)
 @pass_context
 def create(pctx: PlatformContext, login: str, name: str, roles: tuple[str, ...], password: str) -> None:
     """Create an active account signing in as LOGIN (an e-mail address or a phone number).
@@ -32,8 +39,9 @@ def create(pctx: PlatformContext, login: str, name: str, roles: tuple[str, ...],
 
     async def work(platform):
         with acting_as(cli_actor()):
-            return await platform.service(Users).create(login, password, display_name=name,
-                                                        roles=("customer", *roles))
+            return await platform.service(Users).create(
+                login, password, display_name=name, roles=("customer", *roles)
+            )
 
     try:
         user = pctx.run(work)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 
 from core.contracts.notifications import EMAIL, PHONE, Address
+from core.web.i18n import gettext as _
 
-_EMAIL = re.compile(r"^[^@\s\x00-\x1f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[^@\s\x00-\x1f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 _PHONE_NOISE = re.compile(r"[\s()\-.]")
 
 
@@ -17,7 +20,7 @@ class ContactError(ValueError):
 def normalize_email(value: str) -> str:
     email = value.strip().lower()
     if len(email) > 254 or not _EMAIL.match(email):
-        raise ContactError("not a valid e-mail address")
+        raise ContactError(_("not a valid e-mail address"))
     return email
 
 
@@ -32,7 +35,7 @@ def normalize_phone(value: str) -> str:
         phone = "+" + phone
     digits = phone[1:]
     if not digits.isdigit() or not 10 <= len(digits) <= 15 or digits.startswith("0"):
-        raise ContactError("not a valid phone number: use the international form, e.g. +7 999 123-45-67")
+        raise ContactError(_("not a valid phone number: use the international form, e.g. +7 999 123-45-67"))
     return phone
 
 
@@ -40,13 +43,13 @@ def parse_login(value: str, allowed: list[str] | tuple[str, ...] = (EMAIL, PHONE
     """An e-mail address or a phone number, whichever ``value`` looks like."""
     value = (value or "").strip()
     if not value:
-        raise ContactError("enter an e-mail address or a phone number")
+        raise ContactError(_("enter an e-mail address or a phone number"))
     if "@" in value:
         if EMAIL not in allowed:
-            raise ContactError("sign-in with an e-mail address is not available here; use a phone number")
+            raise ContactError(_("sign-in with an e-mail address is not available here; use a phone number"))
         return Address(EMAIL, normalize_email(value))
     if PHONE not in allowed:
-        raise ContactError("sign-in with a phone number is not available here; use an e-mail address")
+        raise ContactError(_("sign-in with a phone number is not available here; use an e-mail address"))
     return Address(PHONE, normalize_phone(value))
 
 

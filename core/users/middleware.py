@@ -35,6 +35,8 @@ from core.access import ANONYMOUS, SCOPE_KEY, is_auth_guard
 from core.access import context as request_context
 from core.access.keys import platform_key
 from core.users.sessions import Resolved, Sessions
+from core.web import i18n
+from core.web.i18n import gettext as _
 from core.web.middleware import REQUEST_ID_KEY
 
 if TYPE_CHECKING:
@@ -54,7 +56,9 @@ CONTENT_SECURITY_POLICY = (
 
 class CsrfRejected(PermissionDeniedException):
     def __init__(self) -> None:
-        super().__init__("the form's security token is missing or out of date: reload the page and try again")
+        super().__init__(
+            _("the form's security token is missing or out of date: reload the page and try again")
+        )
 
 
 class CookieNames:
@@ -141,7 +145,7 @@ def session_middleware_factory(platform: Platform):
                 if authorization[:7].lower() == "bearer ":
                     resolved = await sessions.resolve_token(authorization[7:].strip())
                     if resolved is None:
-                        raise NotAuthorizedException("the API token is unknown, revoked or expired")
+                        raise NotAuthorizedException(_("the API token is unknown, revoked or expired"))
                 elif cookies.get(names.session):
                     resolved = await sessions.resolve(cookies[names.session])
                     if resolved is None:  # over or revoked: forget it
@@ -157,21 +161,37 @@ def session_middleware_factory(platform: Platform):
                     set_cookies.append(names.header(names.csrf, csrf_token))
             scope[CSRF_SCOPE_KEY] = csrf_token  # type: ignore[literal-required]
             scope[UNREAD_SCOPE_KEY] = resolved.unread if resolved else 0  # type: ignore[literal-required]
-            token = request_context.set_current(request_context.RequestInfo(
-                identity=identity,
-                ip=request_context.client_ip(scope, trusted),
-                request_id=scope.get(REQUEST_ID_KEY),  # type: ignore[call-overload]
-                user_agent=_header(scope, b"user-agent")[:300] or None,
-                actor=identity.actor if identity.is_authenticated else "anonymous",
-            ))
+            # The locale middleware ran before anyone was signed in: the user's own choice wins now.
+            locale_token = i18n.set_locale(identity.locale) if identity.locale in i18n.LOCALES else None
+            token = request_context.set_current(
+                request_context.RequestInfo(
+                    identity=identity,
+                    ip=request_context.client_ip(scope, trusted),
+                    request_id=scope.get(REQUEST_ID_KEY),  # type: ignore[call-overload]
+                    user_agent=_header(scope, b"user-agent")[:300] or None,
+                    actor=identity.actor if identity.is_authenticated else "anonymous",
+                )
+            )
             try:
                 if scope["type"] == "http":
-                    await _check_csrf(scope, receive, preset is not None, identity.via, csrf_token,
-                                      cookies.get(names.csrf), anonymous_csrf)
-                await app(scope, receive, _with_headers(send, scope, set_cookies, identity.is_authenticated,
-                                                        names.secure))
+                    await _check_csrf(
+                        scope,
+                        receive,
+                        preset is not None,
+                        identity.via,
+                        csrf_token,
+                        cookies.get(names.csrf),
+                        anonymous_csrf,
+                    )
+                await app(
+                    scope,
+                    receive,
+                    _with_headers(send, scope, set_cookies, identity.is_authenticated, names.secure),
+                )
             finally:
                 request_context.reset(token)
+                if locale_token is not None:
+                    i18n._current_locale.reset(locale_token)
 
         return middleware
 
@@ -192,14 +212,21 @@ def csrf_required(scope: Scope, via: str, preset: bool) -> bool:
     return not any(is_auth_guard(guard) for guard in guards)
 
 
-async def _check_csrf(scope: Scope, receive: Receive, preset: bool, via: str, expected: str,
-                      anonymous_cookie: str | None, anonymous_csrf: AnonymousCsrf) -> None:
+async def _check_csrf(
+    scope: Scope,
+    receive: Receive,
+    preset: bool,
+    via: str,
+    expected: str,
+    anonymous_cookie: str | None,
+    anonymous_csrf: AnonymousCsrf,
+) -> None:
     if scope["method"] in SAFE_METHODS:
         return
     handler = scope.get("route_handler")  # type: ignore[call-overload]
     content_type = _header(scope, b"content-type").split(";")[0].strip().lower()
     if getattr(handler, "opt", {}).get("json_only") and content_type != "application/json":
-        raise ClientException("send this request as application/json", status_code=415)
+        raise ClientException(_("send this request as application/json"), status_code=415)
     if not csrf_required(scope, via, preset):
         return
     if via != "session" and not (anonymous_csrf.valid(anonymous_cookie) and anonymous_cookie == expected):

@@ -14,6 +14,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from core.users.settings import UsersSettings
+from core.web.i18n import gettext as _
 
 #: The most common passwords long enough to pass the length rule (from public breach lists).
 COMMON = frozenset(
@@ -41,16 +42,20 @@ def normalize_password(password: str) -> str:
 def check_policy(password: str, settings: UsersSettings, *, context: tuple[str, ...] = ()) -> None:
     password = normalize_password(password)
     if len(password) < settings.password_min_length:
-        raise PasswordRejected(f"the password must be at least {settings.password_min_length} characters long")
+        raise PasswordRejected(
+            _("the password must be at least %(n)s characters long", n=settings.password_min_length)
+        )
     if len(password) > settings.password_max_length:
-        raise PasswordRejected(f"the password must be at most {settings.password_max_length} characters long")
+        raise PasswordRejected(
+            _("the password must be at most %(n)s characters long", n=settings.password_max_length)
+        )
     lowered = password.lower()
     if lowered in COMMON or len(set(lowered)) < 4:
-        raise PasswordRejected("this password is too common or too simple; choose another")
+        raise PasswordRejected(_("this password is too common or too simple; choose another"))
     for word in context:
         word = word.lower().split("@")[0].lstrip("+")
         if len(word) >= 4 and word in lowered:
-            raise PasswordRejected("the password must not contain your e-mail address or phone number")
+            raise PasswordRejected(_("the password must not contain your e-mail address or phone number"))
 
 
 class Hasher:

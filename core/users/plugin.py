@@ -83,13 +83,23 @@ def register_pii_fields(register):
 @hookimpl
 def site_menu():
     return [
-        MenuItem("My money", "/account", "login", "Balances in every currency and the history of each account.",
-                 order=10),
+        MenuItem(
+            "My money",
+            "/account",
+            "login",
+            "Balances in every currency and the history of each account.",
+            order=10,
+        ),
         MenuItem("Profile", "/account/profile", "login", order=80),
         MenuItem("Security", "/account/security", "login", order=85),
         MenuItem("Sign in", "/login", "anonymous", order=90),
-        MenuItem("Register", "/register", "anonymous", "Open an account in a minute: an e-mail or a phone is enough.",
-                 order=91),
+        MenuItem(
+            "Register",
+            "/register",
+            "anonymous",
+            "Open an account in a minute: an e-mail or a phone is enough.",
+            order=91,
+        ),
     ]
 
 
@@ -97,8 +107,13 @@ def site_menu():
 def admin_menu():
     return [
         MenuItem("Users", "/admin/users", "users.view", "Find, edit, block and delete users.", order=10),
-        MenuItem("User statistics", "/admin/users/stats", "users.view", "Registrations and active users per day.",
-                 order=11),
+        MenuItem(
+            "User statistics",
+            "/admin/users/stats",
+            "users.view",
+            "Registrations and active users per day.",
+            order=11,
+        ),
     ]
 
 

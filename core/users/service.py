@@ -37,6 +37,7 @@ from core.contracts.notifications import EMAIL, PHONE, Address, Recipient
 from core.users.contacts import ContactError, normalize, normalize_phone, parse_login
 from core.users.passwords import Hasher, PasswordRejected, check_policy
 from core.users.sessions import Sessions
+from core.web.i18n import gettext as _
 
 if TYPE_CHECKING:
     from core.platform import Platform
@@ -55,23 +56,25 @@ _PASSPORT = re.compile(r"^[A-Z0-9][A-Z0-9 -]{4,28}[A-Z0-9]$")
 
 class LoginFailed(NotAuthorizedException):
     def __init__(self) -> None:
-        super().__init__("wrong login or password")
+        super().__init__(_("wrong login or password"))
 
 
 class AccountBlocked(PermissionDeniedException):
     def __init__(self) -> None:
-        super().__init__("this account is blocked; contact support")
+        super().__init__(_("this account is blocked; contact support"))
 
 
 class NotConfirmed(PermissionDeniedException):
     def __init__(self, challenge: Challenge | None) -> None:
-        super().__init__("confirm your address first: we sent you a code")
+        super().__init__(_("confirm your address first: we sent you a code"))
         self.challenge = challenge
 
 
 def invalid(key: str, message: str) -> ValidationException:
     """A 400 naming the field that is wrong (shown next to it on forms)."""
-    return ValidationException(f"{key}: {message}", extra=[{"key": key, "message": message, "source": "body"}])
+    return ValidationException(
+        f"{key}: {message}", extra=[{"key": key, "message": message, "source": "body"}]
+    )
 
 
 @dataclass(frozen=True)
@@ -178,15 +181,28 @@ class Users:
     def _record(self, row: Any) -> UserRecord:
         phone = self.cipher.maybe_decrypt(row["phone_enc"], context=PHONE_FIELD.context)
         return UserRecord(
-            row["id"], row["status"], row["email"], phone, row["display_name"], row["locale"], row["created_at"],
-            row["confirmed_at"], row["last_login_at"], row["blocked_at"], row["blocked_reason"], row["deleted_at"],
-            row["failed_logins"], row["locked_until"], row["itn_enc"] is not None, row["passport_enc"] is not None,
+            row["id"],
+            row["status"],
+            row["email"],
+            phone,
+            row["display_name"],
+            row["locale"],
+            row["created_at"],
+            row["confirmed_at"],
+            row["last_login_at"],
+            row["blocked_at"],
+            row["blocked_reason"],
+            row["deleted_at"],
+            row["failed_logins"],
+            row["locked_until"],
+            row["itn_enc"] is not None,
+            row["passport_enc"] is not None,
         )
 
     async def get(self, user_id: UUID) -> UserRecord:
         row = await self.db.fetchrow("SELECT * FROM users_users WHERE id = $1", user_id)
         if row is None:
-            raise NotFoundException(f"no user {user_id}")
+            raise NotFoundException(_("no user %(id)s", id=user_id))
         return self._record(row)
 
     def phone_index(self, phone: str) -> bytes:
@@ -195,8 +211,9 @@ class Users:
     async def _row_by_address(self, address: Address) -> Any:
         if address.kind == EMAIL:
             return await self.db.fetchrow("SELECT * FROM users_users WHERE email = $1", address.value)
-        return await self.db.fetchrow("SELECT * FROM users_users WHERE phone_bidx = $1",
-                                      self.phone_index(address.value))
+        return await self.db.fetchrow(
+            "SELECT * FROM users_users WHERE phone_bidx = $1", self.phone_index(address.value)
+        )
 
     async def find(self, login: str) -> UserRecord | None:
         """The account signed in with ``login`` (an e-mail address or a phone number), if any."""
@@ -208,7 +225,8 @@ class Users:
 
     async def recipient(self, user_id: UUID) -> Recipient | None:
         row = await self.db.fetchrow(
-            "SELECT id, email, phone_enc, display_name, locale, status FROM users_users WHERE id = $1", user_id
+            "SELECT id, email, phone_enc, display_name, locale, status FROM users_users WHERE id = $1",
+            user_id,
         )
         if row is None or row["status"] == "deleted":
             return None
@@ -216,7 +234,9 @@ class Users:
         if row["email"]:
             addresses.append(Address(EMAIL, row["email"]))
         if row["phone_enc"] is not None:
-            addresses.append(Address(PHONE, self.cipher.decrypt(row["phone_enc"], context=PHONE_FIELD.context)))
+            addresses.append(
+                Address(PHONE, self.cipher.decrypt(row["phone_enc"], context=PHONE_FIELD.context))
+            )
         return Recipient(row["id"], row["display_name"], row["locale"], tuple(addresses))
 
     def _login_key(self, login: str) -> str:
@@ -242,8 +262,16 @@ class Users:
 
     # -- creating accounts ------------------------------------------------------------------
 
-    async def create(self, login: str, password: str | None, *, display_name: str = "", locale: str | None = None,
-                     status: str = "active", roles: tuple[str, ...] = (CUSTOMER,)) -> UserRecord:
+    async def create(
+        self,
+        login: str,
+        password: str | None,
+        *,
+        display_name: str = "",
+        locale: str | None = None,
+        status: str = "active",
+        roles: tuple[str, ...] = (CUSTOMER,),
+    ) -> UserRecord:
         """Create an account directly (the command line, demo data, tests); no code is sent."""
         address = self._address(login)
         if password is not None:
@@ -253,14 +281,19 @@ class Users:
             user_id = await self._insert(address, password_hash, display_name, locale, status)
             for role in roles:
                 await self.roles.grant(user_id, role, by=None)
-            await self.audit.record(action="users.created", target=f"user:{user_id}", details={"status": status})
+            await self.audit.record(
+                action="users.created", target=f"user:{user_id}", details={"status": status}
+            )
         return await self.get(user_id)
 
-    async def _insert(self, address: Address, password_hash: str | None, display_name: str, locale: str | None,
-                      status: str) -> UUID:
+    async def _insert(
+        self, address: Address, password_hash: str | None, display_name: str, locale: str | None, status: str
+    ) -> UUID:
         user_id = uuid4()
         email = address.value if address.kind == EMAIL else None
-        phone_enc = self.cipher.encrypt(address.value, context=PHONE_FIELD.context) if address.kind == PHONE else None
+        phone_enc = (
+            self.cipher.encrypt(address.value, context=PHONE_FIELD.context) if address.kind == PHONE else None
+        )
         phone_bidx = self.phone_index(address.value) if address.kind == PHONE else None
         try:
             await self.db.execute(
@@ -268,23 +301,34 @@ class Users:
                                             password_hash, password_changed_at, confirmed_at)
                    VALUES ($1, $2::varchar, $3, $4, $5, $6, $7, $8, clock_timestamp(),
                            CASE WHEN $2::varchar = 'active' THEN clock_timestamp() END)""",
-                user_id, status, email, phone_enc, phone_bidx, clean_name(display_name), _locale(locale),
+                user_id,
+                status,
+                email,
+                phone_enc,
+                phone_bidx,
+                clean_name(display_name),
+                _locale(locale),
                 password_hash,
             )
         except asyncpg.UniqueViolationError:
-            raise ClientException("this address belongs to another account", status_code=409) from None
+            raise ClientException(_("this address belongs to another account"), status_code=409) from None
         return user_id
 
-    async def register(self, login: str, password: str, *, display_name: str = "",
-                       locale: str | None = None) -> Challenge:
+    async def register(
+        self, login: str, password: str, *, display_name: str = "", locale: str | None = None
+    ) -> Challenge:
         """Start a registration: a pending account and a code sent to its address."""
         if not self.settings.registration_open:
-            raise PermissionDeniedException("registration is closed here; ask an administrator for an account")
+            raise PermissionDeniedException(
+                _("registration is closed here; ask an administrator for an account")
+            )
         address = self._address(login)
         self._check_password(password, address.value)
         ip = request_context.current().ip
         if ip:
-            (await self.limiter.hit(self.registrations_per_ip, ip)).raise_if_denied("too many registrations")
+            (await self.limiter.hit(self.registrations_per_ip, ip)).raise_if_denied(
+                _("too many registrations")
+            )
         # Hash before looking the address up, so a taken address answers as slowly as a new one.
         password_hash = await self.hasher.hash(password)
         existing = await self._row_by_address(address)
@@ -297,16 +341,24 @@ class Users:
                     await self.db.execute(
                         """UPDATE users_users SET password_hash = $2, display_name = $3, locale = $4,
                                   password_changed_at = clock_timestamp() WHERE id = $1 AND status = 'pending'""",
-                        user_id, password_hash, clean_name(display_name), _locale(locale),
+                        user_id,
+                        password_hash,
+                        clean_name(display_name),
+                        _locale(locale),
                     )
                 else:
                     user_id = await self._insert(address, password_hash, display_name, locale, "pending")
-                await self.audit.record(action="users.registration.started", target=f"user:{user_id}",
-                                        details={"address_kind": address.kind})
+                await self.audit.record(
+                    action="users.registration.started",
+                    target=f"user:{user_id}",
+                    details={"address_kind": address.kind},
+                )
         except ClientException:  # a parallel registration took the address a moment ago
             return await self._registered_already(None, address)
         return await self.confirmations.issue(
-            purpose=REGISTER, payload={"user_id": str(user_id), "address": str(address)}, user_id=user_id,
+            purpose=REGISTER,
+            payload={"user_id": str(user_id), "address": str(address)},
+            user_id=user_id,
             to=address,
         )
 
@@ -314,8 +366,11 @@ class Users:
         """Someone registers an address that has an account: tell its owner, not the visitor."""
         if user_id is not None:
             await self.notifications.send(address, "users.already_registered", {}, user_id=user_id)
-        await self.audit.record(action="users.registration.duplicate", target=f"user:{user_id}" if user_id else "",
-                                details={"address_kind": address.kind})
+        await self.audit.record(
+            action="users.registration.duplicate",
+            target=f"user:{user_id}" if user_id else "",
+            details={"address_kind": address.kind},
+        )
         return await self.confirmations.decoy(purpose=REGISTER, to=address)
 
     async def confirm_registration(self, challenge_id: UUID, code: str) -> UserRecord | None:
@@ -327,9 +382,11 @@ class Users:
             row = await self.db.fetchrow("SELECT * FROM users_users WHERE id = $1", user_id)
             if row is not None:
                 payload = {"user_id": str(user_id), "address": str(self._primary_address(row))}
-        await self.confirmations.verify(challenge_id, code, purpose=REGISTER, payload=payload, user_id=user_id)
+        await self.confirmations.verify(
+            challenge_id, code, purpose=REGISTER, payload=payload, user_id=user_id
+        )
         if row is None or user_id is None:  # cannot happen: a decoy's code is never right
-            raise CodeRejected("this code is not valid")
+            raise CodeRejected(_("this code is not valid"))
         async with self.db.transaction():
             activated = await self.db.fetchval(
                 """UPDATE users_users SET status = 'active', confirmed_at = clock_timestamp()
@@ -337,7 +394,7 @@ class Users:
                 user_id,
             )
             if activated is None:
-                raise ClientException("this account is already confirmed", status_code=409)
+                raise ClientException(_("this account is already confirmed"), status_code=409)
             await self.roles.grant(user_id, CUSTOMER, by=None)
             await self.audit.record(action="users.registered", actor=user_id, target=f"user:{user_id}")
         user = await self.get(user_id)
@@ -357,7 +414,9 @@ class Users:
         if row is None or row["status"] != "pending":
             return await self.confirmations.decoy(purpose=REGISTER, to=address)
         return await self.confirmations.issue(
-            purpose=REGISTER, payload={"user_id": str(row["id"]), "address": str(address)}, user_id=row["id"],
+            purpose=REGISTER,
+            payload={"user_id": str(row["id"]), "address": str(address)},
+            user_id=row["id"],
             to=address,
         )
 
@@ -375,9 +434,10 @@ class Users:
         for limit, key in ((self.login_per_account, subject), (self.login_per_ip, ip)):
             decision = await self.limiter.peek(limit, key)
             if not decision.allowed:
-                await self.audit.record(action="auth.login.throttled",
-                                        details={"login": subject, "limit": limit.name})
-                raise TooManyRequests("too many failed sign-ins", decision.retry_after_s)
+                await self.audit.record(
+                    action="auth.login.throttled", details={"login": subject, "limit": limit.name}
+                )
+                raise TooManyRequests(_("too many failed sign-ins"), decision.retry_after_s)
         try:
             row = await self._row_by_address(parse_login(login))
         except ContactError:
@@ -386,32 +446,40 @@ class Users:
             row = None
         now = dt.datetime.now(dt.UTC)
         if row is not None and row["locked_until"] is not None and row["locked_until"] > now:
-            await self.audit.record(action="auth.login.throttled", target=f"user:{row['id']}",
-                                    details={"login": subject, "limit": "lockout"})
+            await self.audit.record(
+                action="auth.login.throttled",
+                target=f"user:{row['id']}",
+                details={"login": subject, "limit": "lockout"},
+            )
             seconds = int((row["locked_until"] - now).total_seconds())
-            raise TooManyRequests("this account is locked after too many failed sign-ins", seconds)
+            raise TooManyRequests(_("this account is locked after too many failed sign-ins"), seconds)
         if not await self.hasher.verify(row["password_hash"] if row is not None else None, password):
             await self._failed_login(row, subject, ip)
             raise LoginFailed()
         user_id = row["id"]
         if row["status"] == "blocked":
-            await self.audit.record(action="auth.login.refused", target=f"user:{user_id}",
-                                    details={"reason": "blocked"})
+            await self.audit.record(
+                action="auth.login.refused", target=f"user:{user_id}", details={"reason": "blocked"}
+            )
             raise AccountBlocked()
         if row["status"] == "pending":
-            await self.audit.record(action="auth.login.refused", target=f"user:{user_id}",
-                                    details={"reason": "not confirmed"})
+            await self.audit.record(
+                action="auth.login.refused", target=f"user:{user_id}", details={"reason": "not confirmed"}
+            )
             challenge = None
             try:
                 challenge = await self.resend_registration_code(login)
             except TooManyRequests:
                 pass
             raise NotConfirmed(challenge)
-        new_hash = await self.hasher.hash(password) if self.hasher.needs_rehash(row["password_hash"]) else None
+        new_hash = (
+            await self.hasher.hash(password) if self.hasher.needs_rehash(row["password_hash"]) else None
+        )
         await self.db.execute(
             """UPDATE users_users SET failed_logins = 0, locked_until = NULL, last_login_at = clock_timestamp(),
                       password_hash = coalesce($2, password_hash) WHERE id = $1""",
-            user_id, new_hash,
+            user_id,
+            new_hash,
         )
         await self.limiter.reset(self.login_per_account, subject)
         await self.audit.record(action="auth.login", actor=user_id, target=f"user:{user_id}")
@@ -421,7 +489,9 @@ class Users:
         await self.limiter.hit(self.login_per_account, subject)
         await self.limiter.hit(self.login_per_ip, ip)
         if row is None:
-            await self.audit.record(action="auth.login.failed", details={"login": subject, "reason": "unknown login"})
+            await self.audit.record(
+                action="auth.login.failed", details={"login": subject, "reason": "unknown login"}
+            )
             return
         user_id = row["id"]
         failures = await self.db.fetchval(
@@ -429,15 +499,24 @@ class Users:
                       locked_until = CASE WHEN failed_logins + 1 >= $2
                                           THEN clock_timestamp() + make_interval(mins => $3) END
                WHERE id = $1 RETURNING failed_logins""",
-            user_id, self.settings.lockout_after, self.settings.lockout_minutes,
+            user_id,
+            self.settings.lockout_after,
+            self.settings.lockout_minutes,
         )
-        await self.audit.record(action="auth.login.failed", target=f"user:{user_id}",
-                                details={"login": subject, "reason": "wrong password", "failures": failures})
+        await self.audit.record(
+            action="auth.login.failed",
+            target=f"user:{user_id}",
+            details={"login": subject, "reason": "wrong password", "failures": failures},
+        )
         if failures == self.settings.lockout_after:
-            await self.audit.record(action="auth.login.locked", target=f"user:{user_id}",
-                                    details={"minutes": self.settings.lockout_minutes})
-            await self.notifications.notify_everywhere(user_id, "users.locked",
-                                                       {"minutes": self.settings.lockout_minutes})
+            await self.audit.record(
+                action="auth.login.locked",
+                target=f"user:{user_id}",
+                details={"minutes": self.settings.lockout_minutes},
+            )
+            await self.notifications.notify_everywhere(
+                user_id, "users.locked", {"minutes": self.settings.lockout_minutes}
+            )
 
     # -- passwords ------------------------------------------------------------------------------
 
@@ -445,21 +524,25 @@ class Users:
         """Send a reset code to ``login``; an unknown login gets a decoy that looks the same."""
         address = self._address(login)
         row = await self._row_by_address(address)
-        await self.audit.record(action="users.password_reset.requested",
-                                target=f"user:{row['id']}" if row is not None else "",
-                                details={"login": self._login_key(login)})
+        await self.audit.record(
+            action="users.password_reset.requested",
+            target=f"user:{row['id']}" if row is not None else "",
+            details={"login": self._login_key(login)},
+        )
         if row is None or row["status"] != "active":
             return await self.confirmations.decoy(purpose=PASSWORD_RESET, to=address)
-        return await self.confirmations.issue(purpose=PASSWORD_RESET, payload={"user_id": str(row["id"])},
-                                              user_id=row["id"], to=address)
+        return await self.confirmations.issue(
+            purpose=PASSWORD_RESET, payload={"user_id": str(row["id"])}, user_id=row["id"], to=address
+        )
 
     async def finish_password_reset(self, challenge_id: UUID, code: str, new_password: str) -> None:
         user_id = await self.confirmations.owner(challenge_id)
         user = await self.get(user_id) if user_id is not None else None
         self._check_password(new_password, user.email if user else None, user.phone if user else None)
         payload = {"user_id": str(user_id)} if user_id is not None else {}
-        await self.confirmations.verify(challenge_id, code, purpose=PASSWORD_RESET, payload=payload,
-                                        user_id=user_id)
+        await self.confirmations.verify(
+            challenge_id, code, purpose=PASSWORD_RESET, payload=payload, user_id=user_id
+        )
         assert user_id is not None  # a decoy's code is never right
         await self._set_password(user_id, new_password, action="users.password_reset")
 
@@ -467,40 +550,50 @@ class Users:
         """Change one's own password; other sessions and all API tokens end."""
         user = await self._reauthenticate(identity, current)
         self._check_password(new, user.email, user.phone)
-        await self._set_password(user.id, new, action="users.password_changed", keep_session=identity.session_id)
+        await self._set_password(
+            user.id, new, action="users.password_changed", keep_session=identity.session_id
+        )
 
-    async def _set_password(self, user_id: UUID, password: str, *, action: str,
-                            keep_session: str | None = None) -> None:
+    async def _set_password(
+        self, user_id: UUID, password: str, *, action: str, keep_session: str | None = None
+    ) -> None:
         password_hash = await self.hasher.hash(password)
         async with self.db.transaction():
             await self.db.execute(
                 """UPDATE users_users SET password_hash = $2, password_changed_at = clock_timestamp(),
                           failed_logins = 0, locked_until = NULL WHERE id = $1""",
-                user_id, password_hash,
+                user_id,
+                password_hash,
             )
             ended = await self.sessions.revoke_all(user_id, keep=keep_session)
             await self.sessions.revoke_all_tokens(user_id)
-            await self.audit.record(action=action, target=f"user:{user_id}", details={"sessions_ended": ended})
+            await self.audit.record(
+                action=action, target=f"user:{user_id}", details={"sessions_ended": ended}
+            )
         await self.notifications.notify_everywhere(user_id, "users.password_changed", {})
 
     async def _reauthenticate(self, identity: Identity, password: str) -> UserRecord:
         """Ask for the password again before a sensitive change; failures count like sign-in failures."""
         if identity.user_id is None:
-            raise NotAuthorizedException("sign in to continue")
+            raise NotAuthorizedException(_("sign in to continue"))
         row = await self.db.fetchrow("SELECT * FROM users_users WHERE id = $1", identity.user_id)
         if row is None:
-            raise NotFoundException("your account no longer exists")
+            raise NotFoundException(_("your account no longer exists"))
         subject = f"user:{identity.user_id}"
-        (await self.limiter.peek(self.login_per_account, subject)).raise_if_denied("too many wrong passwords")
+        (await self.limiter.peek(self.login_per_account, subject)).raise_if_denied(
+            _("too many wrong passwords")
+        )
         if not await self.hasher.verify(row["password_hash"], password):
             await self.limiter.hit(self.login_per_account, subject)
             await self.audit.record(action="auth.reauth.failed", target=subject)
-            raise invalid("current_password", "wrong password")
+            raise invalid("current_password", _("wrong password"))
         return self._record(row)
 
     # -- contacts -------------------------------------------------------------------------------------
 
-    async def start_contact_change(self, identity: Identity, password: str, kind: str, value: str) -> Challenge:
+    async def start_contact_change(
+        self, identity: Identity, password: str, kind: str, value: str
+    ) -> Challenge:
         """Send a code to the new address; the change happens when it comes back."""
         await self._reauthenticate(identity, password)
         try:
@@ -509,60 +602,79 @@ class Users:
             raise invalid("value", str(exc)) from None
         holder = await self._row_by_address(address)
         if holder is not None and holder["id"] != identity.user_id:
-            raise ClientException("this address belongs to another account", status_code=409)
+            raise ClientException(_("this address belongs to another account"), status_code=409)
         return await self.confirmations.issue(
-            purpose=CONTACT_CHANGE, payload={"user_id": str(identity.user_id), "address": str(address)},
-            user_id=identity.user_id, to=address,
+            purpose=CONTACT_CHANGE,
+            payload={"user_id": str(identity.user_id), "address": str(address)},
+            user_id=identity.user_id,
+            to=address,
         )
 
-    async def finish_contact_change(self, identity: Identity, challenge_id: UUID, code: str, kind: str,
-                                    value: str) -> UserRecord:
+    async def finish_contact_change(
+        self, identity: Identity, challenge_id: UUID, code: str, kind: str, value: str
+    ) -> UserRecord:
         try:
             address = Address(kind, normalize(kind, value))
         except ContactError as exc:
             raise invalid("value", str(exc)) from None
         user_id = identity.user_id
-        await self.confirmations.verify(challenge_id, code, purpose=CONTACT_CHANGE, user_id=user_id,
-                                        payload={"user_id": str(user_id), "address": str(address)})
+        await self.confirmations.verify(
+            challenge_id,
+            code,
+            purpose=CONTACT_CHANGE,
+            user_id=user_id,
+            payload={"user_id": str(user_id), "address": str(address)},
+        )
         # The old addresses hear about it: if this was not the owner, they can react.
-        await self.notifications.notify_everywhere(user_id, "users.contact_changed", {"kind": kind}, in_app=False)
+        await self.notifications.notify_everywhere(
+            user_id, "users.contact_changed", {"kind": kind}, in_app=False
+        )
         try:
             async with self.db.transaction():
                 if kind == EMAIL:
-                    await self.db.execute("UPDATE users_users SET email = $2 WHERE id = $1", user_id, address.value)
+                    await self.db.execute(
+                        "UPDATE users_users SET email = $2 WHERE id = $1", user_id, address.value
+                    )
                 else:
                     await self.db.execute(
-                        "UPDATE users_users SET phone_enc = $2, phone_bidx = $3 WHERE id = $1", user_id,
+                        "UPDATE users_users SET phone_enc = $2, phone_bidx = $3 WHERE id = $1",
+                        user_id,
                         self.cipher.encrypt(address.value, context=PHONE_FIELD.context),
                         self.phone_index(address.value),
                     )
-                await self.audit.record(action="users.contact_changed", target=f"user:{user_id}",
-                                        details={"kind": kind})
+                await self.audit.record(
+                    action="users.contact_changed", target=f"user:{user_id}", details={"kind": kind}
+                )
         except asyncpg.UniqueViolationError:
-            raise ClientException("this address belongs to another account", status_code=409) from None
+            raise ClientException(_("this address belongs to another account"), status_code=409) from None
         return await self.get(user_id)
 
     # -- profile and personal data ---------------------------------------------------------------------
 
-    async def update_profile(self, user_id: UUID, *, display_name: str | None = None,
-                             locale: str | None = None) -> UserRecord:
+    async def update_profile(
+        self, user_id: UUID, *, display_name: str | None = None, locale: str | None = None
+    ) -> UserRecord:
         sets, args = [], [user_id]
         if display_name is not None:
             args.append(clean_name(display_name))
             sets.append(f"display_name = ${len(args)}")
         if locale is not None:
             if locale not in ("ru", "en", ""):
-                raise invalid("locale", "choose ru or en")
+                raise invalid("locale", _("choose ru or en"))
             args.append(locale or None)
             sets.append(f"locale = ${len(args)}")
         if sets:
             await self.db.execute(f"UPDATE users_users SET {', '.join(sets)} WHERE id = $1", *args)
-            await self.audit.record(action="users.profile_changed", target=f"user:{user_id}",
-                                    details={"fields": [s.split(" ")[0] for s in sets]})
+            await self.audit.record(
+                action="users.profile_changed",
+                target=f"user:{user_id}",
+                details={"fields": [s.split(" ")[0] for s in sets]},
+            )
         return await self.get(user_id)
 
-    async def set_personal_data(self, user_id: UUID, *, itn: str | None = None,
-                                passport: str | None = None) -> None:
+    async def set_personal_data(
+        self, user_id: UUID, *, itn: str | None = None, passport: str | None = None
+    ) -> None:
         """Store the taxpayer number (ITN) and passport, encrypted; ``""`` clears one, ``None`` leaves it."""
         sets, args, changed = [], [user_id], []
         if itn is not None:
@@ -571,46 +683,63 @@ class Users:
                 try:
                     ru_inn.validate(digits)
                 except StdnumError:
-                    raise invalid("itn", "not a valid taxpayer number (INN): check the digits") from None
+                    raise invalid("itn", _("not a valid taxpayer number (INN): check the digits")) from None
                 if len(digits) != 12:
-                    raise invalid("itn", "a person's taxpayer number (INN) has 12 digits")
-            args += [self.cipher.maybe_encrypt(digits, context=ITN_FIELD.context),
-                     self.cipher.blind_index(digits, context=ITN_FIELD.context) if digits else None]
+                    raise invalid("itn", _("a person's taxpayer number (INN) has 12 digits"))
+            args += [
+                self.cipher.maybe_encrypt(digits, context=ITN_FIELD.context),
+                self.cipher.blind_index(digits, context=ITN_FIELD.context) if digits else None,
+            ]
             sets.append(f"itn_enc = ${len(args) - 1}, itn_bidx = ${len(args)}")
             changed.append("itn")
         if passport is not None:
             cleaned = " ".join(passport.upper().split())
             if cleaned and not _PASSPORT.match(cleaned):
-                raise invalid("passport", "use the series and number as printed, e.g. 4510 123456")
+                raise invalid("passport", _("use the series and number as printed, e.g. 4510 123456"))
             args.append(self.cipher.maybe_encrypt(cleaned, context=PASSPORT_FIELD.context))
             sets.append(f"passport_enc = ${len(args)}")
             changed.append("passport")
         if sets:
             await self.db.execute(f"UPDATE users_users SET {', '.join(sets)} WHERE id = $1", *args)
-            await self.audit.record(action="users.personal_data_changed", target=f"user:{user_id}",
-                                    details={"fields": changed})
+            await self.audit.record(
+                action="users.personal_data_changed", target=f"user:{user_id}", details={"fields": changed}
+            )
 
     async def personal_data(self, user_id: UUID, *, viewer: Identity | None = None) -> PersonalData:
         """Decrypt a user's ITN and passport; a viewer other than the user is audited."""
         row = await self.db.fetchrow("SELECT itn_enc, passport_enc FROM users_users WHERE id = $1", user_id)
         if row is None:
-            raise NotFoundException(f"no user {user_id}")
+            raise NotFoundException(_("no user %(id)s", id=user_id))
         if viewer is not None and viewer.user_id != user_id:
-            await self.audit.record(action="users.personal_data_viewed", actor=viewer, target=f"user:{user_id}")
-        return PersonalData(self.cipher.maybe_decrypt(row["itn_enc"], context=ITN_FIELD.context),
-                            self.cipher.maybe_decrypt(row["passport_enc"], context=PASSPORT_FIELD.context))
+            await self.audit.record(
+                action="users.personal_data_viewed", actor=viewer, target=f"user:{user_id}"
+            )
+        return PersonalData(
+            self.cipher.maybe_decrypt(row["itn_enc"], context=ITN_FIELD.context),
+            self.cipher.maybe_decrypt(row["passport_enc"], context=PASSPORT_FIELD.context),
+        )
 
     async def find_by_itn(self, itn: str) -> list[UserRecord]:
         digits = re.sub(r"\D", "", itn)
-        rows = await self.db.fetch("SELECT * FROM users_users WHERE itn_bidx = $1",
-                                   self.cipher.blind_index(digits, context=ITN_FIELD.context))
+        rows = await self.db.fetch(
+            "SELECT * FROM users_users WHERE itn_bidx = $1",
+            self.cipher.blind_index(digits, context=ITN_FIELD.context),
+        )
         return [self._record(r) for r in rows]
 
     # -- administration ------------------------------------------------------------------------------------
 
-    async def search(self, *, q: str = "", status: str | None = None, role: str | None = None,
-                     since: dt.date | None = None, until: dt.date | None = None, offset: int = 0,
-                     limit: int = 50) -> tuple[list[UserRecord], int]:
+    async def search(
+        self,
+        *,
+        q: str = "",
+        status: str | None = None,
+        role: str | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[UserRecord], int]:
         """Users matching a text (e-mail part, name, exact phone/ITN/id) and filters; newest first."""
         clauses, args = ["true"], []
 
@@ -620,7 +749,10 @@ class Users:
 
         q = (q or "").strip()[:200]
         if q:
-            options = [f"display_name ILIKE {arg('%' + _like(q) + '%')}", f"email LIKE {arg('%' + _like(q.lower()) + '%')}"]
+            options = [
+                f"display_name ILIKE {arg('%' + _like(q) + '%')}",
+                f"email LIKE {arg('%' + _like(q.lower()) + '%')}",
+            ]
             try:
                 options.append(f"id = {arg(UUID(q))}")
             except ValueError:
@@ -631,14 +763,18 @@ class Users:
                     options.append(f"phone_bidx = {arg(self.phone_index(q))}")
                 except ContactError:
                     pass
-                options.append(f"itn_bidx = {arg(self.cipher.blind_index(digits, context=ITN_FIELD.context))}")
+                options.append(
+                    f"itn_bidx = {arg(self.cipher.blind_index(digits, context=ITN_FIELD.context))}"
+                )
             clauses.append("(" + " OR ".join(options) + ")")
         if status:
             if status not in STATUSES:
-                raise invalid("status", f"choose one of {', '.join(STATUSES)}")
+                raise invalid("status", _("choose one of %(values)s", values=", ".join(STATUSES)))
             clauses.append(f"status = {arg(status)}")
         if role:
-            clauses.append(f"EXISTS (SELECT 1 FROM access_user_roles r WHERE r.user_id = u.id AND r.role_code = {arg(role)})")
+            clauses.append(
+                f"EXISTS (SELECT 1 FROM access_user_roles r WHERE r.user_id = u.id AND r.role_code = {arg(role)})"
+            )
         if since:
             clauses.append(f"created_at >= {arg(since)}::date")
         if until:
@@ -652,31 +788,39 @@ class Users:
         )
         return [self._record(r) for r in rows], total
 
-    async def admin_update(self, user_id: UUID, *, by: Identity, display_name: str | None = None,
-                           locale: str | None = None) -> UserRecord:
+    async def admin_update(
+        self, user_id: UUID, *, by: Identity, display_name: str | None = None, locale: str | None = None
+    ) -> UserRecord:
         await self.roles.check_can_manage_user(by, user_id)
         return await self.update_profile(user_id, display_name=display_name, locale=locale)
 
     async def block(self, user_id: UUID, reason: str, *, by: Identity) -> UserRecord:
         if by.user_id == user_id:
-            raise ClientException("you cannot block yourself", status_code=409)
+            raise ClientException(_("you cannot block yourself"), status_code=409)
         await self.roles.check_can_manage_user(by, user_id)
         reason = clean_name(reason)[:500]
         if not reason:
-            raise invalid("reason", "say why the account is blocked")
+            raise invalid("reason", _("say why the account is blocked"))
         async with self.db.transaction():
             done = await self.db.fetchval(
                 """UPDATE users_users SET status = 'blocked', blocked_at = clock_timestamp(), blocked_reason = $2
                    WHERE id = $1 AND status IN ('active', 'pending') RETURNING id""",
-                user_id, reason,
+                user_id,
+                reason,
             )
             if done is None:
-                raise ClientException(f"only an active account can be blocked (it is {(await self.get(user_id)).status})",
-                                      status_code=409)
+                raise ClientException(
+                    _(
+                        "only an active account can be blocked (it is %(status)s)",
+                        status=_((await self.get(user_id)).status),
+                    ),
+                    status_code=409,
+                )
             await self.sessions.revoke_all(user_id)
             await self.sessions.revoke_all_tokens(user_id)
-            await self.audit.record(action="users.blocked", actor=by, target=f"user:{user_id}",
-                                    details={"reason": reason})
+            await self.audit.record(
+                action="users.blocked", actor=by, target=f"user:{user_id}", details={"reason": reason}
+            )
         await self.notifications.notify_everywhere(user_id, "users.blocked", {"reason": reason})
         return await self.get(user_id)
 
@@ -690,7 +834,7 @@ class Users:
                 user_id,
             )
             if done is None:
-                raise ClientException("this account is not blocked", status_code=409)
+                raise ClientException(_("this account is not blocked"), status_code=409)
             await self.audit.record(action="users.unblocked", actor=by, target=f"user:{user_id}")
         await self.notifications.notify_everywhere(user_id, "users.unblocked", {})
         return await self.get(user_id)
@@ -699,7 +843,7 @@ class Users:
         """Anonymise an account: personal data and access go; the id, and so the ledger, stay."""
         if by is not None:
             if by.user_id == user_id:
-                raise ClientException("you cannot delete your own account here", status_code=409)
+                raise ClientException(_("you cannot delete your own account here"), status_code=409)
             await self.roles.check_can_manage_user(by, user_id)
         async with self.db.transaction():
             done = await self.db.fetchval(
@@ -710,7 +854,7 @@ class Users:
                 user_id,
             )
             if done is None:
-                raise ClientException("this account is already deleted", status_code=409)
+                raise ClientException(_("this account is already deleted"), status_code=409)
             await self.db.execute("DELETE FROM access_user_roles WHERE user_id = $1", user_id)
             await self.sessions.revoke_all(user_id)
             await self.sessions.revoke_all_tokens(user_id)
@@ -733,7 +877,8 @@ class Users:
     async def purge_abandoned(self, older_than: dt.timedelta = dt.timedelta(days=7)) -> int:
         """Forget registrations never confirmed (they hold nothing but an address)."""
         status = await self.db.execute(
-            "DELETE FROM users_users WHERE status = 'pending' AND created_at < clock_timestamp() - $1", older_than
+            "DELETE FROM users_users WHERE status = 'pending' AND created_at < clock_timestamp() - $1::interval",
+            older_than,
         )
         return int(status.split()[-1])
 

@@ -114,9 +114,15 @@ class Sessions:
     def _identity(self, row: Any, via: str, session_id: str | None) -> Identity:
         roles = frozenset(row["roles"])
         name = row["display_name"] or (row["email"] or "").split("@")[0]
-        return Identity(user_id=row["user_id"], display_name=name, roles=roles,
-                        permissions=self._roles().effective(roles, row["permissions"]), locale=row["locale"],
-                        via=via, session_id=session_id)
+        return Identity(
+            user_id=row["user_id"],
+            display_name=name,
+            roles=roles,
+            permissions=self._roles().effective(roles, row["permissions"]),
+            locale=row["locale"],
+            via=via,
+            session_id=session_id,
+        )
 
     # -- sessions -----------------------------------------------------------------------
 
@@ -126,8 +132,12 @@ class Sessions:
         session_id = await self.db.fetchval(
             """INSERT INTO users_sessions (token_hash, user_id, csrf_token, expires_at, ip, user_agent)
                VALUES ($1, $2, $3, clock_timestamp() + make_interval(hours => $4), $5, $6) RETURNING id""",
-            token_hash(token), user_id, csrf_token, self.settings.session_max_hours,
-            ip, (user_agent or "")[:300] or None,
+            token_hash(token),
+            user_id,
+            csrf_token,
+            self.settings.session_max_hours,
+            ip,
+            (user_agent or "")[:300] or None,
         )
         await self.record_activity(user_id)
         return NewSession(token, session_id, csrf_token)
@@ -136,22 +146,31 @@ class Sessions:
         """The identity behind a cookie token, or None when the session is unknown, over or revoked."""
         if not token or len(token) > 200:
             return None
-        row = await self.db.fetchrow(_RESOLVE, token_hash(token), self.settings.session_idle_minutes, TOUCH_EVERY)
+        row = await self.db.fetchrow(
+            _RESOLVE, token_hash(token), self.settings.session_idle_minutes, TOUCH_EVERY
+        )
         if row is None:
             return None
         if row["expired"]:
-            await self.db.execute("UPDATE users_sessions SET revoked_at = clock_timestamp() WHERE id = $1 "
-                                  "AND revoked_at IS NULL", row["session_id"])
+            await self.db.execute(
+                "UPDATE users_sessions SET revoked_at = clock_timestamp() WHERE id = $1 "
+                "AND revoked_at IS NULL",
+                row["session_id"],
+            )
             return None
         if row["touch"]:
-            await self.db.execute("UPDATE users_sessions SET last_seen_at = clock_timestamp() WHERE id = $1",
-                                  row["session_id"])
+            await self.db.execute(
+                "UPDATE users_sessions SET last_seen_at = clock_timestamp() WHERE id = $1", row["session_id"]
+            )
             await self.record_activity(row["user_id"])
-        return Resolved(self._identity(row, "session", str(row["session_id"])), row["csrf_token"], row["unread"])
+        return Resolved(
+            self._identity(row, "session", str(row["session_id"])), row["csrf_token"], row["unread"]
+        )
 
     async def record_activity(self, user_id: UUID) -> None:
         await self.db.execute(
-            "INSERT INTO users_activity (day, user_id) VALUES (current_date, $1) ON CONFLICT DO NOTHING", user_id
+            "INSERT INTO users_activity (day, user_id) VALUES (current_date, $1) ON CONFLICT DO NOTHING",
+            user_id,
         )
 
     async def revoke(self, session_id: UUID | str, *, user_id: UUID | None = None) -> bool:
@@ -159,7 +178,8 @@ class Sessions:
         status = await self.db.execute(
             """UPDATE users_sessions SET revoked_at = clock_timestamp()
                WHERE id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)""",
-            UUID(str(session_id)), user_id,
+            UUID(str(session_id)),
+            user_id,
         )
         return status.endswith(" 1")
 
@@ -167,7 +187,8 @@ class Sessions:
         status = await self.db.execute(
             """UPDATE users_sessions SET revoked_at = clock_timestamp()
                WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2)""",
-            user_id, UUID(str(keep)) if keep else None,
+            user_id,
+            UUID(str(keep)) if keep else None,
         )
         return int(status.split()[-1])
 
@@ -177,7 +198,8 @@ class Sessions:
                WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > clock_timestamp()
                  AND last_seen_at + make_interval(mins => $2) > clock_timestamp()
                ORDER BY last_seen_at DESC""",
-            user_id, self.settings.session_idle_minutes,
+            user_id,
+            self.settings.session_idle_minutes,
         )
         return [SessionInfo(**dict(r)) for r in rows]
 
@@ -197,7 +219,11 @@ class Sessions:
         token_id = await self.db.fetchval(
             """INSERT INTO users_api_tokens (user_id, name, token_hash, prefix, expires_at)
                VALUES ($1, $2, $3, $4, clock_timestamp() + make_interval(days => $5)) RETURNING id""",
-            user_id, name.strip()[:100] or "token", token_hash(token), token[:12], days,
+            user_id,
+            name.strip()[:100] or "token",
+            token_hash(token),
+            token[:12],
+            days,
         )
         return token, token_id
 
@@ -208,8 +234,9 @@ class Sessions:
         if row is None:
             return None
         if row["touch"]:
-            await self.db.execute("UPDATE users_api_tokens SET last_used_at = clock_timestamp() WHERE id = $1",
-                                  row["token_id"])
+            await self.db.execute(
+                "UPDATE users_api_tokens SET last_used_at = clock_timestamp() WHERE id = $1", row["token_id"]
+            )
             await self.record_activity(row["user_id"])
         return Resolved(self._identity(row, "token", None), None)
 
@@ -226,7 +253,8 @@ class Sessions:
         status = await self.db.execute(
             "UPDATE users_api_tokens SET revoked_at = clock_timestamp() WHERE id = $1 AND user_id = $2 "
             "AND revoked_at IS NULL",
-            token_id, user_id,
+            token_id,
+            user_id,
         )
         return status.endswith(" 1")
 

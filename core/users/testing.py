@@ -26,12 +26,20 @@ def new_login(prefix: str = "user") -> str:
     return f"{prefix}{next(_numbers)}@example.com"
 
 
-async def make_user(platform: Any, login: str | None = None, *, password: str = PASSWORD,
-                    roles: tuple[str, ...] = ("customer",), display_name: str = "", status: str = "active",
-                    locale: str | None = "en") -> UserRecord:
+async def make_user(
+    platform: Any,
+    login: str | None = None,
+    *,
+    password: str = PASSWORD,
+    roles: tuple[str, ...] = ("customer",),
+    display_name: str = "",
+    status: str = "active",
+    locale: str | None = "en",
+) -> UserRecord:
     """An active account (no code sent), with ``roles``."""
-    return await platform.service(Users).create(login or new_login(), password, display_name=display_name,
-                                                locale=locale, status=status, roles=roles)
+    return await platform.service(Users).create(
+        login or new_login(), password, display_name=display_name, locale=locale, status=status, roles=roles
+    )
 
 
 async def sign_in(client: Any, login: str, password: str = PASSWORD) -> str:

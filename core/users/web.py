@@ -45,7 +45,13 @@ def redirect(path: str, **query: Any) -> Redirect:
 
 def safe_next(value: str | None, default: str = "/account") -> str:
     """Only a path on this site: never ``//evil.example`` or ``https://...``."""
-    if not value or not value.startswith("/") or value.startswith(("//", "/\\")) or "\n" in value or "\r" in value:
+    if (
+        not value
+        or not value.startswith("/")
+        or value.startswith(("//", "/\\"))
+        or "\n" in value
+        or "\r" in value
+    ):
         return default
     return value
 

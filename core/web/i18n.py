@@ -26,7 +26,9 @@ from babel.support import NullTranslations, Translations
 from core.money import format_money
 
 LOCALES = ("ru", "en")
-_current_locale: contextvars.ContextVar[str] = contextvars.ContextVar("kopilka_locale", default="ru")
+_current_locale: contextvars.ContextVar[str | None] = contextvars.ContextVar("kopilka_locale", default=None)
+#: The language of work done outside a request (tasks, commands): the deployment's default.
+_default_locale = "ru"
 
 
 class Catalogs:
@@ -78,16 +80,21 @@ def platform_locale_dirs(platform: Any) -> list[Path]:
 
 
 def install_platform_catalogs(platform: Any) -> None:
-    """Load the catalogs of the platform's plugins; workers need them as much as the web site."""
+    """Load the catalogs of the platform's plugins; workers need them as much as the web site.
+
+    Work outside a request (tasks, commands) then speaks the deployment's default language.
+    """
+    global _default_locale
     install_catalogs(Catalogs(platform_locale_dirs(platform)))
+    _default_locale = platform.core.web.default_locale
 
 
-def set_locale(locale: str) -> contextvars.Token[str]:
+def set_locale(locale: str) -> contextvars.Token[str | None]:
     return _current_locale.set(locale if locale in LOCALES else LOCALES[0])
 
 
 def current_locale() -> str:
-    return _current_locale.get()
+    return _current_locale.get() or _default_locale
 
 
 def gettext(message: str, **params: object) -> str:

@@ -10,7 +10,7 @@ HERE = Path(__file__).parent
 
 @hookimpl
 def routes():
-    return [pages.home, pages.set_language, pages.healthz, pages.readyz]
+    return [pages.home, pages.admin_home, pages.set_language, pages.healthz, pages.readyz]
 
 
 @hookimpl

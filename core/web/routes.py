@@ -8,6 +8,7 @@ from litestar import Request, get
 from litestar.params import FromPath
 from litestar.response import Redirect, Response
 
+from core.access import requires
 from core.web.i18n import LOCALES
 from core.web.templating import render, visible
 
@@ -16,6 +17,12 @@ from core.web.templating import render, visible
 async def home(request: Request[Any, Any, Any]) -> Any:
     offers = [item for item in visible(request.app.state.menus["site"], request) if item.description]
     return render(request, "core/home.html", offers=offers)
+
+
+@get("/admin", include_in_schema=False, name="admin-home", guards=[requires("admin.access")])
+async def admin_home(request: Request[Any, Any, Any]) -> Any:
+    """The admin area's front page: the admin menu entries this user may open."""
+    return render(request, "core/admin.html")
 
 
 @get("/lang/{code:str}", include_in_schema=False, name="set-language")

@@ -13,7 +13,9 @@ async def test_user_b_cannot_reach_user_a_objects(client, platform):
     sessions = platform.service(Sessions)
     a_other_session = await sessions.create(a.id, ip=None, user_agent=None)
     _token, a_token_id = await sessions.create_token(a.id, "alice script")
-    a_note = (await platform.service(NotificationService).notify(a.id, "users.welcome", {}, via=())).notification_id
+    a_note = (
+        await platform.service(NotificationService).notify(a.id, "users.welcome", {}, via=())
+    ).notification_id
 
     async def snapshot():
         return (
@@ -27,17 +29,27 @@ async def test_user_b_cannot_reach_user_a_objects(client, platform):
         await sign_in(as_a, a.login)
         await sign_in(as_b, b.login)
         cases = await assert_no_idor(
-            client.app, owner=as_a, intruder=as_b,
+            client.app,
+            owner=as_a,
+            intruder=as_b,
             ids={"session_id": a_other_session.id, "token_id": a_token_id, "notification_id": a_note},
             snapshot=snapshot,
             leak_markers=[a.login, "Alice Secret"],
         )
         # The "me" routes take no id at all: whatever B sends, they act on B.
         assert (await as_b.patch("/api/v1/users/me", json={"display_name": "Mallory"})).status_code == 200
-        for path in ("/api/v1/users/me", "/api/v1/users/me/sessions", "/api/v1/users/me/tokens",
-                     "/api/v1/notifications", "/account/profile", "/account/security"):
+        for path in (
+            "/api/v1/users/me",
+            "/api/v1/users/me/sessions",
+            "/api/v1/users/me/tokens",
+            "/api/v1/notifications",
+            "/account/profile",
+            "/account/security",
+        ):
             answer = (await as_b.get(path)).text
-            assert a.login not in answer and "Alice Secret" not in answer and str(a_token_id) not in answer, path
+            assert a.login not in answer and "Alice Secret" not in answer and str(a_token_id) not in answer, (
+                path
+            )
     assert (await snapshot())[3] == "Alice Secret"
     templates = {c.template for c in cases}
     assert "/api/v1/users/me/sessions/{session_id:uuid}" in templates

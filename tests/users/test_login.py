@@ -11,7 +11,10 @@ async def login(client, login, password):
 
 async def count(platform, action, target=None):
     return await platform.db.fetchval(
-        "SELECT count(*) FROM audit_log WHERE action = $1 AND ($2::varchar IS NULL OR target = $2)", action, target)
+        "SELECT count(*) FROM audit_log WHERE action = $1 AND ($2::varchar IS NULL OR target = $2)",
+        action,
+        target,
+    )
 
 
 async def test_a_hundred_wrong_passwords_are_throttled_and_audited(client, platform):
@@ -34,23 +37,30 @@ async def test_other_accounts_are_throttled_per_ip(make_platform):
     platform = await make_platform(settings=settings)
     users = [await make_user(platform) for _ in range(3)]
     async with app_client(platform) as client:
-        statuses = [(await login(client, users[i % 3].login, "a wrong password")).status_code for i in range(12)]
+        statuses = [
+            (await login(client, users[i % 3].login, "a wrong password")).status_code for i in range(12)
+        ]
     assert statuses[:8] == [401] * 8 and set(statuses[8:]) == {429}
 
 
 async def test_lockout_after_consecutive_failures_tells_the_owner(make_platform):
-    settings = {"core.users": {**FAST_HASHING["core.users"], "login_failures_per_account": 50, "lockout_after": 3}}
+    settings = {
+        "core.users": {**FAST_HASHING["core.users"], "login_failures_per_account": 50, "lockout_after": 3}
+    }
     platform = await make_platform(settings=settings)
     user = await make_user(platform)
     async with app_client(platform) as client:
-        assert [(await login(client, user.login, "a wrong password")).status_code for _ in range(3)] == [401] * 3
+        assert [(await login(client, user.login, "a wrong password")).status_code for _ in range(3)] == [
+            401
+        ] * 3
         locked = await login(client, user.login, PASSWORD)
         assert locked.status_code == 429 and "locked" in locked.json()["detail"]
     assert await count(platform, "auth.login.locked", f"user:{user.id}") == 1
     notice = await platform.registry("notification_channels").get("outbox").latest(user.login)
     assert notice.kind == "users.locked"
-    await platform.db.execute("UPDATE users_users SET locked_until = now() - interval '1 second' WHERE id = $1",
-                              user.id)
+    await platform.db.execute(
+        "UPDATE users_users SET locked_until = now() - interval '1 second' WHERE id = $1", user.id
+    )
     async with app_client(platform) as client:
         assert (await login(client, user.login, PASSWORD)).status_code == 200
     assert await platform.db.fetchval("SELECT failed_logins FROM users_users WHERE id = $1", user.id) == 0
@@ -62,7 +72,9 @@ async def test_success_is_audited_and_resets_the_account_counter(client, platfor
         await login(client, user.login, "a wrong password")
     assert (await login(client, user.login, PASSWORD)).status_code == 200
     client.cookies.clear()
-    assert (await login(client, user.login, "a wrong password")).status_code == 401, "the window starts afresh"
+    assert (await login(client, user.login, "a wrong password")).status_code == 401, (
+        "the window starts afresh"
+    )
     assert await count(platform, "auth.login", f"user:{user.id}") == 1
 
 
@@ -71,7 +83,9 @@ async def test_blocked_and_unconfirmed_accounts_cannot_sign_in(client, platform)
     pending = await make_user(platform, status="pending")
     response = await login(client, blocked.login, PASSWORD)
     assert response.status_code == 403 and "blocked" in response.json()["detail"]
-    assert (await login(client, blocked.login, "a wrong password")).status_code == 401, "nothing told without the password"
+    assert (await login(client, blocked.login, "a wrong password")).status_code == 401, (
+        "nothing told without the password"
+    )
     response = await login(client, pending.login, PASSWORD)
     assert response.status_code == 403 and "confirm" in response.json()["detail"]
     assert await count(platform, "auth.login.refused", f"user:{blocked.id}") == 1

@@ -16,8 +16,10 @@ def csrf_of(html: str) -> str:
 
 async def form_login(client, login, password=PASSWORD, next_path="/account"):
     page = await client.get("/login")
-    return await client.post("/login", data={"login": login, "password": password, "next": next_path,
-                                             "csrf_token": csrf_of(page.text)})
+    return await client.post(
+        "/login",
+        data={"login": login, "password": password, "next": next_path, "csrf_token": csrf_of(page.text)},
+    )
 
 
 async def test_sign_in_form_sets_a_safe_cookie_and_a_new_session(client, platform):
@@ -29,7 +31,9 @@ async def test_sign_in_form_sets_a_safe_cookie_and_a_new_session(client, platfor
     assert "HttpOnly" in cookie and "samesite=lax" in cookie.lower() and "Path=/" in cookie
     token = cookie.split(";")[0].split("=", 1)[1]
     assert token != "planted-by-an-attacker" and len(token) >= 40
-    stored = await platform.db.fetchval("SELECT count(*) FROM users_sessions WHERE token_hash = $1", token_hash(token))
+    stored = await platform.db.fetchval(
+        "SELECT count(*) FROM users_sessions WHERE token_hash = $1", token_hash(token)
+    )
     assert stored == 1, "only the hash of the token is stored"
     page = await client.get("/account")
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
@@ -58,7 +62,8 @@ async def test_sign_out_ends_the_session(client, platform):
     assert response.status_code == 303
     assert (await client.get("/account")).status_code in (302, 303)
     open_sessions = await platform.db.fetchval(
-        "SELECT count(*) FROM users_sessions WHERE user_id = $1 AND revoked_at IS NULL", user.id)
+        "SELECT count(*) FROM users_sessions WHERE user_id = $1 AND revoked_at IS NULL", user.id
+    )
     assert open_sessions == 0
 
 
@@ -66,8 +71,9 @@ async def test_idle_and_old_sessions_end(client, platform):
     user = await make_user(platform)
     await sign_in(client, user.login)
     assert (await client.get("/api/v1/users/me")).status_code == 200
-    await platform.db.execute("UPDATE users_sessions SET last_seen_at = now() - interval '2 hours' WHERE user_id = $1",
-                              user.id)
+    await platform.db.execute(
+        "UPDATE users_sessions SET last_seen_at = now() - interval '2 hours' WHERE user_id = $1", user.id
+    )
     gone = await client.get("/api/v1/users/me")
     assert gone.status_code == 401
     assert any("kopilka_session=;" in c or "Max-Age=0" in c for c in gone.headers.get_list("set-cookie"))
@@ -79,13 +85,17 @@ async def test_session_requests_need_the_csrf_token(client, platform):
     del client.headers["x-csrf-token"]
     refused = await client.patch("/api/v1/users/me", json={"display_name": "Mallory"})
     assert refused.status_code == 403 and "security token" in refused.json()["detail"]
-    wrong = await client.patch("/api/v1/users/me", json={"display_name": "Mallory"}, headers={"x-csrf-token": "nope"})
+    wrong = await client.patch(
+        "/api/v1/users/me", json={"display_name": "Mallory"}, headers={"x-csrf-token": "nope"}
+    )
     assert wrong.status_code == 403
     ok = await client.patch("/api/v1/users/me", json={"display_name": "Ann"}, headers={"x-csrf-token": token})
     assert ok.status_code == 200
-    form = await client.post("/account/profile", data={"display_name": "Ann B", "locale": "en", "csrf_token": token})
+    form = await client.post(
+        "/account/profile", data={"display_name": "Ann B", "locale": "en", "csrf_token": token}
+    )
     assert form.status_code == 303
-    assert (await platform.service(Sessions).list(user.id))
+    assert await platform.service(Sessions).list(user.id)
 
 
 async def test_api_tokens_need_no_csrf_and_end_with_revocation(client, platform):
@@ -107,11 +117,13 @@ async def test_anonymous_forms_carry_a_double_submit_token(client, platform):
     no_token = await client.post("/login", data={"login": user.login, "password": PASSWORD})
     assert no_token.status_code == 403
     page = await client.get("/login")
-    forged = await client.post("/login", data={"login": user.login, "password": PASSWORD,
-                                               "csrf_token": "abc.def"})
+    forged = await client.post(
+        "/login", data={"login": user.login, "password": PASSWORD, "csrf_token": "abc.def"}
+    )
     assert forged.status_code == 403
-    good = await client.post("/login", data={"login": user.login, "password": PASSWORD,
-                                             "csrf_token": csrf_of(page.text)})
+    good = await client.post(
+        "/login", data={"login": user.login, "password": PASSWORD, "csrf_token": csrf_of(page.text)}
+    )
     assert good.status_code == 303
 
 
@@ -129,11 +141,16 @@ async def test_anonymous_api_and_provider_callbacks_need_no_csrf(make_platform):
 
     platform = await make_platform(settings=FAST_HASHING, extra_plugins={"fakepay": FakePay()})
     async with app_client(platform) as provider:
-        answer = await provider.post("/api/v1/fakepay/callbacks/notify", data={"order": "1", "status": "paid"})
+        answer = await provider.post(
+            "/api/v1/fakepay/callbacks/notify", data={"order": "1", "status": "paid"}
+        )
         assert answer.status_code == 200 and answer.json()["form"] == {"order": "1", "status": "paid"}
         # The JSON-only sign-in API refuses a cross-site "simple" request outright.
-        plain = await provider.post("/api/v1/auth/login", content=b'{"login":"a@b.c","password":"x"}',
-                                    headers={"content-type": "text/plain"})
+        plain = await provider.post(
+            "/api/v1/auth/login",
+            content=b'{"login":"a@b.c","password":"x"}',
+            headers={"content-type": "text/plain"},
+        )
         assert plain.status_code == 415
 
 
@@ -142,4 +159,6 @@ async def test_identity_from_the_testing_kit_is_kept(client_as):
     response = await http.get("/api/v1/admin/users")
     assert response.status_code == 200
     # and it needs no CSRF token: the kit stands in for a signed-in browser
-    assert (await http.post("/api/v1/admin/users/00000000-0000-4000-8000-000000000000/unblock")).status_code in (403, 404)
+    assert (
+        await http.post("/api/v1/admin/users/00000000-0000-4000-8000-000000000000/unblock")
+    ).status_code in (403, 404)

@@ -54,18 +54,26 @@ class OutboxChannel:
             """INSERT INTO notify_outbox_messages (delivery_id, kind, address_kind, address, subject, text, user_id)
                VALUES ($1, $2, $3, $4, $5, $6, $7)
                ON CONFLICT (delivery_id) DO UPDATE SET delivery_id = excluded.delivery_id RETURNING id""",
-            message.delivery_id, message.kind, message.to.kind, message.to.value, message.subject, message.text,
+            message.delivery_id,
+            message.kind,
+            message.to.kind,
+            message.to.value,
+            message.subject,
+            message.text,
             message.user_id,
         )
         log.info("outbox: to %s: %s\n%s", message.to, message.subject, message.text)
         return DeliveryResult.sent(f"outbox:{row_id}")
 
-    async def messages(self, *, address: str | None = None, limit: int = 100,
-                       before: int | None = None) -> list[OutboxEntry]:
+    async def messages(
+        self, *, address: str | None = None, limit: int = 100, before: int | None = None
+    ) -> list[OutboxEntry]:
         rows = await self.platform.db.fetch(
             """SELECT * FROM notify_outbox_messages WHERE ($1::varchar IS NULL OR address = $1)
                  AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3""",
-            address, before, max(1, min(limit, 500)),
+            address,
+            before,
+            max(1, min(limit, 500)),
         )
         return [OutboxEntry(**dict(r)) for r in rows]
 

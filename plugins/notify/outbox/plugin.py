@@ -38,5 +38,8 @@ def template_dirs():
 
 @hookimpl
 def admin_menu():
-    return [MenuItem("Outbox", "/admin/outbox", "notify.outbox.view", "Messages the demo would have sent.",
-                     order=60)]
+    return [
+        MenuItem(
+            "Outbox", "/admin/outbox", "notify.outbox.view", "Messages the demo would have sent.", order=60
+        )
+    ]

@@ -24,8 +24,12 @@ async def outbox_page(request: Request[Any, Any, Any]) -> Template:
     return render(request, "outbox/messages.html", messages=messages, address=address or "")
 
 
-@get("/api/v1/admin/outbox/messages", tags=["admin: outbox"], summary="Messages kept by the development outbox",
-     guards=[requires("notify.outbox.view")])
+@get(
+    "/api/v1/admin/outbox/messages",
+    tags=["admin: outbox"],
+    summary="Messages kept by the development outbox",
+    guards=[requires("notify.outbox.view")],
+)
 async def api_messages(
     request: Request[Any, Any, Any],
     address: Annotated[str | None, Parameter(max_length=320)] = None,
@@ -33,5 +37,12 @@ async def api_messages(
     limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
 ) -> list[dict[str, Any]]:
     found = await _outbox(request).messages(address=address, before=before, limit=limit)
-    return [{**asdict(m), "delivery_id": str(m.delivery_id), "created_at": m.created_at.isoformat(),
-             "user_id": str(m.user_id) if m.user_id else None} for m in found]
+    return [
+        {
+            **asdict(m),
+            "delivery_id": str(m.delivery_id),
+            "created_at": m.created_at.isoformat(),
+            "user_id": str(m.user_id) if m.user_id else None,
+        }
+        for m in found
+    ]
