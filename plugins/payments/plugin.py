@@ -74,7 +74,7 @@ async def on_payment_status_changed(platform, payment, new_status):
 
 @hookimpl
 def site_menu():
-    return [MenuItem("Balance", "/payments", permission="login",
+    return [MenuItem("Top up and withdraw", "/payments", permission="login",
                      description="Top up your balance by card or bank transfer, and withdraw it.", order=20)]
 
 
