@@ -49,6 +49,24 @@ def payout_purpose(gateway: str) -> str:
 class Postings:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
+        #: Ids of accounts known to be committed (an account opened in a transaction that
+        #: rolled back must not be remembered), so the busy path opens nothing.
+        self._known: dict[tuple[str, str, str], Account] = {}
+
+    async def _account(self, owner: str, purpose: str, currency: str, **options: Any) -> Account:
+        key = (owner, purpose, currency)
+        known = self._known.get(key)
+        if known is not None:
+            return known
+        account = await self.ledger.open_account(owner=owner, purpose=purpose, currency=currency, **options)
+        db = self.platform.db
+        assert db is not None
+
+        async def remember() -> None:
+            self._known[key] = account
+
+        db.after_commit(remember)
+        return account
 
     @property
     def ledger(self) -> Ledger:
@@ -57,6 +75,7 @@ class Postings:
     # -- accounts ---------------------------------------------------------------------------------
 
     async def wallet(self, user_id: Any, currency: str) -> Account:
+        # Not remembered: one per customer, and there are many customers.
         return await self.ledger.open_account(owner=f"user:{user_id}", purpose=WALLET, currency=currency,
                                               flags=AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS)
 
@@ -64,10 +83,10 @@ class Postings:
         return await self.ledger.find_account(owner=f"user:{user_id}", purpose=WALLET, currency=currency)
 
     async def gateway_account(self, gateway: str, currency: str) -> Account:
-        return await self.ledger.open_account(owner="platform", purpose=gateway_purpose(gateway), currency=currency)
+        return await self._account("platform", gateway_purpose(gateway), currency)
 
     async def payout_account(self, gateway: str, currency: str) -> Account:
-        return await self.ledger.open_account(owner="platform", purpose=payout_purpose(gateway), currency=currency)
+        return await self._account("platform", payout_purpose(gateway), currency)
 
     async def available(self, user_id: Any, currency: str) -> int:
         """What the customer can spend or withdraw now (held money excluded)."""

@@ -232,8 +232,11 @@ class Payments:
 
     async def _move(self, payment: PaymentRecord, new: Status, result: GatewayResult, actor: str, source: str,
                     fields: dict[str, Any]) -> PaymentRecord:
-        """Change status with its money movement and audit event (inside apply_result's transaction)."""
-        await self._post(payment, new)
+        """Change status with its money movement and audit event (inside apply_result's transaction).
+
+        The ledger transfer comes last: it locks the platform's busy gateway account until the
+        commit, so nothing else should happen between the two.
+        """
         fields["status"] = new
         if new in FINAL:
             fields["finished_at"] = now()
@@ -255,6 +258,7 @@ class Payments:
         await self.store.event(payment.id, event, actor, old=payment.status, new=new,
                                details={"source": source, "provider_status": result.provider_status,
                                         "error": result.error_message[:500]})
+        await self._post(payment, new)
         self._announce(updated, payment.status, new)
         return updated
 
@@ -389,10 +393,12 @@ class Payments:
                                             f"the provider's status answer is {confirmed.status.value}")
                 return gw.acknowledge(note, False)
             result = confirmed
-        applied = await self.apply_result(payment.id, result, actor=f"callback:{gw.name}", source="callback")
-        await self.store.record_callback(gateway=gw.name, remote_addr=callback.remote_addr, payment_id=payment.id,
-                                         claimed=claimed, verdict=applied.verdict.value,
-                                         reason=result.provider_status, body=callback.body)
+        assert self.platform.db is not None
+        async with self.platform.db.transaction():  # the answer and its record commit together
+            applied = await self.apply_result(payment.id, result, actor=f"callback:{gw.name}", source="callback")
+            await self.store.record_callback(gateway=gw.name, remote_addr=callback.remote_addr,
+                                             payment_id=payment.id, claimed=claimed, verdict=applied.verdict.value,
+                                             reason=result.provider_status, body=callback.body)
         if applied.verdict is Verdict.MISMATCH:
             await self._audit("payments.callback_mismatch", payment.id, gw.name, callback.remote_addr,
                               applied.payment.review_reason if applied.payment else "")
