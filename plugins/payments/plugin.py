@@ -4,7 +4,7 @@ from pathlib import Path
 
 from core import hookimpl
 from core.web.menu import MenuItem
-from plugins.payments import admin_routes, approvals, commands, notices
+from plugins.payments import admin_routes, approvals, cards, commands, notices
 from plugins.payments import routes as customer_routes
 from plugins.payments.service import Payments
 from plugins.payments.settings import PaymentsSettings
@@ -59,6 +59,12 @@ def permissions(register):
     register("payments.approve_payout", "Approve or reject withdrawals above the threshold", sensitive=True)
     register("payments.refund", "Refund pay-ins to customers' cards", sensitive=True)
     register("payments.mark_paid", "Mark a payment paid from the bank or the provider's dashboard", sensitive=True)
+
+
+@hookimpl
+def register_pii_fields(register):
+    register(cards.TOKEN_FIELD)
+    register(cards.DESTINATION_FIELD)
 
 
 @hookimpl

@@ -21,7 +21,8 @@ from plugins.payments.states import FINAL, Kind, Status
 
 COLUMNS = (
     "id, kind, user_id, gateway, amount_minor, currency, status, description, idempotency_key, reference, "
-    "provider_status, error_code, error_message, refunded_minor, save_card, card_id, destination, redirect, "
+    "provider_status, error_code, error_message, refunded_minor, save_card, card_id, destination, destination_enc, "
+    "redirect, "
     "purpose, confirmation_ref, needs_review, review_reason, approved_by, checks, next_check_at, created_at, "
     "updated_at, finished_at"
 )
@@ -45,6 +46,8 @@ class PaymentRecord:
     save_card: bool
     card_id: UUID | None
     destination: Mapping[str, Any]
+    #: The encrypted rest of a payout's destination (account number, holder): see ``cards.DESTINATION_FIELD``.
+    destination_enc: bytes | None
     redirect: Redirect | None
     purpose: str
     confirmation_ref: str
@@ -66,7 +69,7 @@ class PaymentRecord:
             description=row["description"], idempotency_key=row["idempotency_key"], reference=row["reference"],
             provider_status=row["provider_status"], error_code=row["error_code"], error_message=row["error_message"],
             refunded=Money(row["refunded_minor"], row["currency"]), save_card=row["save_card"], card_id=row["card_id"],
-            destination=row["destination"] or {},
+            destination=row["destination"] or {}, destination_enc=row["destination_enc"],
             redirect=Redirect(redirect["url"], redirect.get("method", "GET"),
                               tuple((k, v) for k, v in redirect.get("fields", []))) if redirect else None,
             purpose=row["purpose"], confirmation_ref=row["confirmation_ref"], needs_review=row["needs_review"],
@@ -126,16 +129,17 @@ class PaymentStore:
     async def insert(self, *, payment_id: UUID, kind: Kind, user_id: UUID, gateway: str, amount: Money,
                      status: Status, description: str = "", idempotency_key: str | None = None,
                      save_card: bool = False, card_id: UUID | None = None,
-                     destination: Mapping[str, Any] | None = None, purpose: str = "") -> tuple[PaymentRecord, bool]:
+                     destination: Mapping[str, Any] | None = None, destination_enc: bytes | None = None,
+                     purpose: str = "") -> tuple[PaymentRecord, bool]:
         """Insert a payment; with an idempotency key already used, return the earlier one (and False)."""
         row = await self.db.fetchrow(
             f"""INSERT INTO payments_payments (id, kind, user_id, gateway, amount_minor, currency, status,
-                    description, idempotency_key, save_card, card_id, destination, purpose)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                    description, idempotency_key, save_card, card_id, destination, destination_enc, purpose)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
                 ON CONFLICT (user_id, kind, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                 RETURNING {COLUMNS}""",
             payment_id, kind.value, user_id, gateway, amount.minor, amount.currency, status.value, description,
-            idempotency_key, save_card, card_id, dict(destination or {}), purpose,
+            idempotency_key, save_card, card_id, dict(destination or {}), destination_enc, purpose,
         )
         if row is not None:
             return PaymentRecord.from_row(row), True

@@ -19,16 +19,19 @@ Two rules keep money right:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from litestar.exceptions import ClientException, NotFoundException
 
+from core.access.pii import PiiCipher
 from core.contracts.payments import (
     CallbackReply,
     CallbackRequest,
@@ -43,7 +46,7 @@ from core.contracts.payments import (
     PayoutRequest,
 )
 from core.money import Money, to_minor
-from plugins.payments.cards import CardInfo, CardVault, derive_key
+from plugins.payments.cards import DESTINATION_FIELD, CardInfo, CardVault
 from plugins.payments.confirmation import WithdrawalCodes
 from plugins.payments.postings import Postings
 from plugins.payments.records import PaymentRecord, PaymentStore, clean
@@ -110,14 +113,28 @@ class Payments:
     def __init__(self, platform: Platform, settings: PaymentsSettings) -> None:
         self.platform = platform
         self.settings = settings
-        key = settings.card_token_key.get_secret_value().encode() if settings.card_token_key else derive_key(
-            platform.core.web.secret_key.get_secret_value())
         self.store = PaymentStore(platform.db)  # type: ignore[arg-type]
-        self.vault = CardVault(platform.db, key)  # type: ignore[arg-type]
         self.postings = Postings(platform)
         self.codes = WithdrawalCodes(platform)
 
     # -- configuration ------------------------------------------------------------------------------
+
+    @cached_property
+    def cipher(self) -> PiiCipher:
+        # Looked up on first use: services are handed over all at once at start-up.
+        return self.platform.service(PiiCipher)
+
+    @cached_property
+    def vault(self) -> CardVault:
+        return CardVault(self.platform.db, self.cipher)  # type: ignore[arg-type]
+
+    def payout_details(self, payment: PaymentRecord) -> dict[str, Any]:
+        """A payout's full destination (account number, holder), decrypted: for the gateway and finance."""
+        details = dict(payment.destination)
+        if payment.destination_enc is not None:
+            details.update(json.loads(self.cipher.decrypt(payment.destination_enc,
+                                                          context=DESTINATION_FIELD.context)))
+        return details
 
     @property
     def currency(self) -> str:
@@ -481,6 +498,7 @@ class Payments:
         self._limits(amount, self.settings.min_withdrawal, self.settings.max_withdrawal, "withdrawal")
         kinds = getattr(gw, "payout_destinations", frozenset())
         destination: dict[str, Any]
+        destination_enc: bytes | None = None
         if card_id is not None:
             if "card" not in kinds:
                 raise PaymentRefused(f"destination: {gw.title} pays out to bank accounts, not cards")
@@ -492,10 +510,12 @@ class Payments:
             if "bank_account" not in kinds:
                 raise PaymentRefused(f"destination: {gw.title} pays out to cards, not bank accounts")
             _check_bank_account(bank_account)
-            destination = {"kind": "bank_account", "account_number": bank_account.account_number,
-                           "bank_code": bank_account.bank_code, "bank_name": bank_account.bank_name,
-                           "holder_name": bank_account.holder_name, "holder_tax_id": bank_account.holder_tax_id,
-                           "masked": "…" + bank_account.account_number[-4:]}
+            destination = {"kind": "bank_account", "bank_code": bank_account.bank_code,
+                           "bank_name": bank_account.bank_name, "masked": "…" + bank_account.account_number[-4:]}
+            secret = json.dumps({"account_number": bank_account.account_number,
+                                 "holder_name": bank_account.holder_name,
+                                 "holder_tax_id": bank_account.holder_tax_id}, ensure_ascii=False)
+            destination_enc = self.cipher.encrypt(secret, context=DESTINATION_FIELD.context)
         else:
             raise PaymentRefused("destination: choose a saved card or give a bank account")
         available = await self.postings.available(user_id, amount.currency)
@@ -506,7 +526,8 @@ class Payments:
             payment, created = await self.store.insert(
                 payment_id=uuid.uuid4(), kind=Kind.WITHDRAWAL, user_id=user_id, gateway=gw.name, amount=amount,
                 status=Status.AWAITING_CONFIRMATION, description=f"Withdrawal of {amount} to {destination['masked']}",
-                idempotency_key=idempotency_key, card_id=card_id, destination=destination, purpose="withdrawal")
+                idempotency_key=idempotency_key, card_id=card_id, destination=destination,
+                destination_enc=destination_enc, purpose="withdrawal")
             if not created:
                 return payment
             await self.store.event(payment.id, "created", f"user:{user_id}", new=Status.AWAITING_CONFIRMATION,
@@ -598,7 +619,7 @@ class Payments:
         if payment is None or payment.status is not Status.APPROVED:
             return payment  # already sent, or not ours to send: running twice is harmless
         gw = self.gateway(payment.gateway)
-        destination = payment.destination
+        destination = self.payout_details(payment)
         token = ""
         if destination.get("kind") == "card" and payment.card_id is not None:
             found = await self.vault.token(payment.user_id, payment.card_id)

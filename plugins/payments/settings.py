@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class PaymentsSettings(BaseModel):
@@ -30,7 +30,5 @@ class PaymentsSettings(BaseModel):
     review_after_hours: int = Field(72, ge=1)
     #: Payments the janitor checks per run.
     janitor_batch: int = Field(200, ge=1)
-    #: Fernet key encrypting saved-card tokens; empty: derived from ``[web].secret_key``.
-    card_token_key: SecretStr | None = None
     #: Callbacks larger than this are refused unread.
     callback_max_bytes: int = Field(65536, ge=1024)

@@ -1,6 +1,6 @@
 """Tables of the payments plugin (created by ``piccolo_migrations/``; keep both in sync)."""
 
-from piccolo.columns import JSONB, UUID, BigInt, Boolean, Date, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, UUID, BigInt, Boolean, Bytea, Date, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.column_types import BigSerial
 from piccolo.table import Table
 
@@ -25,6 +25,7 @@ class Payment(Table, tablename="payments_payments"):
     save_card = Boolean()
     card_id = UUID(null=True, default=None)
     destination = JSONB()
+    destination_enc = Bytea(null=True, default=None)
     redirect = JSONB(null=True, default=None)
     purpose = Varchar(length=200)
     confirmation_ref = Varchar(length=200)
@@ -67,13 +68,13 @@ class ReceivedCallback(Table, tablename="payments_callbacks"):
 
 
 class SavedCardRecord(Table, tablename="payments_cards"):
-    """A card token the provider lets us charge again; the token is stored encrypted."""
+    """A card token the provider lets us charge again; the token is encrypted (``core.access`` PII cipher)."""
 
     id = UUID(primary_key=True)
     user_id = UUID()
     gateway = Varchar(length=100)
-    token_encrypted = Text()
-    token_sha256 = Varchar(length=64)
+    token_enc = Bytea()
+    token_bidx = Bytea()
     masked_pan = Varchar(length=40)
     brand = Varchar(length=40)
     expires = Varchar(length=10)

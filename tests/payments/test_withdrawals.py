@@ -145,6 +145,14 @@ async def test_a_bank_payout_stays_pending_until_finance_sends_it(funded_world):
     await run_queued_payouts(world)
     pending = await payments.get(payment.id)
     assert pending.status is Status.PENDING and pending.reference.startswith("RF")
+    stored = await world.platform.db.fetchrow(
+        "SELECT destination::text AS plain, destination_enc FROM payments_payments WHERE id = $1", payment.id)
+    assert "40817810000000000001" not in stored["plain"] and b"40817810000000000001" not in stored["destination_enc"]
+    assert payments.payout_details(pending)["account_number"] == "40817810000000000001"
+    cards = await world.platform.db.fetch("SELECT token_enc FROM payments_cards")
+    fondy = world.sandbox.emulators["fondy"]
+    tokens = [o.token.encode() for o in fondy.orders.values() if o.token]
+    assert cards and tokens and not any(t in row["token_enc"] for t in tokens for row in cards)
     await payments.mark_paid(payment.id, "admin:test", "sent from the bank client")
     assert (await payments.get(payment.id)).status is Status.SUCCEEDED
     assert (await world.balance()).minor == 420000

@@ -77,7 +77,8 @@ async def invoice_download(request: Request[Any, Any, Any], payment_id: FromPath
 async def bank_desk(request: Request[Any, Any, Any]) -> Template:
     store = service(request).store
     invoices = await store.search(gateway="bank_transfer", kind=Kind.TOPUP.value, status=Status.PENDING.value)
-    payouts = await store.search(gateway="bank_transfer", kind=Kind.WITHDRAWAL.value, status=Status.PENDING.value)
+    pending = await store.search(gateway="bank_transfer", kind=Kind.WITHDRAWAL.value, status=Status.PENDING.value)
+    payouts = [(p, service(request).payout_details(p)) for p in pending]
     db = request.app.state.platform.db
     recent = await db.fetch(
         """SELECT line_id, booked_on, amount_minor, currency, counterparty, purpose, outcome, payment_id

@@ -23,6 +23,7 @@ CREATE TABLE payments_payments (
     save_card boolean NOT NULL DEFAULT false,
     card_id uuid,
     destination jsonb NOT NULL DEFAULT '{}',
+    destination_enc bytea,
     redirect jsonb,
     purpose varchar(200) NOT NULL DEFAULT '',
     confirmation_ref varchar(200) NOT NULL DEFAULT '',
@@ -74,8 +75,8 @@ CREATE TABLE payments_cards (
     id uuid PRIMARY KEY,
     user_id uuid NOT NULL,
     gateway varchar(100) NOT NULL,
-    token_encrypted text NOT NULL,
-    token_sha256 varchar(64) NOT NULL,
+    token_enc bytea NOT NULL,
+    token_bidx bytea NOT NULL,
     masked_pan varchar(40) NOT NULL DEFAULT '',
     brand varchar(40) NOT NULL DEFAULT '',
     expires varchar(10) NOT NULL DEFAULT '',
@@ -83,7 +84,7 @@ CREATE TABLE payments_cards (
     created_at timestamptz NOT NULL DEFAULT now(),
     last_used_at timestamptz,
     revoked_at timestamptz,
-    UNIQUE (user_id, gateway, token_sha256)
+    UNIQUE (user_id, gateway, token_bidx)
 );
 CREATE INDEX payments_cards_by_user ON payments_cards (user_id) WHERE revoked_at IS NULL;
 
