@@ -110,7 +110,15 @@ class EmulatedOrder:
     decline_reason: str = ""
     refunded: int = 0
     captured: int = 0
+    #: Seconds the customer has to pay; after that an unpaid order expires.
+    lifetime_s: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def expire_if_overdue(self) -> None:
+        if self.status == "created" and self.lifetime_s is not None and (
+                dt.datetime.now(dt.UTC) - self.created_at).total_seconds() > self.lifetime_s:
+            self.status = "expired"
+            self.processed_at = dt.datetime.now(dt.UTC)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -228,10 +236,16 @@ class ProviderEmulator:
         return order
 
     def find(self, order_id: str) -> EmulatedOrder | None:
-        return self.orders.get(order_id)
+        order = self.orders.get(order_id)
+        if order is not None:
+            order.expire_if_overdue()
+        return order
 
     def by_session(self, session: str) -> EmulatedOrder | None:
-        return next((o for o in self.orders.values() if o.session == session), None)
+        order = next((o for o in self.orders.values() if o.session == session), None)
+        if order is not None:
+            order.expire_if_overdue()
+        return order
 
     def page_url(self, order: EmulatedOrder) -> str:
         return f"{self.public_url}/_page/{order.session}"

@@ -130,6 +130,11 @@ class GatewayHarness:
                               return_url="http://merchant.test/return", callback_url=CallbackCollector.URL,
                               save_card=save_card)
 
+    async def customer_opens(self, redirect: Any) -> None:
+        """The customer reaches the provider's page and leaves without paying."""
+        async with httpx.AsyncClient(follow_redirects=True, timeout=10) as client:
+            await HostedPageCustomer().open(client, redirect)
+
     async def customer_pays(self, request: PaymentRequest, redirect: Any, card: str = "4444555511116666", *,
                             cancel: bool = False) -> None:
         """What the customer does on the provider's side; then wait for the callbacks."""

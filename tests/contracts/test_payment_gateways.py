@@ -159,6 +159,19 @@ def sends_no_callbacks(gateway: PaymentGateway) -> bool:
     return True
 
 
+async def test_a_page_left_unpaid_expires_and_the_payment_did_not_happen(harness):
+    request = harness.request("33.00")
+    result = await harness.gateway.purchase(request)
+    if result.redirect is not None and result.redirect.url.startswith("http"):
+        await harness.customer_opens(result.redirect)  # the provider now knows the order
+    for order in harness.emulator.orders.values():
+        order.created_at -= dt.timedelta(days=30)
+    overdue = PaymentRef(request.payment_id, request.amount, result.reference,
+                         dt.datetime.now(dt.UTC) - dt.timedelta(days=30))
+    status = await harness.gateway.status(overdue)
+    assert status.status is GatewayStatus.CANCELED, status
+
+
 async def test_callbacks_signed_with_the_wrong_key_are_refused(harness):
     if sends_no_callbacks(harness.gateway):
         return

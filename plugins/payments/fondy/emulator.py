@@ -143,6 +143,7 @@ class FondyEmulator(ProviderEmulator):
                 description=str(params["order_desc"]), kind="authorize" if params.get("preauth") == "Y" else "purchase",
                 callback_url=str(params.get("server_callback_url", "")), return_url=str(params.get("response_url", "")),
                 save_card=params.get("required_rectoken") == "Y",
+                lifetime_s=int(params["lifetime"]) if str(params.get("lifetime", "")).isdigit() else 36000,
                 extra={"sender_email": params.get("sender_email", "")},
             ))
             await emulator.stall()

@@ -117,6 +117,7 @@ class UnitellerEmulator(ProviderEmulator):
                 order_id=order_id, amount=amount, currency=currency, description=fields.get("Comment", ""),
                 kind="authorize" if fields.get("Preauth") == "1" else "purchase",
                 save_card=fields.get("IsRecurrentStart") == "1",
+                lifetime_s=int(fields["Lifetime"]) if fields.get("Lifetime", "").isdigit() else None,
                 extra={"url_ok": fields.get("URL_RETURN_OK", ""), "url_no": fields.get("URL_RETURN_NO", ""),
                        "callback_fields": fields.get("CallbackFields", ""), "customer": fields.get("Customer_IDP", "")},
             ))
@@ -136,7 +137,9 @@ class UnitellerEmulator(ProviderEmulator):
                 except (KeyError, ValueError):
                     return emulator._xml([], "2", "ShopOrderNumber or a period is required")
                 found = [o for o in emulator.orders.values() if start <= o.created_at.date() <= end]
-            # Orders the customer never paid are not results yet.
+            # Orders the customer never paid are not results yet (until they expire).
+            for order in found:
+                order.expire_if_overdue()
             found = [o for o in found if o.status != "created"]
             await emulator.stall()
             return emulator._xml(found)

@@ -142,6 +142,7 @@ class WayForPayEmulator(ProviderEmulator):
                 kind="authorize" if params.get("merchantTransactionType") == "AUTH" else "purchase",
                 callback_url=str(params.get("serviceUrl", "")), return_url=str(params.get("returnUrl", "")),
                 save_card=True,  # WayForPay returns a recToken for every card payment of a merchant that has them
+                lifetime_s=int(params["orderLifetime"]) if str(params.get("orderLifetime", "")).isdigit() else 86400,
                 extra={"email": params.get("clientEmail", "")},
             ))
             return emulator.card_page(order)
