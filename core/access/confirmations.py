@@ -79,7 +79,8 @@ def canonical(payload: Mapping[str, Any]) -> str:
 
 
 def subject_hash(purpose: str, payload: Mapping[str, Any]) -> bytes:
-    return hashlib.sha256(purpose.encode() + b"\n" + canonical(payload).encode()).digest()
+    text = purpose + "\n" + canonical(payload)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
 
 class Confirmations:
@@ -213,6 +214,8 @@ class Confirmations:
         if ip:
             (await self.limiter.hit(self.checks_per_ip, ip)).raise_if_denied(_("too many codes were checked"))
         code = "".join(code.split())
+        if not (code.isascii() and code.isdigit()):
+            code = ""  # counts as a wrong guess like any other
         # The attempt is counted before the code is compared, so parallel guesses cannot
         # slip in more tries than allowed.
         row = await self.db.fetchrow(

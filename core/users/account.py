@@ -18,6 +18,7 @@ from litestar.params import FromPath, Parameter
 from litestar.response import Template
 
 from core.access import identity_of, requires_login
+from core.access.inputs import MAX_BIGINT
 from core.web.i18n import gettext as _
 from core.web.templating import render
 
@@ -56,6 +57,8 @@ async def owned_account(platform: Any, user_id: UUID, account_id: int) -> Any:
     ledger = ledger_of(platform)
     if ledger is None:
         raise NotFoundException(_("balances are not available on this site"))
+    if not 0 < account_id <= MAX_BIGINT:
+        raise NotFoundException(_("you have no account %(id)s", id=account_id))
     account = await ledger.get_account(account_id)
     if account is None or account.owner != owner_of(user_id):
         raise NotFoundException(_("you have no account %(id)s", id=account_id))
