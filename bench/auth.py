@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
 import json
 import statistics
 import tempfile
@@ -61,7 +63,8 @@ async def run(seconds: float) -> dict[str, Any]:
     configure_logging(level="WARNING")  # one access-log line per request would swamp the figures
     with tempfile.TemporaryDirectory(prefix="kb-", dir="/tmp") as tmp:
         platform = Platform.from_deployment("bench.toml", text=_deployment(Path(tmp)))
-        await platform.start(migrate=True)
+        with contextlib.redirect_stdout(io.StringIO()):  # piccolo prints each migration it runs
+            await platform.start(migrate=True)
         try:
             users = platform.service(Users)
             user = await users.create("bench@example.com", PASSWORD, display_name="Bench")
