@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from core.platform import Platform
 
 DEMO_USERS = (
-    ("admin@example.com", "kopilka-demo-admin", "Demo superadmin", ("customer", "superadmin")),
-    ("checker@example.com", "kopilka-demo-checker", "Demo admin (checker)", ("customer", "admin")),
-    ("anna@example.com", "kopilka-demo-customer", "Anna Demo", ("customer",)),
+    ("admin@example.com", "copper kettle demo 2026", "Demo superadmin", ("customer", "superadmin")),
+    ("checker@example.com", "silver teapot demo 2026", "Demo admin (checker)", ("customer", "admin")),
+    ("anna@example.com", "golden spoon demo 2026", "Anna Demo", ("customer",)),
 )
 
 
