@@ -1,42 +1,32 @@
 """In a real browser (Debian's Chromium through Playwright): register, confirm, sign in, sign out; blocking."""
 
-import asyncio
 import contextlib
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from core.testing import free_port, require
+from core.testing import live_server, require
 from core.users.testing import FAST_HASHING, PASSWORD, latest_code, make_user
-from core.web.app import create_app
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-
-
-@contextlib.asynccontextmanager
-async def serving(platform):
-    """The platform's web app on a free port, in this event loop (so it shares the test's database)."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(platform), host="127.0.0.1", port=port, log_config=None,
-                                          access_log=False, lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+HAVE_CHROMIUM = CHROMIUM.exists()
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 @contextlib.asynccontextmanager
 async def chromium():
-    require("chromium", CHROMIUM.exists())
+    require("chromium", HAVE_CHROMIUM)
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -50,7 +40,7 @@ async def chromium():
 @pytest.fixture
 async def site(make_platform):
     platform = await make_platform(settings=FAST_HASHING)
-    async with serving(platform) as base_url:
+    async with live_server(platform) as base_url:
         yield platform, base_url
 
 

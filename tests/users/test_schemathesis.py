@@ -1,18 +1,15 @@
 """Schemathesis over the OpenAPI of the users, auth and access endpoints: no input causes a 5xx."""
 
 import asyncio
-import contextlib
 import os
 import sys
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from core.testing import free_port
+from core.testing import live_server
 from core.users.sessions import Sessions
 from core.users.testing import FAST_HASHING, make_user
-from core.web.app import create_app
 
 pytestmark = pytest.mark.slow
 
@@ -20,29 +17,34 @@ SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 ENDPOINTS = r"^/api/v1/(auth|users|notifications|admin/users|admin/access|admin/audit|admin/outbox)"
 
 
-@contextlib.asynccontextmanager
-async def serving(platform):
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(platform), host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
 async def fuzz(base_url: str, token: str | None, examples: int) -> tuple[int, str]:
-    args = [str(SCHEMATHESIS), "run", f"{base_url}/schema/openapi.json", "--checks", "not_a_server_error",
-            "--include-path-regex", ENDPOINTS, "--max-examples", str(examples), "--workers", "1", "--seed", "20261122",
-            "--request-timeout", "20", "--max-time", "45", "--output-truncate", "true"]
+    args = [
+        str(SCHEMATHESIS),
+        "run",
+        f"{base_url}/schema/openapi.json",
+        "--checks",
+        "not_a_server_error",
+        "--include-path-regex",
+        ENDPOINTS,
+        "--max-examples",
+        str(examples),
+        "--workers",
+        "1",
+        "--seed",
+        "20261122",
+        "--request-timeout",
+        "20",
+        "--max-time",
+        "45",
+        "--output-truncate",
+        "true",
+    ]
     if token:
         args += ["-H", f"Authorization: Bearer {token}"]
     process = await asyncio.create_subprocess_exec(
-        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
         env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_TELEMETRY": "false"},
     )
     output, _ = await process.communicate()
@@ -54,7 +56,9 @@ async def test_no_server_errors(make_platform):
     platform = await make_platform(settings=FAST_HASHING)
     admin = await make_user(platform, "fuzz.admin@example.com", roles=("customer", "superadmin"))
     token, _token_id = await platform.service(Sessions).create_token(admin.id, "schemathesis")
-    async with serving(platform) as base_url:
+    async with live_server(platform) as base_url:
         code, output = await fuzz(base_url, token, examples=20)
     assert code == 0, output[-8000:]
-    assert "passed" in output and "failed" not in output.split("Seed:")[0].split("WARNINGS")[0], output[-8000:]
+    assert "passed" in output and "failed" not in output.split("Seed:")[0].split("WARNINGS")[0], output[
+        -8000:
+    ]
