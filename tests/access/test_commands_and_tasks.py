@@ -100,7 +100,7 @@ async def test_demo_users_load_once(platform):
     steps = []
     await load(platform, steps.append)
     await load(platform, steps.append)
-    assert len(steps) == 3, "a second run creates nothing"
+    assert len(steps) == 4, "a second run creates nothing"
     admin = await platform.service(Users).find("admin@example.com")
     from core.access.roles import Roles
 
