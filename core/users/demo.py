@@ -16,7 +16,12 @@ if TYPE_CHECKING:
 DEMO_USERS = (
     ("admin@example.com", "copper kettle demo 2026", "Demo superadmin", ("customer", "superadmin")),
     # A second superadmin: sensitive actions (roles, deletions) need someone else's approval.
-    ("checker@example.com", "silver teapot demo 2026", "Demo superadmin (checker)", ("customer", "superadmin")),
+    (
+        "checker@example.com",
+        "silver teapot demo 2026",
+        "Demo superadmin (checker)",
+        ("customer", "superadmin"),
+    ),
     ("support@example.com", "paper lantern demo 2026", "Demo support", ("customer", "support")),
     ("anna@example.com", "golden spoon demo 2026", "Anna Demo", ("customer",)),
 )
