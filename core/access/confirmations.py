@@ -92,6 +92,7 @@ class Confirmations:
         self.per_user = Limit("code.sent.user", settings.codes_per_hour_per_user, hour)
         self.per_ip = Limit("code.sent.ip", settings.codes_per_hour_per_ip, hour)
         self.checks_per_ip = Limit("code.checked.ip", settings.code_checks_per_ip, 900)
+        self.checks_per_user = Limit("code.checked.user", settings.code_checks_per_user, 900)
 
     @property
     def db(self):
@@ -230,6 +231,10 @@ class Confirmations:
             raise CodeRejected(
                 _("this code is not valid: it was already used, or never issued; ask for a new one")
             )
+        if row["user_id"] is not None:
+            # New codes do not buy new guesses: the user's checks are limited across codes.
+            decision = await self.limiter.hit(self.checks_per_user, str(row["user_id"]))
+            decision.raise_if_denied(_("too many codes were checked"))
         if row["expired"]:
             raise CodeRejected(_("this code has expired; ask for a new one"))
         if row["attempts"] > row["max_attempts"]:

@@ -570,6 +570,27 @@ class Users:
             )
         await self.notifications.notify_everywhere(user_id, "users.password_changed", {})
 
+    async def create_api_token(
+        self, identity: Identity, password: str, name: str, days: int | None = None
+    ) -> tuple[str, UUID]:
+        """A new API token for oneself (it can do all one can): the password is asked again."""
+        user = await self._reauthenticate(identity, password)
+        token, token_id = await self.sessions.create_token(user.id, name, days=days)
+        await self.audit.record(
+            action="users.token_created", target=f"user:{user.id}", details={"token": str(token_id)}
+        )
+        return token, token_id
+
+    async def end_other_sessions(self, identity: Identity) -> int:
+        """Sign out everywhere but here."""
+        ended = await self.sessions.revoke_all(identity.user_id, keep=identity.session_id)  # type: ignore[arg-type]
+        await self.audit.record(
+            action="users.sessions_ended",
+            target=f"user:{identity.user_id}",
+            details={"sessions_ended": ended},
+        )
+        return ended
+
     async def _reauthenticate(self, identity: Identity, password: str) -> UserRecord:
         """Ask for the password again before a sensitive change; failures count like sign-in failures."""
         if identity.user_id is None:

@@ -101,7 +101,13 @@ async def test_session_requests_need_the_csrf_token(client, platform):
 async def test_api_tokens_need_no_csrf_and_end_with_revocation(client, platform):
     user = await make_user(platform)
     await sign_in(client, user.login)
-    made = await client.post("/api/v1/users/me/tokens", json={"name": "script", "days": 30})
+    no_password = await client.post(
+        "/api/v1/users/me/tokens", json={"name": "script", "password": "guess guess guess"}
+    )
+    assert no_password.status_code == 400, "making a token asks for the password again"
+    made = await client.post(
+        "/api/v1/users/me/tokens", json={"name": "script", "days": 30, "password": PASSWORD}
+    )
     assert made.status_code == 201, made.text
     token = made.json()["token"]
     async with app_client(platform, app=client.app) as program:
