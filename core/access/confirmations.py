@@ -127,8 +127,12 @@ class Confirmations:
         summary: str = "",
         params: Mapping[str, Any] | None = None,
         kind: str = CODE_KIND,
+        prefer: tuple[str, ...] = ("phone", "email"),
     ) -> Challenge:
-        """Make a code for ``purpose`` + ``payload`` and send it to ``to`` (default: the user's address).
+        """Make a code for ``purpose`` + ``payload`` and send it to ``to``.
+
+        Without ``to`` it goes to the user's address of the first kind in ``prefer`` they have
+        (a phone first: a second channel, for the money operations codes mostly confirm).
 
         ``summary`` says in the message what the code confirms ("Withdrawal of 1 500,00 ₽").
         Raises 429 when too many codes went to this user or from this address.
@@ -140,7 +144,10 @@ class Confirmations:
         notifications = self.platform.service(NotificationService)
         if to is None:
             recipient = await notifications.recipient(user_id)  # type: ignore[arg-type]
-            to = next(iter(recipient.addresses), None) if recipient else None
+            addresses = recipient.addresses if recipient else ()
+            to = next((a for k in prefer for a in addresses if a.kind == k), None) or next(
+                iter(addresses), None
+            )
             if to is None:
                 raise ClientException(_("there is no confirmed address to send a code to"), status_code=409)
         await self._check_send_limits(str(user_id) if user_id else _address_key(self.platform, to))

@@ -145,3 +145,19 @@ async def test_new_codes_do_not_buy_new_guesses(make_platform):
             except CodeRejected:
                 pass
     assert refused == 3, "the seventh to ninth guesses are refused whatever the code"
+
+
+async def test_codes_prefer_the_phone(platform):
+    from core.access.pii import PiiCipher
+    from core.users.service import PHONE_FIELD, Users
+
+    user = await make_user(platform)
+    assert "@" in (await issue(platform, user)).sent_to, "only an e-mail: the code goes there"
+    phone = "+79990007766"
+    await platform.db.execute(
+        "UPDATE users_users SET phone_enc = $2, phone_bidx = $3 WHERE id = $1",
+        user.id,
+        platform.service(PiiCipher).encrypt(phone, context=PHONE_FIELD.context),
+        platform.service(Users).phone_index(phone),
+    )
+    assert (await issue(platform, user)).sent_to.startswith("+7"), "with a phone, the phone"
