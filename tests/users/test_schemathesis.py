@@ -17,7 +17,7 @@ SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 ENDPOINTS = r"^/api/v1/(auth|users|notifications|admin/users|admin/access|admin/audit|admin/outbox)"
 
 
-async def fuzz(base_url: str, token: str | None, examples: int) -> tuple[int, str]:
+async def fuzz(base_url: str, token: str | None, examples: int, workdir: Path) -> tuple[int, str]:
     args = [
         str(SCHEMATHESIS),
         "run",
@@ -46,18 +46,19 @@ async def fuzz(base_url: str, token: str | None, examples: int) -> tuple[int, st
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_TELEMETRY": "false"},
+        cwd=workdir,  # it keeps a cache folder in the working directory
     )
     output, _ = await process.communicate()
     return process.returncode, output.decode(errors="replace")
 
 
-async def test_no_server_errors(make_platform):
+async def test_no_server_errors(make_platform, tmp_path):
     """As a superadmin with an API token: every operation is reachable, the anonymous ones too."""
     platform = await make_platform(settings=FAST_HASHING)
     admin = await make_user(platform, "fuzz.admin@example.com", roles=("customer", "superadmin"))
     token, _token_id = await platform.service(Sessions).create_token(admin.id, "schemathesis")
     async with live_server(platform) as base_url:
-        code, output = await fuzz(base_url, token, examples=20)
+        code, output = await fuzz(base_url, token, examples=20, workdir=tmp_path)
     assert code == 0, output[-8000:]
     assert "passed" in output and "failed" not in output.split("Seed:")[0].split("WARNINGS")[0], output[
         -8000:
