@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request, get, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Template
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,6 +22,7 @@ from core.access.audit import AuditLog
 from core.web.templating import render
 from plugins.payments import approvals
 from plugins.payments.reconciliation import Reconciler
+from plugins.payments.records import clean
 from plugins.payments.routes import form_of, payment_json, payment_uuid, service
 from plugins.payments.states import Kind, Status
 
@@ -44,20 +45,34 @@ def actor(request: Request[Any, Any, Any]) -> str:
 
 async def _audit(request: Request[Any, Any, Any], action: str, payment_id: UUID, **details: Any) -> None:
     await request.app.state.platform.service(AuditLog).record(action=action, target=f"payment:{payment_id}",
-                                                              details=details, actor=identity_of(request))
+                                                              details=clean(details), actor=identity_of(request))
 
 
 async def _ask(request: Request[Any, Any, Any], action: str, payment: Any, **payload: Any) -> Outcome:
     """Hand a sensitive action to maker-checker: it runs now, or when a second person approves."""
     summary = f"{payment.amount} {payment.kind.value} {payment.destination.get('masked', '')}".strip()
     return await request.app.state.platform.service(Approvals).perform(
-        identity_of(request), action, {"payment_id": str(payment.id), "summary": summary, **payload})
+        identity_of(request), action, clean({"payment_id": str(payment.id), "summary": summary, **payload}))
+
+
+def known_gateway(request: Request[Any, Any, Any], name: str | None) -> str | None:
+    """A gateway filter, checked: an unknown name is a 400, not something to send to the database."""
+    if not name:
+        return None
+    names = request.app.state.platform.registry("payment_gateways").names()
+    if name not in names:
+        raise ValidationException(f"gateway: one of {', '.join(names)}")
+    return name
 
 
 @get("/admin/payments", guards=[VIEW], include_in_schema=False, name="payments-admin")
 async def admin_list(request: Request[Any, Any, Any]) -> Template:
     query = request.query_params
-    filters = {k: query.get(k) or None for k in ("status", "kind", "gateway")}
+    filters = {
+        "status": query.get("status") if query.get("status") in set(Status) else None,
+        "kind": query.get("kind") if query.get("kind") in set(Kind) else None,
+        "gateway": known_gateway(request, query.get("gateway")),
+    }
     review = query.get("review") == "1"
     payments = await service(request).store.search(**filters, needs_review=True if review else None)
     return render(request, "payments/admin/list.html", payments=payments, filters=filters, review=review,
@@ -170,10 +185,12 @@ class RefundIn(BaseModel):
 
 
 @get("/api/v1/admin/payments", guards=[VIEW], tags=["payments admin"], summary="Search payments")
-async def api_admin_list(request: Request[Any, Any, Any], status: FromQuery[str | None] = None,
-                         kind: FromQuery[str | None] = None, gateway: FromQuery[str | None] = None,
+async def api_admin_list(request: Request[Any, Any, Any], status: FromQuery[Status | None] = None,
+                         kind: FromQuery[Kind | None] = None, gateway: FromQuery[str | None] = None,
                          needs_review: FromQuery[bool | None] = None) -> list[dict[str, Any]]:
-    found = await service(request).store.search(status=status, kind=kind, gateway=gateway, needs_review=needs_review)
+    found = await service(request).store.search(status=status.value if status else None,
+                                                kind=kind.value if kind else None,
+                                                gateway=known_gateway(request, gateway), needs_review=needs_review)
     return [payment_json(p) | {"user_id": str(p.user_id), "needs_review": p.needs_review,
                                "review_reason": p.review_reason} for p in found]
 

@@ -138,14 +138,14 @@ class PaymentStore:
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
                 ON CONFLICT (user_id, kind, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                 RETURNING {COLUMNS}""",
-            payment_id, kind.value, user_id, gateway, amount.minor, amount.currency, status.value, description,
-            idempotency_key, save_card, card_id, dict(destination or {}), destination_enc, purpose,
+            payment_id, kind.value, user_id, gateway, amount.minor, amount.currency, status.value, clean(description),
+            clean(idempotency_key), save_card, card_id, clean(dict(destination or {})), destination_enc, clean(purpose),
         )
         if row is not None:
             return PaymentRecord.from_row(row), True
         existing = await self.db.fetchrow(
             f"SELECT {COLUMNS} FROM payments_payments WHERE user_id = $1 AND kind = $2 AND idempotency_key = $3",
-            user_id, kind.value, idempotency_key,
+            user_id, kind.value, clean(idempotency_key),
         )
         assert existing is not None
         return PaymentRecord.from_row(existing), False
@@ -164,7 +164,7 @@ class PaymentStore:
         assignments = ", ".join(f"{name} = ${i + 2}" for i, name in enumerate(names))
         row = await self.db.fetchrow(
             f"UPDATE payments_payments SET {assignments}, updated_at = now() WHERE id = $1 RETURNING {COLUMNS}",
-            payment_id, *(fields[n] for n in names),
+            payment_id, *(clean(fields[n]) for n in names),
         )
         assert row is not None, f"payment {payment_id} vanished"
         return PaymentRecord.from_row(row)

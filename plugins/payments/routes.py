@@ -56,7 +56,8 @@ def payment_uuid(value: str) -> UUID:
 
 async def form_of(request: Request[Any, Any, Any]) -> dict[str, str]:
     form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    # NUL characters have no place in anything we store (PostgreSQL refuses them).
+    return {k: v.replace("\x00", "") for k, v in form.items() if isinstance(v, str)}
 
 
 def gateway_views(gateways: list[Any]) -> list[dict[str, Any]]:

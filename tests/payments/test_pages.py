@@ -115,3 +115,18 @@ async def test_the_wallet_shows_balance_history_and_saved_cards(world):
     assert len(cards) == 1 and "token" not in cards[0]
     assert (await world.customer.delete(f"/api/v1/payments/cards/{cards[0]['id']}")).status_code == 204
     assert (await world.customer.get("/api/v1/payments/cards")).json() == []
+
+
+async def test_nul_characters_and_unknown_filters_are_refused_not_crashed_on(world):
+    async with app_client(world.platform, identity=make_identity("payments.view", "payments.approve_payout"),
+                          app=world.app) as staff:
+        for query in ("status=%00", "kind=x", "gateway=%00", "gateway=paypal"):
+            assert (await staff.get(f"/api/v1/admin/payments?{query}")).status_code == 400, query
+        assert (await staff.get("/admin/payments?status=%00&gateway=fondy")).status_code == 200
+        missing = await staff.post(f"/api/v1/admin/payments/{uuid.uuid4()}/reject", json={"reason": "a\x00b"})
+        assert missing.status_code == 404
+    created = await world.customer.post("/api/v1/payments/topups",
+                                        json={"amount": "100", "gateway": "fondy", "idempotency_key": "k\x00ey"})
+    assert created.status_code == 201
+    page = await world.customer.post("/payments/topup", data={"amount": "100\x00", "gateway": "fondy"})
+    assert page.status_code == 303
