@@ -234,3 +234,9 @@ async def test_reconciliation_reports_what_the_provider_knows_and_we_do_not(worl
     async with app_client(world.platform, identity=make_identity("payments.view"), app=world.app) as staff:
         page = await staff.get(f"/admin/payments/reconciliation/{report['id']}")
         assert page.status_code == 200 and str(silent.id) in page.text
+
+
+async def test_reconciliation_runs_at_close_of_day(world):
+    closed = await world.platform.service(Jobs).close_day()
+    reports = [r for r in await Reconciler(world.platform).reports() if r["business_date"] == closed]
+    assert sorted(r["gateway"] for r in reports) == ["bank_transfer", "fondy", "uniteller", "wayforpay"]
