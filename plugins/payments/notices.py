@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+NOTIFY_TASK = "payments.notify"
+
 #: Statuses the customer hears about (the others are steps they took themselves or wait through).
 TOLD = frozenset({"succeeded", "failed", "canceled", "rejected", "refunded", "awaiting_approval"})
 
@@ -21,7 +23,17 @@ def _params(payment: PaymentRecord) -> dict[str, Any]:
             "destination": str(payment.destination.get("masked", "")), "error": payment.error_message[:200]}
 
 
+async def announce(platform: Platform, payment: PaymentRecord, new_status: str) -> None:
+    """Queue the notices (a durable task), so a provider's callback is answered without waiting for them."""
+    if new_status not in TOLD:
+        return
+    from core.jobs.runtime import Jobs
+
+    await platform.service(Jobs).kick(NOTIFY_TASK, payment_id=str(payment.id), new_status=new_status)
+
+
 async def status_changed(platform: Platform, payment: PaymentRecord, new_status: str) -> None:
+    """The ``payments.notify`` task: tell the customer, and finance when a payout waits for them."""
     from core.notifications.service import NotificationService
 
     if new_status not in TOLD or not platform.has_service(NotificationService):

@@ -49,6 +49,7 @@ def register_tasks(tasks, settings):
     tasks.task(payment_tasks.janitor, name="payments.janitor", schedule=[{"cron": settings.janitor_cron}])
     tasks.task(payment_tasks.execute_payout, name="payments.execute_payout")
     tasks.task(payment_tasks.execute_refund, name="payments.execute_refund")
+    tasks.task(payment_tasks.notify, name="payments.notify")
     tasks.close_of_day(payment_tasks.reconcile, name="payments.reconcile", order=50)
 
 
@@ -75,7 +76,7 @@ def register_approval_actions(register):
 
 @hookimpl
 async def on_payment_status_changed(platform, payment, new_status):
-    await notices.status_changed(platform, payment, new_status)
+    await notices.announce(platform, payment, new_status)
 
 
 @hookimpl

@@ -3,9 +3,10 @@
 Accounts (``core.ledger``):
 
 * ``user:<id>`` / ``wallet``: the customer's balance (may not go below zero);
-* ``platform`` / ``payments.gateway.<name>``: money on its way through a provider. It
+* ``platform`` / ``payments.gateway.<name>.<shard>``: money on its way through a provider
+  (spread over :data:`GATEWAY_SHARDS` accounts so pay-ins do not queue on one row). It
   goes negative as customers pay in (the provider owes it to us) and back up as the
-  provider settles; reconciliation compares it with the provider's view;
+  provider settles;
 * ``platform`` / ``payments.payouts.<name>``: money held for, then sent in, payouts.
 
 Transfer ids come from the payment's id and what the transfer does
@@ -38,8 +39,17 @@ class PostingRefused(Exception):
         super().__init__(f"ledger refused {result.id}: {result.code.value} {result.detail}".strip())
 
 
-def gateway_purpose(gateway: str) -> str:
-    return f"payments.gateway.{gateway}"
+#: Money in transit through one gateway is spread over this many platform accounts: every
+#: pay-in locks its account until its transaction commits, and one account for all of them
+#: would make pay-ins wait for each other (the ledger's "hot account"). Their sum is the
+#: gateway's balance. Fixed: changing it moves where future postings of a payment go.
+GATEWAY_SHARDS = 8
+
+
+def gateway_purpose(gateway: str, payment_id: Any = None) -> str:
+    """``payments.gateway.<name>.<shard>``; the shard follows from the payment's id."""
+    shard = int(str(payment_id).replace("-", "")[-4:], 16) % GATEWAY_SHARDS if payment_id is not None else 0
+    return f"payments.gateway.{gateway}.{shard}"
 
 
 def payout_purpose(gateway: str) -> str:
@@ -82,8 +92,8 @@ class Postings:
     async def find_wallet(self, user_id: Any, currency: str) -> Account | None:
         return await self.ledger.find_account(owner=f"user:{user_id}", purpose=WALLET, currency=currency)
 
-    async def gateway_account(self, gateway: str, currency: str) -> Account:
-        return await self._account("platform", gateway_purpose(gateway), currency)
+    async def gateway_account(self, gateway: str, currency: str, payment_id: Any) -> Account:
+        return await self._account("platform", gateway_purpose(gateway, payment_id), currency)
 
     async def payout_account(self, gateway: str, currency: str) -> Account:
         return await self._account("platform", payout_purpose(gateway), currency)
@@ -101,7 +111,7 @@ class Postings:
 
     async def credit(self, payment: PaymentRecord) -> TransferResult:
         """The provider took the customer's money: it is now on their balance."""
-        source = await self.gateway_account(payment.gateway, payment.amount.currency)
+        source = await self.gateway_account(payment.gateway, payment.amount.currency, payment.id)
         wallet = await self.wallet(payment.user_id, payment.amount.currency)
         result = await self.ledger.transfer(
             id=self.credit_id(payment), debit_account_id=source.id, credit_account_id=wallet.id,
@@ -147,7 +157,7 @@ class Postings:
     async def hold_refund(self, payment: PaymentRecord, refund_id: str, amount: Money) -> TransferResult:
         """Take the refund out of the customer's balance while the provider gives it back."""
         wallet = await self.wallet(payment.user_id, amount.currency)
-        source = await self.gateway_account(payment.gateway, amount.currency)
+        source = await self.gateway_account(payment.gateway, amount.currency, payment.id)
         return await self.ledger.transfer(
             id=self.refund_hold_id(refund_id), debit_account_id=wallet.id, credit_account_id=source.id,
             amount=amount.minor, currency=amount.currency, pending=True, code="payments.refund",

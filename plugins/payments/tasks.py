@@ -5,6 +5,8 @@
   lost, until every one is final (Kill Bill's janitor).
 * ``payments.execute_payout``: sends one approved withdrawal to its gateway.
 * ``payments.execute_refund``: carries out a refund approved by two people.
+* ``payments.notify``: tells the customer their payment moved (and finance that a payout
+  waits for approval); queued after the change commits, so callbacks never wait for it.
 * ``payments.reconcile`` (close of day): compares each provider's view of the day with
   our records and the ledger and files a report of every difference.
 """
@@ -37,6 +39,16 @@ async def execute_refund(platform: Any, payment_id: str, amount_minor: int, acto
 
     payment = await platform.service(Payments).refund_task(UUID(payment_id), amount_minor, actor)
     return payment.status.value if payment else None
+
+
+async def notify(platform: Any, payment_id: str, new_status: str) -> None:
+    """Tell the customer (and finance, for approvals) that a payment moved."""
+    from plugins.payments.notices import status_changed
+    from plugins.payments.service import Payments
+
+    payment = await platform.service(Payments).store.get(UUID(payment_id))
+    if payment is not None:
+        await status_changed(platform, payment, new_status)
 
 
 async def reconcile(platform: Any, business_date: dt.date) -> list[int]:

@@ -142,3 +142,16 @@ async def test_the_same_idempotency_key_gives_the_same_top_up(world):
     again = await payments.start_topup(user_id=world.user_id, amount=payments.money("100"), gateway="wayforpay",
                                        idempotency_key="form-1")
     assert again.id == first.id
+
+
+async def test_the_customer_is_told_once_the_money_is_on_the_balance(world):
+    from core.jobs.runtime import Jobs
+    from core.notifications.service import NotificationService
+
+    await world.funded("640", gateway="wayforpay", save_card=False)
+    broker = world.platform.service(Jobs).broker
+    assert [m.task_name for m in broker.kicked()] == ["payments.notify"]
+    await broker.drain()
+    notices = await world.platform.service(NotificationService).list_for(world.user_id)
+    assert [n.kind for n in notices] == ["payments.status"]
+    assert "640" in notices[0].subject
