@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.apps.migrations.commands.base import BaseMigrationManager
@@ -28,7 +33,33 @@ class AppStatus:
 
 
 class _Manager(BaseMigrationManager):
-    """Piccolo's helpers for finding migration modules, without its printing."""
+    """Piccolo's helpers for finding migration modules, without its printing.
+
+    Piccolo imports migration files by their bare name from ``sys.path``, so two apps with a
+    migration file of the same name (the same timestamp) get one module for both and the
+    second app silently runs the first app's migration. Each file is loaded here under a
+    name made from its folder instead.
+    """
+
+    def get_migration_modules(self, folder_path: str) -> dict[str, Any]:
+        modules: dict[str, Any] = {}
+        folder = Path(folder_path).resolve()
+        prefix = "kopilka_migration_" + hashlib.sha1(str(folder).encode()).hexdigest()[:12]
+        for path in sorted(folder.glob("*.py")):
+            if path.name == "__init__.py":
+                continue
+            name = f"{prefix}.{path.stem}"
+            module = sys.modules.get(name)
+            if module is None:
+                spec = importlib.util.spec_from_file_location(name, path)
+                assert spec is not None and spec.loader is not None
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[name] = module
+                spec.loader.exec_module(module)
+            migration_id = getattr(module, "ID", None)
+            if migration_id:
+                modules[migration_id] = module
+        return modules
 
 
 def sorted_app_configs(app_modules: list[str]) -> list[AppConfig]:
