@@ -37,8 +37,10 @@ class StageAccounts:
         account = self._cache.get(key)
         if account is None:
             # Idempotent on owner + purpose + currency: every process may open it.
+            from core.ledger import AccountFlags
+
             account = await self.ledger.open_account(
-                owner=owner, purpose=purpose, currency=currency, debits_must_not_exceed_credits=True
+                owner=owner, purpose=purpose, currency=currency, flags=AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
             )
             self._cache[key] = account
         return account
@@ -50,7 +52,8 @@ class StageAccounts:
         return await self._account(f"project:{project_id}", IMPLEMENTATION, currency)
 
     async def escrow_balance(self, stage: Stage) -> int:
-        return (await self.ledger.balance((await self.escrow(stage)).id)).balance
+        balance = await self.ledger.balance((await self.escrow(stage)).id)
+        return balance.posted if balance else 0
 
     async def release(self, stage: Stage, entry: SpendingEntry) -> UUID:
         """Move an approved entry's amount from the stage's escrow to the implementation account."""
@@ -61,8 +64,9 @@ class StageAccounts:
         tid = transfer_id("projects.release", entry.id)
         result = await self.ledger.transfer(
             id=tid, debit_account_id=escrow.id, credit_account_id=target.id, amount=entry.amount_minor,
-            code="projects.release", metadata={"stage_id": str(stage.id), "spending_id": str(entry.id)},
+            code="projects.release", currency=stage.currency,
+            metadata={"stage_id": str(stage.id), "spending_id": str(entry.id)},
         )
-        if not result.ok:
-            raise Conflict(f"the stage's escrow cannot release {entry.amount_minor} (ledger: {result.status})")
+        if not result.accepted:
+            raise Conflict(f"the stage's escrow cannot release {entry.amount_minor} (ledger: {result.code})")
         return tid
