@@ -91,8 +91,8 @@ async def planned_vs_actual(service: ProjectService, project_id: UUID) -> Projec
     stages = await service.stages(project.id)
     rows = await service.db.fetch(
         """SELECT l.*,
-                  coalesce(sum(e.amount_minor) FILTER (WHERE e.status = 'approved'), 0) AS actual_minor,
-                  coalesce(sum(e.amount_minor) FILTER (WHERE e.status = 'submitted'), 0) AS pending_minor,
+                  coalesce(sum(e.amount_minor) FILTER (WHERE e.status = 'approved'), 0)::bigint AS actual_minor,
+                  coalesce(sum(e.amount_minor) FILTER (WHERE e.status = 'submitted'), 0)::bigint AS pending_minor,
                   count(e.id) FILTER (WHERE e.status <> 'rejected') AS entries
            FROM projects_budget_lines l
            JOIN projects_stages s ON s.id = l.stage_id

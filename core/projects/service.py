@@ -293,7 +293,7 @@ class ProjectService:
     async def _check_budget_fits(self, conn: Any, stage: Stage) -> None:
         """The target covers the required lines and the cap all of them (Goteo's minimum and optimum)."""
         required, everything = await conn.fetchrow(
-            "SELECT coalesce(sum(planned_minor) FILTER (WHERE required), 0), coalesce(sum(planned_minor), 0) "
+            "SELECT coalesce(sum(planned_minor) FILTER (WHERE required), 0)::bigint, coalesce(sum(planned_minor), 0)::bigint "
             "FROM projects_budget_lines WHERE stage_id = $1", stage.id)
         if required > stage.target_minor:
             raise Invalid(f"the target {stage.target_minor} is below the required budget lines ({required})",

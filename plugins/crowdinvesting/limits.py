@@ -131,7 +131,7 @@ async def check_investor_stage(conn: Any, user_id: UUID, stage_id: UUID, amount:
     if caps.investor_stage is None:
         return
     already = await conn.fetchval(
-        "SELECT coalesce(sum(amount_minor), 0) FROM crowd_investments WHERE user_id = $1 AND stage_id = $2 "
+        "SELECT coalesce(sum(amount_minor), 0)::bigint FROM crowd_investments WHERE user_id = $1 AND stage_id = $2 "
         "AND status = 'active'", user_id, stage_id)
     if already + amount > caps.investor_stage:
         raise Conflict(f"one investor may put at most {format_money(caps.investor_stage, currency, 'en')} into "

@@ -4,7 +4,8 @@ from pathlib import Path
 
 from core import hookimpl
 from core.web.menu import MenuItem
-from plugins.crowdinvesting import admin_routes, events, routes
+from plugins.crowdinvesting import admin_routes, events
+from plugins.crowdinvesting import routes as crowd_routes
 from plugins.crowdinvesting import tasks as crowd_tasks
 from plugins.crowdinvesting.certificates import CertificateService
 from plugins.crowdinvesting.distribution import IncomeService
@@ -33,7 +34,7 @@ def register_services(register, platform, settings):
 
 @hookimpl
 def routes():
-    return [*routes.ROUTES, *admin_routes.ADMIN_ROUTES]
+    return [*crowd_routes.ROUTES, *admin_routes.ADMIN_ROUTES]
 
 
 @hookimpl
