@@ -125,3 +125,11 @@ async def test_pages_render_for_visitors_customers_and_admins(platform, client_a
                  "/admin/crowdinvesting/investors", "/admin/crowdinvesting/certificates"):
         assert (await admin.get(path)).status_code == 200, path
         assert (await customer.get(path)).status_code == 403, path
+
+
+async def test_pages_speak_russian(platform, client_as):
+    customer = await client_as(user_id=uuid.uuid4(), locale="ru")
+    admin = await client_as(*ADMIN, locale="ru")
+    assert "Мой портфель" in (await customer.get("/crowdinvesting/portfolio")).text
+    assert "Проекты для инвесторов" in (await customer.get("/crowdinvesting")).text
+    assert "Новый проект" in (await admin.get("/admin/projects")).text
