@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
@@ -72,6 +73,30 @@ class RecordingBroker(InMemoryBroker):
         return ran
 
 
+class MemoryBroker(InMemoryBroker):
+    """In-process tasks that behave like queued ones: sent after the kicker's transaction
+    commits (dropped if it rolls back), and run in a context of their own, so a task never
+    shares the kicker's database connection."""
+
+    def __init__(self, database: Any) -> None:
+        super().__init__()
+        self.database = database
+
+    async def kick(self, message: BrokerMessage) -> None:
+        if self.find_task(message.task_name) is None:
+            raise LookupError(f"no task named {message.task_name!r}")
+
+        async def run() -> None:
+            task = asyncio.create_task(self.receiver.callback(message=message.message), context=contextvars.Context())
+            self._running_tasks.add(task)
+            task.add_done_callback(self._running_tasks.discard)
+
+        if self.database.in_transaction:
+            self.database.after_commit(run)
+        else:
+            await run()
+
+
 class Jobs:
     """Kicks tasks, runs workers and the scheduler, and closes business days."""
 
@@ -105,7 +130,7 @@ class Jobs:
                 poll_interval=self.settings.poll_interval_ms / 1000,
             )
         elif url == "memory":
-            broker = InMemoryBroker()
+            broker = MemoryBroker(self.platform.db)
         elif url == "recording":
             broker = RecordingBroker(self.platform.db)
         elif url.startswith(("redis://", "rediss://")):
