@@ -101,7 +101,7 @@ async def read_input(request: Request[Any, Any, Any]) -> tuple[dict[str, Any], l
         return {}, []
     try:
         data = await request.json()
-    except Exception:  # noqa: BLE001 - any decoding failure is the client's malformed body
+    except Exception:
         raise Invalid("the body is not valid JSON", field="body") from None
     if not isinstance(data, dict):
         raise Invalid("the body must be a JSON object", field="body")

@@ -347,14 +347,37 @@ class ProjectService:
         """The stage's escrow account in the ledger (contributions are transfers into it)."""
         return await self.accounts.escrow(stage)
 
-    async def record_contribution(self, stage_id: UUID, amount_minor: int, *, now: dt.datetime | None = None
-                                  ) -> Contribution:
+    async def lock_stages(self, stage_ids: Sequence[UUID]) -> dict[UUID, Stage]:
+        """Lock stages (in id order, as every writer does) for a batch of contributions; inside a transaction."""
+        if not self.db.in_transaction:
+            raise RuntimeError("lock_stages must run inside the transaction that moves the money")
+        rows = await self.db.fetch(f"{STAGE_SELECT} WHERE s.id = ANY($1::uuid[]) ORDER BY s.id FOR UPDATE OF s",
+                                   sorted(set(stage_ids)))
+        return {r["id"]: Stage.from_record(r) for r in rows}
+
+    @staticmethod
+    def refusal(stage: Stage, amount_minor: int, now: dt.datetime) -> Conflict | None:
+        """Why ``stage`` cannot take ``amount_minor`` now, or None when it can."""
+        if stage.status != StageStatus.COLLECTING:
+            return Conflict(f"stage {stage.position} is {stage.status}, not collecting")
+        if stage.opens_at and now < stage.opens_at:
+            return Conflict(f"collection for stage {stage.position} opens at {stage.opens_at.isoformat()}")
+        if stage.closes_at and now >= stage.closes_at:
+            return Conflict(f"collection for stage {stage.position} closed at {stage.closes_at.isoformat()}")
+        if amount_minor > stage.remaining_minor:
+            return Conflict(f"stage {stage.position} can take only {stage.remaining_minor} more, "
+                            f"not {amount_minor} (its cap is {stage.cap_minor})")
+        return None
+
+    async def record_contribution(self, stage_id: UUID, amount_minor: int, *, now: dt.datetime | None = None,
+                                  count: int = 1) -> Contribution:
         """Count ``amount_minor`` into a collecting stage, or refuse; the stage row stays locked until commit.
 
         One guarded UPDATE checks the status, the window and the cap and adds the amount, so
         concurrent contributions can never take a stage over its cap. When the cap is reached
         the stage is funded in the same transaction. Call it inside the transaction that makes
-        the ledger transfer into :meth:`escrow_account`.
+        the ledger transfer into :meth:`escrow_account`. ``count`` is how many contributions
+        the amount sums (a product plugin's batch).
         """
         if amount_minor <= 0:
             raise Invalid("the amount must be positive", field="amount")
@@ -364,12 +387,13 @@ class ProjectService:
         async with self.db.connection() as conn:  # the caller's transaction; no savepoint on the hot path
             row = await conn.fetchrow(
                 """WITH moved AS (
-                       UPDATE projects_stages SET collected_minor = collected_minor + $2, contributions = contributions + 1
+                       UPDATE projects_stages SET collected_minor = collected_minor + $2,
+                                                  contributions = contributions + $4
                        WHERE id = $1 AND status = 'collecting' AND (opens_at IS NULL OR opens_at <= $3)
                          AND (closes_at IS NULL OR $3 < closes_at) AND collected_minor + $2 <= cap_minor
                        RETURNING *)
                     SELECT moved.*, p.currency FROM moved JOIN projects_projects p ON p.id = moved.project_id""",
-                stage_id, amount_minor, now)
+                stage_id, amount_minor, now, count)
             if row is None:
                 raise await self._why_refused(stage_id, amount_minor, now)
             stage = Stage.from_record(row)
@@ -379,15 +403,8 @@ class ProjectService:
             return Contribution(stage, False)
 
     async def _why_refused(self, stage_id: UUID, amount_minor: int, now: dt.datetime) -> Exception:
-        stage = await self.stage(stage_id)
-        if stage.status != StageStatus.COLLECTING:
-            return Conflict(f"stage {stage.position} is {stage.status}, not collecting")
-        if stage.opens_at and now < stage.opens_at:
-            return Conflict(f"collection for stage {stage.position} opens at {stage.opens_at.isoformat()}")
-        if stage.closes_at and now >= stage.closes_at:
-            return Conflict(f"collection for stage {stage.position} closed at {stage.closes_at.isoformat()}")
-        return Conflict(f"stage {stage.position} can take only {stage.remaining_minor} more, "
-                        f"not {amount_minor} (its cap is {stage.cap_minor})")
+        return self.refusal(await self.stage(stage_id), amount_minor, now) or Conflict(
+            f"stage {stage_id} refused {amount_minor}")
 
     async def record_refund(self, stage_id: UUID, amount_minor: int) -> Stage:
         """Count money returned from a failed stage's escrow; call it next to the refund transfer."""

@@ -117,12 +117,12 @@ class IncomeService:
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *""",
                 distribution_id, project.id, stage_id, period, amount_minor, project.currency, base, len(holdings),
                 note.strip(), actor)
-            transfers = [tid("income", distribution_id, h.user_id) if p else None for h, p in zip(holdings, payouts)]
+            transfers = [tid("income", distribution_id, h.user_id) if p else None for h, p in zip(holdings, payouts, strict=True)]
             await conn.copy_records_to_table(
                 "crowd_payouts", columns=["distribution_id", "user_id", "contribution_minor", "amount_minor",
                                           "transfer_id"],
                 records=[(distribution_id, h.user_id, h.contribution_minor, p, t)
-                         for h, p, t in zip(holdings, payouts, transfers)])
+                         for h, p, t in zip(holdings, payouts, transfers, strict=True)])
             await self._move_money(project.id, distribution_id, amount_minor, holdings, payouts, transfers)
             await self.notices.audit("income_posted", actor=actor, target=f"project:{project.id}", period=period,
                                      amount_minor=amount_minor, investors=len(holdings))
@@ -151,7 +151,7 @@ class IncomeService:
                                 currency=currency, metadata={"distribution": str(distribution_id)})]
         requests += [NewTransfer(id=t, debit_account_id=income, credit_account_id=h.wallet_account_id, amount=p,
                                  code="crowdinvesting.income_paid", currency=currency)
-                     for h, p, t in zip(holdings, payouts, transfers) if p]
+                     for h, p, t in zip(holdings, payouts, transfers, strict=True) if p]
         results = await self.accounts.ledger.submit(requests)
         refused = [r for r in results if not r.accepted]
         if refused:

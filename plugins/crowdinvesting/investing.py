@@ -25,6 +25,7 @@ from core.projects.errors import Conflict, Invalid, NotFound
 from core.projects.models import Project, Stage, StageStatus
 from plugins.crowdinvesting import limits
 from plugins.crowdinvesting.accounts import CrowdAccounts, tid
+from plugins.crowdinvesting.batching import InvestmentBatcher
 from plugins.crowdinvesting.models import Investment, InvestorStatus, Terms
 from plugins.crowdinvesting.notify import Notices
 
@@ -54,6 +55,7 @@ class InvestmentService:
         self.settings = settings
         self.accounts = CrowdAccounts(platform, settings)
         self.notices = Notices(platform)
+        self.batcher = InvestmentBatcher(self)
 
     @property
     def db(self):
@@ -157,19 +159,35 @@ class InvestmentService:
 
     # -- investing ----------------------------------------------------------------------------
 
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        await self.batcher.stop()
+
     async def invest(self, user_id: UUID, project_key: UUID | str, amount_minor: int, *,
                      idempotency_key: str | None = None, now: dt.datetime | None = None) -> Investment:
         """Invest ``amount_minor`` from the customer's balance in the project's collecting stage.
 
         With ``idempotency_key``, repeating the request returns the first investment and moves
-        nothing again.
+        nothing again. Outside a transaction the investment joins the next batch of the group
+        commit (:mod:`plugins.crowdinvesting.batching`); inside one, or at a given ``now``, it is
+        made in place.
         """
         if idempotency_key is not None:
             idempotency_key = idempotency_key.strip()[:100] or None
-            found = await self._by_key(user_id, idempotency_key)
-            if found is not None:
-                return self._same_request(found, project_key, amount_minor)
+        if now is None and self.db.current is None:
+            return await self.batcher.submit(user_id, project_key, amount_minor, idempotency_key)
+        found = await self._by_key(user_id, idempotency_key)
+        if found is not None:
+            return self._same_request(found, project_key, amount_minor)
         project = await self._crowd_project(project_key)
+        return await self.invest_now(user_id, project, amount_minor, idempotency_key=idempotency_key, now=now)
+
+    async def invest_now(self, user_id: UUID, project: Project, amount_minor: int, *,
+                         idempotency_key: str | None = None, now: dt.datetime | None = None) -> Investment:
+        """One investment in its own transaction (or the caller's)."""
+        project_key = project.id
         try:
             async with self.db.transaction() as conn:
                 status = await self._register(conn, user_id)
@@ -198,7 +216,9 @@ class InvestmentService:
         return found
 
     async def _crowd_project(self, key: UUID | str) -> Project:
-        project = await self.projects.project(key)
+        return self.check_project(await self.projects.project(key), key)
+
+    def check_project(self, project: Project, key: UUID | str) -> Project:
         if project.visibility != "published":
             raise NotFound(f"no project {key} open to investors")
         if project.currency != self.settings.currency:

@@ -121,8 +121,7 @@ async def count_project_year(conn: Any, project_id: UUID, year: int, amount: int
            WHERE y.raised_minor + EXCLUDED.raised_minor <= $4
            RETURNING raised_minor""", project_id, year, amount, cap)
     if total is None:
-        raise Conflict(f"the project may raise at most {format_money(cap, currency, 'en')} in {year} "
-                       f"({caps.project_year_rule}); this investment would go over it")
+        raise project_year_refusal(caps, cap, amount, currency, year) or AssertionError("refused")
 
 
 async def check_investor_stage(conn: Any, user_id: UUID, stage_id: UUID, amount: int, caps: Caps,
@@ -133,9 +132,37 @@ async def check_investor_stage(conn: Any, user_id: UUID, stage_id: UUID, amount:
     already = await conn.fetchval(
         "SELECT coalesce(sum(amount_minor), 0)::bigint FROM crowd_investments WHERE user_id = $1 AND stage_id = $2 "
         "AND status = 'active'", user_id, stage_id)
-    if already + amount > caps.investor_stage:
-        raise Conflict(f"one investor may put at most {format_money(caps.investor_stage, currency, 'en')} into "
-                       f"this stage ({caps.investor_stage_rule}); you have {format_money(already, currency, 'en')}")
+    refusal = investor_stage_refusal(caps, already, amount, currency)
+    if refusal is not None:
+        raise refusal
+
+
+# -- the same rules on totals already read under lock (a batch of investments) -----------------------
+
+
+def investor_year_refusal(caps: Caps, invested: int, declared: int, amount: int, currency: str,
+                          year: int) -> Conflict | None:
+    plain = caps.investor_year if caps.investor_year is not None else UNLIMITED
+    with_declared = caps.investor_year_with_declared if caps.investor_year_with_declared is not None else UNLIMITED
+    if invested + amount <= plain and invested + declared + amount <= with_declared:
+        return None
+    used = invested + (declared if with_declared <= plain else 0)
+    return _over_investor_limit(amount, used, min(plain, with_declared), caps, currency, year)
+
+
+def project_year_refusal(caps: Caps, raised: int, amount: int, currency: str, year: int) -> Conflict | None:
+    cap = caps.project_year if caps.project_year is not None else UNLIMITED
+    if raised + amount <= cap:
+        return None
+    return Conflict(f"the project may raise at most {format_money(cap, currency, 'en')} in {year} "
+                    f"({caps.project_year_rule}); this investment would go over it")
+
+
+def investor_stage_refusal(caps: Caps, already: int, amount: int, currency: str) -> Conflict | None:
+    if caps.investor_stage is None or already + amount <= caps.investor_stage:
+        return None
+    return Conflict(f"one investor may put at most {format_money(caps.investor_stage, currency, 'en')} into "
+                    f"this stage ({caps.investor_stage_rule}); you have {format_money(already, currency, 'en')}")
 
 
 async def uncount(conn: Any, *, user_id: UUID, project_id: UUID, year: int, amount: int) -> None:

@@ -39,7 +39,7 @@ class Notices:
         told = 0
         for user_id in user_ids:
             if service is None:
-                log.info("notice %s to %s: %s", kind, user_id, dict(params))
+                log.debug("notice %s to %s: %s", kind, user_id, params)
             else:
                 await service.notify(user_id, f"crowdinvesting.{kind}", dict(params))
             told += 1

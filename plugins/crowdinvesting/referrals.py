@@ -85,14 +85,17 @@ class ReferralService:
             row = await self.db.fetchrow("SELECT * FROM crowd_referrals WHERE referred_id = $1", referred_id)
         return _json(row)
 
-    async def on_investment(self, conn: Any, investment: Investment) -> None:
-        """Inside the investment's transaction: reward the referral if this is the first investment."""
+    async def on_investment(self, conn: Any, investment: Investment, batch: list[UUID] | None = None) -> None:
+        """Inside the investment's transaction: reward the referral if this is the first investment.
+
+        ``batch`` lists the investments made in the same transaction, which are not "earlier".
+        """
         referral = await conn.fetchrow("SELECT * FROM crowd_referrals WHERE referred_id = $1 AND status = 'pending' "
                                        "FOR UPDATE", investment.user_id)
         if referral is None:
             return
-        earlier = await conn.fetchval("SELECT count(*) FROM crowd_investments WHERE user_id = $1 AND id <> $2",
-                                      investment.user_id, investment.id)
+        earlier = await conn.fetchval("SELECT count(*) FROM crowd_investments WHERE user_id = $1 "
+                                      "AND id <> ALL($2::uuid[])", investment.user_id, [investment.id, *(batch or [])])
         reason = ""
         if not self.rules.enabled:
             reason = "the program was closed"

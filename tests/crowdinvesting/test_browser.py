@@ -60,14 +60,14 @@ async def server(platform):
 
 @pytest.mark.browser
 async def test_crowdinvesting_in_the_browser(server, platform, tmp_path):
-    require("chromium", CHROMIUM.exists())
+    require("chromium", await asyncio.to_thread(CHROMIUM.exists))
     from playwright.async_api import async_playwright, expect
 
     base, investors = server
     for who in investors:
         await fund(platform, who, 50_000_00)
     receipt = tmp_path / "receipt.pdf"
-    receipt.write_bytes(PDF)
+    await asyncio.to_thread(receipt.write_bytes, PDF)
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)

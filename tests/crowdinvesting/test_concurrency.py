@@ -51,5 +51,5 @@ async def test_parallel_investors_never_overfill_a_stage(make_platform, committe
     stage = await projects.stage(stage.id)
     assert (stage.collected_minor, stage.contributions, stage.status) == (1_000_000_00, 20, StageStatus.FUNDED)
     assert await balance(platform, f"stage:{stage.id}", "escrow") == 1_000_000_00
-    refused = [who for who, amount in zip(investors, amounts) if amount == 0]
+    refused = [who for who, amount in zip(investors, amounts, strict=True) if amount == 0]
     assert all([await wallet(platform, who) == 100_000_00 for who in refused])

@@ -30,13 +30,13 @@ def test_every_distribution_is_exact(amounts, income):
     total = sum(amounts)
     assert sum(payouts) == income
     assert all(p >= 0 for p in payouts)
-    for amount, paid in zip(amounts, payouts):
+    for amount, paid in zip(amounts, payouts, strict=True):
         exact = Fraction(income * amount, total)
         assert abs(paid - exact) < 1  # each is its exact share rounded down or up, never further
     # Largest remainder: whoever got the extra kopeck had a remainder at least as large as anyone who did not.
     remainders = [Fraction(income * a, total) - (income * a // total) for a in amounts]
-    bumped = [r for r, a, p in zip(remainders, amounts, payouts) if p > income * a // total]
-    kept = [r for r, a, p in zip(remainders, amounts, payouts) if p == income * a // total]
+    bumped = [r for r, a, p in zip(remainders, amounts, payouts, strict=True) if p > income * a // total]
+    kept = [r for r, a, p in zip(remainders, amounts, payouts, strict=True) if p == income * a // total]
     if bumped and kept:
         assert min(bumped) >= max(kept)
 
@@ -55,7 +55,7 @@ async def three_investors_funded(platform):
     project = await published_project(platform)
     stage = await open_stage(platform, project, target=60_000_00, cap=60_000_00)
     investors = people(3)
-    for who, amount in zip(investors, (10_000_00, 20_000_00, 30_000_00)):
+    for who, amount in zip(investors, (10_000_00, 20_000_00, 30_000_00), strict=True):
         await fund(platform, who, amount)
         await investing.invest(who, project.id, amount)
     assert (await platform.service(ProjectService).stage(stage.id)).status == "funded"

@@ -39,7 +39,7 @@ async def test_crowdinvesting_end_to_end_over_http(platform, client_as, client):
 
     investors = [uuid.uuid4() for _ in range(3)]
     clients = []
-    for who, amount in zip(investors, ("20000.00", "30000.00", "40000.00")):
+    for who, amount in zip(investors, ("20000.00", "30000.00", "40000.00"), strict=True):
         await fund(platform, who, 50_000_00)
         http = await client_as(user_id=who)
         clients.append(http)

@@ -130,11 +130,11 @@ async def test_a_failed_stage_refunds_everyone_exactly(platform, investing):
     stage = await open_stage(platform, project, target=1_000_000 * RUB)
     investors = people(3)
     amounts = [123_456_78, 7_000_01, 250_000_00]
-    for who, amount in zip(investors, amounts):
+    for who, amount in zip(investors, amounts, strict=True):
         await fund(platform, who, 300_000 * RUB)
         await investing.invest(who, project.id, amount)
     before = {who: (await investing.allowance(who)).invested_minor for who in investors}
-    assert before == dict(zip(investors, amounts))
+    assert before == dict(zip(investors, amounts, strict=True))
     await projects.close_collection(stage.id)
     assert await investing.refund_stage(stage.id) == 3
     assert await investing.refund_stage(stage.id) == 0  # a second run moves nothing

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from core.ledger import AccountFlags, Ledger, new_transfer_id
+from core.ledger import Ledger, new_transfer_id
 from core.projects import Conflict, Invalid, ProjectService, StageStatus, Upload
 from core.projects.reports import planned_vs_actual
 from tests.projects.helpers import PDF, PNG, open_stage, published_project
@@ -30,7 +30,7 @@ async def funded_stage(platform):
 async def test_approved_spending_releases_escrow_to_the_implementation_account(platform):
     projects = platform.service(ProjectService)
     ledger = platform.service(Ledger)
-    project, stage, (plot, fence, garden) = await funded_stage(platform)
+    project, stage, (plot, fence, _garden) = await funded_stage(platform)
     assert stage.status == StageStatus.FUNDED
     manager, finance = uuid.uuid4(), uuid.uuid4()
     entry = await projects.record_spending(stage.id, budget_line_id=plot.id, amount_minor=6_200_00,
