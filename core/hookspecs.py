@@ -218,6 +218,25 @@ def register_signature_methods(register: Callable[[Any], None], platform: Platfo
     """Hand over document-signature methods (``core.contracts.signatures.SignatureMethod``)."""
 
 
+@hookspec
+def register_approval_actions(register: Callable[[Any], None], platform: Platform, settings: Any) -> None:
+    """Hand over maker-checker actions (``core.access.approvals.ApprovalAction``).
+
+    An action names the permission it needs; when that permission is declared
+    ``sensitive``, ``Approvals.perform`` queues the action until a second person holding
+    the permission approves it, then runs it.
+    """
+
+
+@hookspec
+def register_pii_fields(register: Callable[[Any], None], platform: Platform, settings: Any) -> None:
+    """Declare encrypted personal-data columns (``core.access.pii.PiiField``).
+
+    ``kopilka pii rotate`` re-encrypts them under the active key and ``kopilka pii
+    reindex`` recomputes their blind indexes.
+    """
+
+
 # ---------------------------------------------------------------------------
 # Events (may be async; called after the causing transaction has committed)
 # ---------------------------------------------------------------------------

@@ -30,11 +30,6 @@ SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
 SWAGGER_URL = "/static/swagger-ui"
 
 
-def _module_dir(module: Any) -> Path | None:
-    file = getattr(module, "__file__", None)
-    return Path(file).parent if file else None
-
-
 def _route_paths(handler: Any) -> list[str]:
     """The paths a contributed handler, controller or router will serve."""
     if isinstance(handler, Router):
@@ -79,9 +74,7 @@ def create_app(platform: Platform, *, manage_platform: bool = False, debug: bool
                 create_static_files_router(path=f"/static/{prefix}", directories=[directory], name=f"static-{prefix}")
             )
 
-    locale_dirs = [d / "locale" for p in platform.plugins if (d := _module_dir(p.module)) is not None]
-    locale_dirs += [d.parent / "locale" for d in list(locale_dirs)]  # plugin.py may sit one level down
-    i18n.install_catalogs(i18n.Catalogs(dict.fromkeys(d for d in locale_dirs if d.exists())))
+    i18n.install_platform_catalogs(platform)
 
     menus: dict[str, list[MenuItem]] = {
         "site": [item for _p, item in platform.plugins.collect("site_menu", platform=platform)],

@@ -14,6 +14,7 @@ import datetime as dt
 import io
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
@@ -25,7 +26,9 @@ from babel.support import NullTranslations, Translations
 from core.money import format_money
 
 LOCALES = ("ru", "en")
-_current_locale: contextvars.ContextVar[str] = contextvars.ContextVar("kopilka_locale", default="ru")
+_current_locale: contextvars.ContextVar[str | None] = contextvars.ContextVar("kopilka_locale", default=None)
+#: The language of work done outside a request (tasks, commands): the deployment's default.
+_default_locale = "ru"
 
 
 class Catalogs:
@@ -65,12 +68,33 @@ def install_catalogs(catalogs: Catalogs) -> None:
     _catalogs = catalogs
 
 
-def set_locale(locale: str) -> contextvars.Token[str]:
+def platform_locale_dirs(platform: Any) -> list[Path]:
+    """The ``locale`` folders of a platform's plugins (next to ``plugin.py``, or one level up)."""
+    dirs: list[Path] = []
+    for plugin in platform.plugins:
+        file = getattr(plugin.module, "__file__", None)
+        if file:
+            here = Path(file).parent
+            dirs += [here / "locale", here.parent / "locale"]
+    return [d for d in dict.fromkeys(dirs) if d.exists()]
+
+
+def install_platform_catalogs(platform: Any) -> None:
+    """Load the catalogs of the platform's plugins; workers need them as much as the web site.
+
+    Work outside a request (tasks, commands) then speaks the deployment's default language.
+    """
+    global _default_locale
+    install_catalogs(Catalogs(platform_locale_dirs(platform)))
+    _default_locale = platform.core.web.default_locale
+
+
+def set_locale(locale: str) -> contextvars.Token[str | None]:
     return _current_locale.set(locale if locale in LOCALES else LOCALES[0])
 
 
 def current_locale() -> str:
-    return _current_locale.get()
+    return _current_locale.get() or _default_locale
 
 
 def gettext(message: str, **params: object) -> str:

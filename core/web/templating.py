@@ -68,8 +68,19 @@ def page_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return context
 
 
+class PageTemplate(Template):
+    """A template response whose context wins over litestar's own ``csrf_input``.
+
+    Litestar adds a ``csrf_input`` of its built-in CSRF middleware (unused here: the users
+    plugin provides CSRF protection and its ``csrf_input`` through ``template_context``).
+    """
+
+    def create_template_context(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        return {**super().create_template_context(request), **self.context}
+
+
 def render(request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any) -> Template:
-    return Template(
+    return PageTemplate(
         template_name=template,
         context={**page_context(request), **context},
         status_code=status_code,

@@ -29,7 +29,7 @@ async def tick(platform) -> None:
     await platform.db.execute("INSERT INTO probe_runs (key, event, pid) VALUES ('tick', 'finish', $1)", os.getpid())
 
 
-@post("/probe/kick", include_in_schema=False)
+@post("/api/v1/probe/kick", include_in_schema=False)
 async def kick(request: object, data: dict) -> dict:
     jobs = request.app.state.platform.service(Jobs)  # type: ignore[attr-defined]
     for i in range(int(data["count"])):

@@ -237,7 +237,7 @@ async def test_two_webs_two_workers_one_scheduler_run_1000_tasks_each_once(spawn
         await wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=60)
     async with httpx.AsyncClient(timeout=120) as http:
         responses = await asyncio.gather(
-            *[http.post(f"http://127.0.0.1:{port}/probe/kick", json={"prefix": f"web{port}", "count": 500})
+            *[http.post(f"http://127.0.0.1:{port}/api/v1/probe/kick", json={"prefix": f"web{port}", "count": 500})
               for port in ports]
         )
     assert all(r.status_code == 201 for r in responses), [r.text for r in responses]

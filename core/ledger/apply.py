@@ -1,0 +1,826 @@
+"""Applying a batch of requests: the one write path, shared by inline and group-committed calls.
+
+A batch is applied in four steps on one connection, inside a transaction (or savepoint)
+owned by the caller:
+
+1. read the transfers the batch names (its own ids, for idempotency; the pending and
+   original transfers it refers to, to learn their accounts);
+2. lock every account involved, once, in id order (no deadlocks between batches), and read
+   their totals, the database clock, the business date and a block of sequence numbers;
+3. apply TigerBeetle's rules in Python, request after request, each seeing the effect of
+   the ones before; a linked chain is undone as a whole when one of its requests fails;
+4. write everything with one set-based statement: transfers, account totals, holds.
+
+Another transaction may have committed the same id in the meantime (a retry that raced
+the original). The insert then skips it, and :class:`Conflict` asks the caller to roll
+back and apply the batch again, which now answers ``exists``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from core.ledger.catalog import Catalog
+from core.ledger.digest import EPOCH, ONE_MICROSECOND, canonical_json, micros, transfer_digest
+from core.ledger.model import (
+    AccountFlags,
+    ExpirePending,
+    NewTransfer,
+    PostPending,
+    Request,
+    ResultCode,
+    Reversal,
+    Totals,
+    Transfer,
+    TransferKind,
+    TransferResult,
+    VoidPending,
+)
+
+MAX_AMOUNT = 2**63 - 1
+MAX_CODE_LENGTH = 64
+MAX_METADATA_BYTES = 8192
+MAX_TIMEOUT_S = 10 * 366 * 24 * 3600
+#: A batch never holds more requests than one block of sequence numbers (see the migration).
+MAX_BATCH = 8190
+
+_DMNEC = int(AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS)
+_CMNED = int(AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS)
+_CLOSED = int(AccountFlags.CLOSED)
+
+_POSTED, _PENDING, _POST, _VOID, _EXPIRE = (int(k) for k in TransferKind)
+
+R = ResultCode
+
+TRANSFER_COLUMNS = """id, seq, ledger_id, kind, debit_account_id, credit_account_id, amount, code, pending_id,
+    reverses_id, timeout_s, value_date, recorded_at, metadata,
+    dr_debits_posted, dr_credits_posted, dr_debits_pending, dr_credits_pending,
+    cr_debits_posted, cr_credits_posted, cr_debits_pending, cr_credits_pending"""
+
+_SELECT_TRANSFERS = f"SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE id = ANY($1::uuid[])"
+
+_LOCK_ACCOUNTS = """
+SELECT id, ledger_id, flags, debits_limit, credits_limit,
+       debits_posted, credits_posted, debits_pending, credits_pending, updated_at,
+       clock_timestamp() AS clock,
+       (SELECT coalesce((SELECT business_date FROM core_business_date LIMIT 1), current_date)) AS business_date,
+       (SELECT nextval('ledger_transfer_seq')) AS seq_base
+FROM ledger_accounts WHERE id = ANY($1::bigint[])
+ORDER BY id
+FOR UPDATE
+"""
+
+# Read after the locks: resolving or reversing a transfer needs the locks of its accounts,
+# so what this sees cannot change before the batch commits.
+_REFERENCES_AFTER_LOCK = """
+SELECT 'hold' AS what, pending_id AS ref, NULL::uuid AS by, 0::smallint AS kind, expires_at
+  FROM ledger_holds WHERE pending_id = ANY($1::uuid[])
+UNION ALL
+SELECT 'resolved', pending_id, id, kind, NULL FROM ledger_transfers WHERE pending_id = ANY($1::uuid[])
+UNION ALL
+SELECT 'reversed', reverses_id, id, kind, NULL FROM ledger_transfers WHERE reverses_id = ANY($2::uuid[])
+"""
+
+_WRITE = """
+WITH inserted AS (
+    INSERT INTO ledger_transfers (id, seq, ledger_id, kind, debit_account_id, credit_account_id, amount, code,
+        pending_id, reverses_id, timeout_s, value_date, recorded_at, metadata,
+        dr_debits_posted, dr_credits_posted, dr_debits_pending, dr_credits_pending,
+        cr_debits_posted, cr_credits_posted, cr_debits_pending, cr_credits_pending, digest)
+    SELECT t.id, t.seq, t.ledger_id, t.kind, t.debit, t.credit, t.amount, t.code, t.pending_id, t.reverses_id,
+        t.timeout_s, t.value_date, $24::timestamptz, t.metadata::jsonb,
+        t.d1, t.d2, t.d3, t.d4, t.c1, t.c2, t.c3, t.c4, t.digest
+    FROM unnest($1::uuid[], $2::int8[], $3::int4[], $4::int2[], $5::int8[], $6::int8[], $7::int8[], $8::text[],
+                $9::uuid[], $10::uuid[], $11::int4[], $12::date[], $13::text[],
+                $14::int8[], $15::int8[], $16::int8[], $17::int8[], $18::int8[], $19::int8[], $20::int8[],
+                $21::int8[], $22::bytea[])
+         AS t(id, seq, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s,
+              value_date, metadata, d1, d2, d3, d4, c1, c2, c3, c4, digest)
+    ORDER BY t.id  -- the same order in every batch: racing inserts of one id wait, never deadlock
+    ON CONFLICT (id) DO NOTHING
+    RETURNING 1
+), updated AS (
+    UPDATE ledger_accounts AS a
+    SET debits_posted = u.dp, credits_posted = u.cp, debits_pending = u.dpe, credits_pending = u.cpe,
+        updated_at = $24::timestamptz
+    FROM unnest($25::int8[], $26::int8[], $27::int8[], $28::int8[], $29::int8[]) AS u(id, dp, cp, dpe, cpe)
+    WHERE a.id = u.id
+    RETURNING 1
+), held AS (
+    INSERT INTO ledger_holds (pending_id, ledger_id, debit_account_id, credit_account_id, amount, expires_at)
+    SELECT * FROM unnest($30::uuid[], $31::int4[], $32::int8[], $33::int8[], $34::int8[], $35::timestamptz[])
+    RETURNING 1
+), released AS (
+    DELETE FROM ledger_holds WHERE pending_id = ANY($23::uuid[])
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM updated) AS updated,
+       (SELECT count(*) FROM held) AS held, (SELECT count(*) FROM released) AS released
+"""
+
+
+class Conflict(Exception):
+    """Another transaction wrote what this batch assumed absent; roll back and apply again."""
+
+
+#: Errors after which applying the same batch again is the right answer.
+RETRYABLE = (
+    Conflict,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+    asyncpg.UniqueViolationError,
+)
+
+
+def transfer_from_row(row: Any, currency: str) -> Transfer:
+    return Transfer(
+        id=row["id"],
+        seq=row["seq"],
+        currency=currency,
+        kind=TransferKind(row["kind"]),
+        debit_account_id=row["debit_account_id"],
+        credit_account_id=row["credit_account_id"],
+        amount=row["amount"],
+        code=row["code"],
+        metadata=row["metadata"],
+        value_date=row["value_date"],
+        recorded_at=row["recorded_at"],
+        pending_id=row["pending_id"],
+        reverses_id=row["reverses_id"],
+        timeout_s=row["timeout_s"],
+        debit_totals=Totals(row["dr_debits_posted"], row["dr_credits_posted"], row["dr_debits_pending"],
+                            row["dr_credits_pending"]),
+        credit_totals=Totals(row["cr_debits_posted"], row["cr_credits_posted"], row["cr_debits_pending"],
+                             row["cr_credits_pending"]),
+    )
+
+
+# -- checks that need no database ---------------------------------------------------------
+
+
+def _json_problem(value: Any, depth: int = 0) -> str | None:
+    """Why ``value`` cannot be stored as metadata, or None."""
+    if depth > 16:
+        return "nested too deeply"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"key {key!r} is not a string"
+            problem = _json_problem(item, depth + 1)
+            if problem:
+                return problem
+        return None
+    if isinstance(value, list | tuple):
+        for item in value:
+            problem = _json_problem(item, depth + 1)
+            if problem:
+                return problem
+        return None
+    if isinstance(value, float):
+        return "floats are not allowed (write decimals as strings)"
+    if isinstance(value, str):
+        return "strings must not contain NUL" if "\x00" in value else None
+    if value is None or isinstance(value, bool | int):
+        return None
+    return f"{type(value).__name__} is not JSON"
+
+
+def static_problem(r: Request) -> tuple[ResultCode, str] | tuple[None, str]:
+    """Check what can be checked without the database; returns (code, detail) or (None, metadata JSON)."""
+    if r.id.int == 0:
+        return R.ID_MUST_NOT_BE_ZERO, "id must not be the nil UUID"
+    code = r.code
+    if code is not None and len(code) > MAX_CODE_LENGTH:
+        return R.INVALID_FIELD, f"code is longer than {MAX_CODE_LENGTH} characters"
+    if r.value_date is not None and isinstance(r.value_date, dt.datetime):
+        return R.INVALID_FIELD, "value_date must be a date, not a datetime"
+    meta = r.metadata
+    if meta:
+        problem = _json_problem(meta)
+        if problem:
+            return R.INVALID_FIELD, f"metadata: {problem}"
+        meta_json = canonical_json(meta)
+        if len(meta_json.encode()) > MAX_METADATA_BYTES:
+            return R.INVALID_FIELD, f"metadata is larger than {MAX_METADATA_BYTES} bytes"
+    else:
+        meta_json = "{}"
+    op = type(r)
+    if op is NewTransfer:
+        if r.amount <= 0:
+            return R.AMOUNT_MUST_BE_POSITIVE, "amount must be a positive number of minor units"
+        if r.amount > MAX_AMOUNT:
+            return R.OVERFLOW, "amount does not fit in 64 bits"
+        if r.debit_account_id == r.credit_account_id:
+            return R.ACCOUNTS_MUST_BE_DIFFERENT, "debit and credit account are the same"
+        if r.timeout_s is not None:
+            if not r.pending:
+                return R.INVALID_FIELD, "timeout_s is only for pending transfers"
+            if not 1 <= r.timeout_s <= MAX_TIMEOUT_S:
+                return R.INVALID_FIELD, "timeout_s must be between 1 second and 10 years (omit it for no timeout)"
+    elif op is PostPending or op is Reversal:
+        if r.amount is not None:
+            if r.amount <= 0:
+                return R.AMOUNT_MUST_BE_POSITIVE, "amount must be positive (omit it for the full amount)"
+            if r.amount > MAX_AMOUNT:
+                return R.OVERFLOW, "amount does not fit in 64 bits"
+    return None, meta_json
+
+
+def _type_error(r: Any) -> str | None:
+    if not isinstance(r, NewTransfer | PostPending | VoidPending | ExpirePending | Reversal):
+        return f"expected NewTransfer, PostPending, VoidPending or Reversal, got {type(r).__name__}"
+    if not isinstance(r.id, uuid.UUID):
+        return "id must be a uuid.UUID (use transfer_id(...) or new_transfer_id())"
+    for name in ("amount", "debit_account_id", "credit_account_id", "timeout_s"):
+        value = getattr(r, name, None)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            return f"{name} must be an int (minor units / ids), got {type(value).__name__}"
+    for name in ("pending_id", "original_id"):
+        value = getattr(r, name, None)
+        if value is not None and not isinstance(value, uuid.UUID):
+            return f"{name} must be a uuid.UUID"
+    if r.code is not None and not isinstance(r.code, str):
+        return "code must be a string"
+    if r.metadata is not None and not isinstance(r.metadata, dict):
+        return "metadata must be a dict"
+    if r.value_date is not None and not isinstance(r.value_date, dt.date):
+        return "value_date must be a datetime.date"
+    return None
+
+
+def check_types(requests: list[Request]) -> None:
+    """Raise TypeError for requests built wrongly: a programming error, not a business rejection."""
+    for index, r in enumerate(requests):
+        problem = _type_error(r)
+        if problem:
+            raise TypeError(f"request {index}: {problem}")
+
+
+# -- state of one batch ------------------------------------------------------------------------
+
+
+class _Account:
+    __slots__ = ("cp", "cpe", "credits_limit", "debits_limit", "dp", "dpe", "flags", "id", "ledger_id", "touched")
+
+    def __init__(self, row: Any) -> None:
+        self.id = row["id"]
+        self.ledger_id = row["ledger_id"]
+        self.flags = row["flags"]
+        self.debits_limit = row["debits_limit"]
+        self.credits_limit = row["credits_limit"]
+        self.dp = row["debits_posted"]
+        self.cp = row["credits_posted"]
+        self.dpe = row["debits_pending"]
+        self.cpe = row["credits_pending"]
+        self.touched = False
+
+
+class _Pending:
+    """A pending transfer this batch may resolve."""
+
+    __slots__ = ("amount", "code", "credit", "debit", "expires_us", "id", "ledger_id", "open", "resolved_by")
+
+    def __init__(self, id: uuid.UUID, ledger_id: int, debit: int, credit: int, amount: int, code: str,
+                 expires_us: int | None, open: bool, resolved_by: tuple[uuid.UUID, int] | None) -> None:
+        self.id = id
+        self.ledger_id = ledger_id
+        self.debit = debit
+        self.credit = credit
+        self.amount = amount
+        self.code = code
+        self.expires_us = expires_us
+        self.open = open
+        self.resolved_by = resolved_by
+
+
+# A written row, before its sequence number and digest are known.
+_ID, _LEDGER, _KIND, _DEBIT, _CREDIT, _AMOUNT, _CODE, _PENDING_ID, _REVERSES_ID, _TIMEOUT, _VALUE_DATE, _META_JSON, \
+    _META, _DR, _CR = range(15)
+
+
+@dataclass
+class Outcome:
+    results: list[TransferResult]
+    #: Transfers created by this batch, in the order they were applied.
+    created: list[Transfer]
+
+
+class _Batch:
+    def __init__(self, requests: list[Request], catalog: Catalog) -> None:
+        self.requests = requests
+        self.catalog = catalog
+        self.results: list[Any] = [None] * len(requests)
+        self.meta_json: list[str] = [""] * len(requests)
+        self.existing: dict[uuid.UUID, Any] = {}
+        self.accounts: dict[int, _Account] = {}
+        self.pendings: dict[uuid.UUID, _Pending] = {}
+        self.reversed: set[uuid.UUID] = set()
+        self.rows: list[tuple[Any, ...]] = []
+        self.row_of: dict[uuid.UUID, int] = {}
+        self.journal: list[tuple[Any, ...]] | None = None
+        self.now_us = 0
+        self.business_date = dt.date.today()
+        self.seq_base = 0
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def read(self, conn: Any) -> None:
+        requests = self.requests
+        wanted: set[uuid.UUID] = set()
+        refs: set[uuid.UUID] = set()
+        for index, r in enumerate(requests):
+            code, detail = static_problem(r)
+            if code is not None:
+                self.results[index] = (code, detail, None)
+                continue
+            self.meta_json[index] = detail
+            wanted.add(r.id)
+            op = type(r)
+            if op is Reversal:
+                refs.add(r.original_id)
+            elif op is not NewTransfer:
+                refs.add(r.pending_id)
+        if not wanted:
+            return
+        rows = await conn.fetch(_SELECT_TRANSFERS, list(wanted | refs))
+        existing = self.existing = {row["id"]: row for row in rows}
+        await self.catalog.ensure_ids(conn, {row["ledger_id"] for row in rows})
+
+        account_ids: set[int] = set()
+        for index, r in enumerate(requests):
+            if self.results[index] is not None or r.id in existing:
+                continue
+            op = type(r)
+            if op is NewTransfer:
+                account_ids.add(r.debit_account_id)
+                account_ids.add(r.credit_account_id)
+            else:
+                ref = existing.get(r.original_id if op is Reversal else r.pending_id)
+                if ref is not None:
+                    account_ids.add(ref["debit_account_id"])
+                    account_ids.add(ref["credit_account_id"])
+        if not account_ids:
+            return
+        locked = await conn.fetch(_LOCK_ACCOUNTS, sorted(account_ids))
+        floor_us = 0
+        for row in locked:
+            self.accounts[row["id"]] = _Account(row)
+            floor_us = max(floor_us, micros(row["updated_at"]) + 1, micros(row["clock"]))
+        if locked:
+            # recorded_at only grows per account: never before the last transfer of any account touched
+            self.now_us = floor_us
+            self.business_date = locked[0]["business_date"]
+            self.seq_base = locked[0]["seq_base"]
+        await self.catalog.ensure_ids(conn, {a.ledger_id for a in self.accounts.values()})
+
+        pending_refs = [ref for ref in refs if ref in existing and existing[ref]["kind"] == _PENDING]
+        reversal_refs = [ref for ref in refs if ref in existing and existing[ref]["kind"] != _PENDING]
+        if pending_refs or reversal_refs:
+            holds: dict[uuid.UUID, Any] = {}
+            resolved: dict[uuid.UUID, tuple[uuid.UUID, int]] = {}
+            for row in await conn.fetch(_REFERENCES_AFTER_LOCK, pending_refs, reversal_refs):
+                what = row["what"]
+                if what == "hold":
+                    holds[row["ref"]] = row["expires_at"]
+                elif what == "resolved":
+                    resolved[row["ref"]] = (row["by"], row["kind"])
+                else:
+                    self.reversed.add(row["ref"])
+            for ref in pending_refs:
+                row = existing[ref]
+                expires = holds.get(ref)
+                self.pendings[ref] = _Pending(
+                    ref, row["ledger_id"], row["debit_account_id"], row["credit_account_id"], row["amount"],
+                    row["code"], micros(expires) if expires is not None else None, ref in holds, resolved.get(ref),
+                )
+
+    # -- applying ------------------------------------------------------------------------------
+
+    def apply(self) -> None:
+        requests = self.requests
+        n = len(requests)
+        start = 0
+        while start < n:
+            end = start
+            while end < n and requests[end].linked:
+                end += 1
+            if end == n:  # the last request says "linked": the chain never closes
+                for index in range(start, n):
+                    if index == n - 1:
+                        self.results[index] = (R.LINKED_EVENT_CHAIN_OPEN, "the last request of a batch must not be linked", None)
+                    else:
+                        self.results[index] = (R.LINKED_EVENT_FAILED, "its linked chain is open", None)
+                break
+            if start == end:
+                if self.results[start] is None:
+                    self.results[start] = self._apply_one(start)
+            else:
+                self._apply_chain(start, end)
+            start = end + 1
+
+    def _apply_chain(self, start: int, end: int) -> None:
+        rows_mark = len(self.rows)
+        self.journal = []
+        failed: int | None = None
+        for index in range(start, end + 1):
+            outcome = self.results[index] or self._apply_one(index)
+            self.results[index] = outcome
+            if outcome[0] is not R.OK and outcome[0] is not R.EXISTS:
+                failed = index
+                break
+        codes = {self.results[i][0] for i in range(start, end + 1) if self.results[i] is not None}
+        partly_exists = failed is None and R.OK in codes and R.EXISTS in codes
+        if failed is not None or partly_exists:
+            self._undo(rows_mark)
+            reason = (
+                f"request {failed - start} of its linked chain failed ({self.results[failed][0].value})"
+                if failed is not None
+                else "part of its linked chain exists already; a chain is all or nothing"
+            )
+            for index in range(start, end + 1):
+                outcome = self.results[index]
+                undone = outcome is not None and outcome[2] is not None and outcome[2][0] == "row" \
+                    and outcome[2][1] not in self.row_of  # "exists" of a transfer this chain just undid
+                if index != failed and (outcome is None or outcome[0] is R.OK or undone):
+                    self.results[index] = (R.LINKED_EVENT_FAILED, reason, None)
+        self.journal = None
+
+    def _undo(self, rows_mark: int) -> None:
+        assert self.journal is not None
+        for entry in reversed(self.journal):
+            tag = entry[0]
+            if tag == "account":
+                _, account, dp, cp, dpe, cpe, touched = entry
+                account.dp, account.cp, account.dpe, account.cpe, account.touched = dp, cp, dpe, cpe, touched
+            elif tag == "pending_new":
+                del self.pendings[entry[1]]
+            elif tag == "pending_resolved":
+                _, pending, was_open, was_resolved_by = entry
+                pending.open, pending.resolved_by = was_open, was_resolved_by
+            elif tag == "reversed":
+                self.reversed.discard(entry[1])
+        for row in self.rows[rows_mark:]:
+            del self.row_of[row[_ID]]
+        del self.rows[rows_mark:]
+
+    def _touch(self, account: _Account) -> None:
+        if self.journal is not None:
+            self.journal.append(("account", account, account.dp, account.cp, account.dpe, account.cpe, account.touched))
+        account.touched = True
+
+    def _apply_one(self, index: int) -> tuple[ResultCode, str, Any]:
+        r = self.requests[index]
+        known = self.row_of.get(r.id)
+        if known is not None:
+            return self._compare(index, self.rows[known], in_batch=True)
+        stored = self.existing.get(r.id)
+        if stored is not None:
+            return self._compare(index, stored, in_batch=False)
+        op = type(r)
+        if op is NewTransfer:
+            return self._new(index, r)
+        if op is Reversal:
+            return self._reverse(index, r)
+        return self._resolve(index, r)
+
+    def _account_problem(self, debit: _Account | None, credit: _Account | None, debit_id: int,
+                         credit_id: int) -> tuple[ResultCode, str, Any] | None:
+        if debit is None:
+            return R.ACCOUNT_NOT_FOUND, f"debit account {debit_id} does not exist", None
+        if credit is None:
+            return R.ACCOUNT_NOT_FOUND, f"credit account {credit_id} does not exist", None
+        if debit.ledger_id != credit.ledger_id:
+            return (R.LEDGER_MISMATCH, f"account {debit_id} is on {self.catalog.by_id[debit.ledger_id].code}, "
+                    f"account {credit_id} on {self.catalog.by_id[credit.ledger_id].code}", None)
+        if debit.flags & _CLOSED:
+            return R.ACCOUNT_CLOSED, f"debit account {debit_id} is closed", None
+        if credit.flags & _CLOSED:
+            return R.ACCOUNT_CLOSED, f"credit account {credit_id} is closed", None
+        return None
+
+    @staticmethod
+    def _limit_problem(debit: _Account, credit: _Account, amount: int) -> tuple[ResultCode, str, Any] | None:
+        # Pending debits count (Blnk #181): what is held cannot be spent twice.
+        owed = debit.dp + debit.dpe + amount
+        if debit.flags & _DMNEC and owed > debit.cp:
+            return R.EXCEEDS_CREDITS, f"account {debit.id} would have {owed - debit.cp} more debits than credits", None
+        if debit.debits_limit is not None and owed - debit.cp > debit.debits_limit:
+            return (R.EXCEEDS_CREDITS, f"account {debit.id} would go {owed - debit.cp - debit.debits_limit} "
+                    f"over its debit limit of {debit.debits_limit}", None)
+        owing = credit.cp + credit.cpe + amount
+        if credit.flags & _CMNED and owing > credit.dp:
+            return R.EXCEEDS_DEBITS, f"account {credit.id} would have {owing - credit.dp} more credits than debits", None
+        if credit.credits_limit is not None and owing - credit.dp > credit.credits_limit:
+            return (R.EXCEEDS_DEBITS, f"account {credit.id} would go {owing - credit.dp - credit.credits_limit} "
+                    f"over its credit limit of {credit.credits_limit}", None)
+        if owed > MAX_AMOUNT or owing > MAX_AMOUNT:
+            return R.OVERFLOW, "an account total would not fit in 64 bits", None
+        return None
+
+    def _new(self, index: int, r: NewTransfer) -> tuple[ResultCode, str, Any]:
+        debit = self.accounts.get(r.debit_account_id)
+        credit = self.accounts.get(r.credit_account_id)
+        problem = self._account_problem(debit, credit, r.debit_account_id, r.credit_account_id)
+        if problem:
+            return problem
+        assert debit is not None and credit is not None
+        if r.currency is not None and self.catalog.by_id[debit.ledger_id].code != r.currency:
+            return (R.LEDGER_MISMATCH, f"the accounts are on {self.catalog.by_id[debit.ledger_id].code}, "
+                    f"not {r.currency}", None)
+        amount = r.amount
+        problem = self._limit_problem(debit, credit, amount)
+        if problem:
+            return problem
+        self._touch(debit)
+        self._touch(credit)
+        if r.pending:
+            debit.dpe += amount
+            credit.cpe += amount
+            kind = _PENDING
+            expires = None if r.timeout_s is None else self.now_us + r.timeout_s * 1_000_000
+            self.pendings[r.id] = _Pending(r.id, debit.ledger_id, debit.id, credit.id, amount, r.code, expires,
+                                           True, None)
+            if self.journal is not None:
+                self.journal.append(("pending_new", r.id))
+        else:
+            debit.dp += amount
+            credit.cp += amount
+            kind = _POSTED
+        self._add_row(index, r, debit.ledger_id, kind, debit, credit, amount, r.code, None, None, r.timeout_s)
+        return R.OK, "", None
+
+    def _resolve(self, index: int, r: PostPending | VoidPending | ExpirePending) -> tuple[ResultCode, str, Any]:
+        pending = self.pendings.get(r.pending_id)
+        if pending is None:
+            stored = self.existing.get(r.pending_id)
+            known = self.row_of.get(r.pending_id)
+            if stored is not None or known is not None:
+                return R.PENDING_TRANSFER_NOT_PENDING, f"transfer {r.pending_id} is not a pending transfer", None
+            return R.PENDING_TRANSFER_NOT_FOUND, f"no pending transfer {r.pending_id}", None
+        if not pending.open:
+            if pending.resolved_by is not None:
+                by, kind = pending.resolved_by
+                return (R.PENDING_ALREADY_RESOLVED,
+                        f"pending transfer {pending.id} was already {_RESOLVED_AS[kind]} by transfer {by}", None)
+            return R.PENDING_ALREADY_RESOLVED, f"pending transfer {pending.id} is no longer open", None
+        debit = self.accounts.get(pending.debit)
+        credit = self.accounts.get(pending.credit)
+        if debit is None or credit is None:
+            # Its accounts were not locked: it appeared after this batch read (a racing commit).
+            raise Conflict(f"pending transfer {pending.id} appeared while the batch was applied")
+        op = type(r)
+        expired = pending.expires_us is not None and pending.expires_us <= self.now_us
+        if op is ExpirePending:
+            if not expired:
+                return R.PENDING_TRANSFER_NOT_EXPIRED, f"pending transfer {pending.id} has not timed out", None
+        elif expired:
+            return R.PENDING_TRANSFER_EXPIRED, f"pending transfer {pending.id} timed out", None
+        if op is PostPending:
+            amount = pending.amount if r.amount is None else r.amount
+            if amount > pending.amount:
+                return (R.EXCEEDS_PENDING_AMOUNT,
+                        f"cannot post {amount}: pending transfer {pending.id} holds {pending.amount}", None)
+            if debit.flags & _CLOSED or credit.flags & _CLOSED:
+                closed = debit.id if debit.flags & _CLOSED else credit.id
+                return R.ACCOUNT_CLOSED, f"account {closed} is closed", None
+            if debit.dp + amount > MAX_AMOUNT or credit.cp + amount > MAX_AMOUNT:
+                return R.OVERFLOW, "an account total would not fit in 64 bits", None
+            kind = _POST
+        else:
+            amount = pending.amount
+            kind = _VOID if op is VoidPending else _EXPIRE
+        self._touch(debit)
+        self._touch(credit)
+        debit.dpe -= pending.amount
+        credit.cpe -= pending.amount
+        if kind == _POST:
+            debit.dp += amount
+            credit.cp += amount
+        if self.journal is not None:
+            self.journal.append(("pending_resolved", pending, pending.open, pending.resolved_by))
+        pending.open = False
+        pending.resolved_by = (r.id, kind)
+        code = pending.code if r.code is None else r.code
+        self._add_row(index, r, pending.ledger_id, kind, debit, credit, amount, code, pending.id, None, None)
+        return R.OK, "", None
+
+    def _reverse(self, index: int, r: Reversal) -> tuple[ResultCode, str, Any]:
+        known = self.row_of.get(r.original_id)
+        if known is not None:
+            row = self.rows[known]
+            ledger_id, kind, debit_id, credit_id, original_amount, original_code, reverses = (
+                row[_LEDGER], row[_KIND], row[_DEBIT], row[_CREDIT], row[_AMOUNT], row[_CODE], row[_REVERSES_ID])
+        else:
+            stored = self.existing.get(r.original_id)
+            if stored is None:
+                return R.TRANSFER_NOT_FOUND, f"no transfer {r.original_id}", None
+            ledger_id, kind, debit_id, credit_id, original_amount, original_code, reverses = (
+                stored["ledger_id"], stored["kind"], stored["debit_account_id"], stored["credit_account_id"],
+                stored["amount"], stored["code"], stored["reverses_id"])
+        if kind not in (_POSTED, _POST):
+            return (R.TRANSFER_NOT_REVERSIBLE,
+                    f"transfer {r.original_id} is {TransferKind(kind).label}; void a pending transfer instead", None)
+        if reverses is not None:
+            return R.TRANSFER_NOT_REVERSIBLE, f"transfer {r.original_id} is itself a reversal", None
+        if r.original_id in self.reversed:
+            return R.ALREADY_REVERSED, f"transfer {r.original_id} was already reversed", None
+        amount = original_amount if r.amount is None else r.amount
+        if amount > original_amount:
+            return (R.EXCEEDS_ORIGINAL_AMOUNT,
+                    f"cannot reverse {amount}: transfer {r.original_id} moved {original_amount}", None)
+        # Money goes back: the original's credit account is debited.
+        debit = self.accounts.get(credit_id)
+        credit = self.accounts.get(debit_id)
+        if debit is None or credit is None:
+            raise Conflict(f"transfer {r.original_id} appeared while the batch was applied")
+        problem = self._account_problem(debit, credit, credit_id, debit_id) or self._limit_problem(debit, credit, amount)
+        if problem:
+            return problem
+        self._touch(debit)
+        self._touch(credit)
+        debit.dp += amount
+        credit.cp += amount
+        self.reversed.add(r.original_id)
+        if self.journal is not None:
+            self.journal.append(("reversed", r.original_id))
+        code = original_code if r.code is None else r.code
+        self._add_row(index, r, ledger_id, _POSTED, debit, credit, amount, code, None, r.original_id, None)
+        return R.OK, "", None
+
+    def _add_row(self, index: int, r: Request, ledger_id: int, kind: int, debit: _Account, credit: _Account,
+                 amount: int, code: str, pending_id: uuid.UUID | None, reverses_id: uuid.UUID | None,
+                 timeout_s: int | None) -> None:
+        self.row_of[r.id] = len(self.rows)
+        self.rows.append((
+            r.id, ledger_id, kind, debit.id, credit.id, amount, code, pending_id, reverses_id, timeout_s,
+            r.value_date or self.business_date, self.meta_json[index], r.metadata or {},
+            (debit.dp, debit.cp, debit.dpe, debit.cpe), (credit.dp, credit.cp, credit.dpe, credit.cpe),
+        ))
+
+    # -- idempotency -------------------------------------------------------------------------------
+
+    def _compare(self, index: int, stored: Any, *, in_batch: bool) -> tuple[ResultCode, str, Any]:
+        """``exists`` when ``stored`` is what request ``index`` asks for, else which fields differ."""
+        r = self.requests[index]
+        if in_batch:
+            kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s, value_date, meta_json, ledger_id = (
+                stored[_KIND], stored[_DEBIT], stored[_CREDIT], stored[_AMOUNT], stored[_CODE], stored[_PENDING_ID],
+                stored[_REVERSES_ID], stored[_TIMEOUT], stored[_VALUE_DATE], stored[_META_JSON], stored[_LEDGER])
+            ref: Any = ("row", stored[_ID])
+        else:
+            kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s, value_date, ledger_id = (
+                stored["kind"], stored["debit_account_id"], stored["credit_account_id"], stored["amount"],
+                stored["code"], stored["pending_id"], stored["reverses_id"], stored["timeout_s"],
+                stored["value_date"], stored["ledger_id"])
+            meta_json = canonical_json(stored["metadata"])
+            ref = ("stored", stored)
+        differ: list[str] = []
+        op = type(r)
+        if op is NewTransfer:
+            wanted_kind = _PENDING if r.pending else _POSTED
+            if kind != wanted_kind or reverses_id is not None:
+                differ.append("kind")
+            if debit != r.debit_account_id:
+                differ.append("debit_account_id")
+            if credit != r.credit_account_id:
+                differ.append("credit_account_id")
+            if amount != r.amount:
+                differ.append("amount")
+            if code != r.code:
+                differ.append("code")
+            if timeout_s != r.timeout_s:
+                differ.append("timeout_s")
+            if r.currency is not None and self.catalog.by_id[ledger_id].code != r.currency:
+                differ.append("currency")
+        elif op is Reversal:
+            if reverses_id != r.original_id:
+                differ.append("original_id")
+            if r.amount is not None and amount != r.amount:
+                differ.append("amount")
+            if r.code is not None and code != r.code:
+                differ.append("code")
+        else:
+            if kind != r.op:
+                differ.append("kind")
+            if pending_id != r.pending_id:
+                differ.append("pending_id")
+            if op is PostPending and r.amount is not None and amount != r.amount:
+                differ.append("amount")
+            if r.code is not None and code != r.code:
+                differ.append("code")
+        if meta_json != self.meta_json[index]:
+            differ.append("metadata")
+        if r.value_date is not None and value_date != r.value_date:
+            differ.append("value_date")
+        if differ:
+            return (R.EXISTS_WITH_DIFFERENT_FIELDS,
+                    f"transfer {r.id} exists with a different {', '.join(differ)}", ref)
+        return R.EXISTS, "", ref
+
+    # -- writing -------------------------------------------------------------------------------------
+
+    async def write(self, conn: Any) -> list[Transfer]:
+        rows = self.rows
+        if not rows:
+            return []
+        if len(rows) > MAX_BATCH:
+            raise ValueError(f"a batch may create at most {MAX_BATCH} transfers")
+        recorded_us = self.now_us
+        recorded_at = EPOCH + recorded_us * ONE_MICROSECOND
+        seq_base = self.seq_base
+        catalog = self.catalog
+        columns: list[list[Any]] = [[] for _ in range(22)]
+        (c_id, c_seq, c_ledger, c_kind, c_debit, c_credit, c_amount, c_code, c_pending, c_reverses, c_timeout,
+         c_date, c_meta, d1, d2, d3, d4, k1, k2, k3, k4, c_digest) = columns
+        created: list[Transfer] = []
+        for offset, row in enumerate(rows):
+            seq = seq_base + offset
+            (id_, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s, value_date,
+             meta_json, meta, dr, cr) = row
+            digest = transfer_digest(id_, seq, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id,
+                                     timeout_s, value_date, recorded_us, meta_json, dr + cr)
+            c_id.append(id_)
+            c_seq.append(seq)
+            c_ledger.append(ledger_id)
+            c_kind.append(kind)
+            c_debit.append(debit)
+            c_credit.append(credit)
+            c_amount.append(amount)
+            c_code.append(code)
+            c_pending.append(pending_id)
+            c_reverses.append(reverses_id)
+            c_timeout.append(timeout_s)
+            c_date.append(value_date)
+            c_meta.append(meta_json)
+            d1.append(dr[0])
+            d2.append(dr[1])
+            d3.append(dr[2])
+            d4.append(dr[3])
+            k1.append(cr[0])
+            k2.append(cr[1])
+            k3.append(cr[2])
+            k4.append(cr[3])
+            c_digest.append(digest)
+            created.append(Transfer(
+                id_, seq, catalog.by_id[ledger_id].code, TransferKind(kind), debit, credit, amount, code, meta,
+                value_date, recorded_at, pending_id, reverses_id, timeout_s, Totals(*dr), Totals(*cr),
+            ))
+
+        touched = [a for a in self.accounts.values() if a.touched]
+        hold_new: list[_Pending] = []
+        hold_gone: list[uuid.UUID] = []
+        for pending in self.pendings.values():
+            stored = pending.id in self.existing
+            if stored and not pending.open:
+                hold_gone.append(pending.id)
+            elif not stored and pending.open:
+                hold_new.append(pending)
+        counts = await conn.fetchrow(
+            _WRITE, *columns, hold_gone, recorded_at,
+            [a.id for a in touched], [a.dp for a in touched], [a.cp for a in touched], [a.dpe for a in touched],
+            [a.cpe for a in touched],
+            [p.id for p in hold_new], [p.ledger_id for p in hold_new], [p.debit for p in hold_new],
+            [p.credit for p in hold_new], [p.amount for p in hold_new],
+            [None if p.expires_us is None else EPOCH + p.expires_us * ONE_MICROSECOND for p in hold_new],
+        )
+        if counts["inserted"] != len(rows) or counts["released"] != len(hold_gone):
+            raise Conflict("another transaction wrote some of these transfers first")
+        if counts["updated"] != len(touched):
+            raise RuntimeError("ledger: an account locked by this batch vanished")  # accounts are never deleted
+        return created
+
+    def outcome(self, created: list[Transfer]) -> Outcome:
+        by_id = {t.id: t for t in created}
+        results: list[TransferResult] = []
+        for r, (code, detail, ref) in zip(self.requests, self.results, strict=True):
+            transfer = None
+            if code is R.OK:
+                transfer = by_id[r.id]
+            elif ref is not None:
+                if ref[0] == "row":
+                    transfer = by_id.get(ref[1])
+                else:
+                    stored = ref[1]
+                    transfer = transfer_from_row(stored, self.catalog.by_id[stored["ledger_id"]].code)
+            results.append(TransferResult(r.id, code, transfer, detail))
+        return Outcome(results, created)
+
+
+_RESOLVED_AS = {_POST: "posted", _VOID: "voided", _EXPIRE: "expired"}
+
+
+async def apply_batch(conn: Any, requests: list[Request], catalog: Catalog) -> Outcome:
+    """Apply ``requests`` on ``conn``, which must be inside a transaction the caller commits or rolls back.
+
+    Raises one of :data:`RETRYABLE` when the caller should roll back and call again.
+    """
+    batch = _Batch(requests, catalog)
+    await batch.read(conn)
+    batch.apply()
+    created = await batch.write(conn)
+    return batch.outcome(created)

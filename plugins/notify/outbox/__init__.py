@@ -1,0 +1,1 @@
+"""The development outbox: a notification channel that keeps messages instead of sending them."""

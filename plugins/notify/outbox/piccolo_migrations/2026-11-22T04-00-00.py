@@ -1,0 +1,32 @@
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
+ID = "2026-11-22T04:00:00"
+VERSION = "1.38.0"
+DESCRIPTION = "The development outbox"
+
+SQL = """
+CREATE TABLE notify_outbox_messages (
+    id bigserial PRIMARY KEY,
+    delivery_id uuid NOT NULL UNIQUE,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    kind varchar(200) NOT NULL,
+    address_kind varchar(32) NOT NULL,
+    address varchar(320) NOT NULL,
+    subject text NOT NULL,
+    text text NOT NULL,
+    user_id uuid
+);
+CREATE INDEX notify_outbox_by_address ON notify_outbox_messages (address, id DESC);
+"""
+
+
+async def forwards():
+    manager = MigrationManager(migration_id=ID, app_name="notify_outbox", description=DESCRIPTION)
+
+    async def run():
+        from core.db.database import active
+
+        await active().execute(SQL)
+
+    manager.add_raw(run)
+    return manager
