@@ -52,7 +52,8 @@ def permissions(register):
     register("projects.view", "See every project, its spending and receipts in the admin area")
     register("projects.manage", "Create and change projects and stages, open and close collection, record "
                                 "spending, publish news and reports")
-    register("projects.approve_spending", "Approve spending: release money from a stage's escrow", sensitive=True)
+    # Not "sensitive": approving spending is already the second person's step (four eyes on every entry).
+    register("projects.approve_spending", "Approve spending: release money from a stage's escrow")
 
 
 @hookimpl

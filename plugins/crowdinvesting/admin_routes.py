@@ -9,6 +9,7 @@ from litestar import Request, get
 from litestar.params import FromPath
 
 from core.access import identity_of, requires
+from core.access.approvals import Approvals
 from core.projects import ProjectService, forms
 from core.projects.errors import Invalid
 from core.projects.models import STATUS_LABELS
@@ -55,11 +56,12 @@ async def project_page(request: Request[Any, Any, Any], key: FromPath[str]) -> A
 async def investors_page(request: Request[Any, Any, Any]) -> Any:
     platform = platform_of(request)
     rows = await platform.db.fetch(
-        """SELECT v.user_id, v.qualified, v.qualified_until,
+        """SELECT v.user_id, v.qualified, v.qualified_until, u.display_name,
                   coalesce(sum(i.amount_minor) FILTER (WHERE i.status = 'active'), 0)::bigint AS invested,
                   count(i.id) FILTER (WHERE i.status = 'active') AS investments
            FROM crowd_investors v LEFT JOIN crowd_investments i ON i.user_id = v.user_id
-           GROUP BY v.user_id ORDER BY invested DESC, v.user_id LIMIT 500""")
+           LEFT JOIN users_users u ON u.id = v.user_id
+           GROUP BY v.user_id, u.display_name ORDER BY invested DESC, v.user_id LIMIT 500""")
     return render(request, "crowdinvesting/admin_investors.html", investors=rows,
                   currency=platform.settings("crowdinvesting").currency, done=request.query_params.get("done"))
 
@@ -102,25 +104,41 @@ async def _terms(request: Request[Any, Any, Any], fields: dict[str, Any]) -> tup
     return terms.as_json(), done(f"/admin/crowdinvesting/projects/{project.id}", "Terms saved")
 
 
-async def _income(request: Request[Any, Any, Any], fields: dict[str, Any]) -> tuple[Any, str]:
+async def _income(request: Request[Any, Any, Any], fields: dict[str, Any]) -> tuple[Any, str, int]:
+    """Post income: at once, or (maker-checker) once a second admin approves it."""
     project = await _project(request, request.path_params["key"])
     stage_id = forms.uuid_of(fields["stage_id"], "stage_id") if str(fields.get("stage_id") or "").strip() else None
-    distribution = await platform_of(request).service(IncomeService).distribute(
-        project.id, amount_minor=forms.amount_minor(fields.get("amount"), project.currency, "amount"),
-        period=str(fields.get("period") or ""), stage_id=stage_id, note=str(fields.get("note") or ""),
-        actor=identity_of(request).user_id)
-    message = "Income distributed" if distribution.created else "This income was already distributed"
-    return distribution.as_json(), done(f"/admin/crowdinvesting/projects/{project.id}", message)
+    amount = forms.amount_minor(fields.get("amount"), project.currency, "amount")
+    period = str(fields.get("period") or "").strip()
+    if not period or len(period) > 40:
+        raise Invalid("name the period, e.g. 2026-Q3 (up to 40 characters)", field="period")
+    back = f"/admin/crowdinvesting/projects/{project.id}"
+    already = await platform_of(request).service(IncomeService).existing(project.id, stage_id, period, amount)
+    if already is not None:  # posting it again creates nothing, not even a request for approval
+        return {"status": "executed", **already.as_json()}, done(back, "This income was already distributed"), 200
+    outcome = await platform_of(request).service(Approvals).perform(
+        identity_of(request), "crowdinvesting.post_income",
+        {"project_id": str(project.id), "project_title": project.title, "stage_id": str(stage_id) if stage_id else None,
+         "period": period, "amount_minor": amount, "currency": project.currency,
+         "note": str(fields.get("note") or "")})
+    return _outcome(outcome, back, "Income distributed")
 
 
-async def _qualify(request: Request[Any, Any, Any], fields: dict[str, Any]) -> tuple[Any, str]:
+async def _qualify(request: Request[Any, Any, Any], fields: dict[str, Any]) -> tuple[Any, str, int]:
     user_id = forms.uuid_of(request.path_params["user_id"], "user_id")
     until = forms.date_of(fields["until"], "until") if str(fields.get("until") or "").strip() else None
-    status = await platform_of(request).service(InvestmentService).set_qualified(
-        user_id, qualified=forms.flag(fields.get("qualified", False)), until=until, actor=identity_of(request).user_id)
-    body = {"user_id": str(user_id), "qualified": status.qualified,
-            "qualified_until": status.qualified_until.isoformat() if status.qualified_until else None}
-    return body, done("/admin/crowdinvesting/investors", "Investor status saved")
+    outcome = await platform_of(request).service(Approvals).perform(
+        identity_of(request), "crowdinvesting.qualify",
+        {"user_id": str(user_id), "qualified": forms.flag(fields.get("qualified", False)),
+         "until": until.isoformat() if until else None})
+    return _outcome(outcome, "/admin/crowdinvesting/investors", "Investor status saved")
+
+
+def _outcome(outcome: Any, back: str, message: str) -> tuple[dict[str, Any], str, int]:
+    if outcome.pending:
+        body = {"status": "pending", "approval_id": str(outcome.approval_id)}
+        return body, done(back, "Waiting for a second admin's approval"), 202
+    return {"status": outcome.status, **dict(outcome.result or {})}, done(back, message), 200
 
 
 async def _refund(request: Request[Any, Any, Any], fields: dict[str, Any]) -> tuple[Any, str]:
@@ -136,8 +154,8 @@ ACTIONS = [
               _terms, guards=[requires(MANAGE)], summary="Set a project's investment terms", tags=TAGS),
     dual_post("/admin/crowdinvesting/projects/{key:str}/income",
               "/api/v1/admin/crowdinvesting/projects/{key:str}/income", _income, guards=[requires(POST_INCOME)],
-              summary="Post income for a period: paid to investors pro rata, exactly; once per period", tags=TAGS,
-              status_code=201),
+              summary="Post income for a period: paid to investors pro rata, exactly; once per period (202: waits "
+                      "for a second admin's approval)", tags=TAGS),
     dual_post("/admin/crowdinvesting/investors/{user_id:str}/qualification",
               "/api/v1/admin/crowdinvesting/investors/{user_id:str}/qualification", _qualify,
               guards=[requires(QUALIFY)], summary="Record or withdraw qualified-investor status", tags=TAGS),

@@ -446,6 +446,4 @@ async def _write(service: InvestmentService, conn: Any, accepted: list[_Plan], n
             referred.discard(plan.ask.user_id)  # the first of the batch is the one that counts
             batch = [p.investment_id for p in accepted if p.ask.user_id == plan.ask.user_id]
             await referrals.on_investment(conn, investment, batch)
-        await service.notices.tell([plan.ask.user_id], "investment_confirmed", {
-            "project": plan.ask.project.title, "stage": plan.stage.title, "amount_minor": plan.ask.amount_minor,
-            "currency": settings.currency})
+    await service.notices.confirm([p.investment_id for p in accepted])

@@ -5,8 +5,9 @@
 * "KOPIKUPI" (the cooperative's buy-without-a-bank-loan program): stage 1 collecting.
 * "Open House offices": stage 1 failed and refunded, stage 2 is a draft.
 
-Investors are demo people with fixed ids, their wallets funded from a platform account. If the
-users plugin's demo customer exists, their wallet gets money too, so the demo can invest.
+Investors are twelve demo customers (``investor1@example.com`` ... with ``INVESTOR_PASSWORD``), their
+wallets funded from a platform account; the users plugin's demo customer (anna@example.com) gets a
+balance too, so the demo can invest.
 Every step is idempotent: records are found by their address or key, transfers have ids
 derived from their purpose, so loading twice creates nothing new.
 """
@@ -26,7 +27,9 @@ from plugins.crowdinvesting.investing import InvestmentService
 DEMO = uuid.UUID("6f1f7c3e-2b0a-4a57-9d8e-0c0ffee00001")
 MANAGER = uuid.uuid5(DEMO, "manager")
 FINANCE = uuid.uuid5(DEMO, "finance")
-INVESTORS = [uuid.uuid5(DEMO, f"investor-{i}") for i in range(12)]
+#: Demo investors sign in as investor1@example.com ... investor12@example.com with this password.
+INVESTOR_PASSWORD = "kopilka-demo-investor"
+INVESTORS: list[uuid.UUID] = []
 RECEIPT = b"%PDF-1.4\n% demo receipt\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -90,7 +93,8 @@ async def invest_all(platform: Any, project: Any, tickets: list[tuple[int, int]]
 async def load(platform: Any, progress: Any) -> None:
     projects = platform.service(ProjectService)
     now = dt.datetime.now(dt.UTC)
-    progress("crowdinvesting: wallets")
+    progress("crowdinvesting: investors and wallets")
+    INVESTORS[:] = await demo_investors(platform)
     for who in INVESTORS:
         await fund_wallet(platform, who, rub(700_000))
     await fund_marketing(platform)
@@ -178,14 +182,26 @@ async def load(platform: Any, progress: Any) -> None:
                 cap=rub(1_500_000))
 
 
+async def demo_investors(platform: Any) -> list[uuid.UUID]:
+    """Twelve demo customers who invested (found again by their login on a second load)."""
+    from core.users.service import Users
+
+    users = platform.service(Users)
+    found = []
+    for i in range(1, 13):
+        login = f"investor{i}@example.com"
+        user = await users.find(login)
+        if user is None:
+            user = await users.create(login, INVESTOR_PASSWORD, display_name=f"Demo investor {i}", locale="ru",
+                                      roles=("customer",))
+        found.append(user.id)
+    return found
+
+
 async def _fund_demo_customer(platform: Any) -> None:
-    """Give the users plugin's demo customer a balance to invest, if that plugin is here."""
-    try:
-        from core.users.service import Users
-    except ImportError:
-        return
-    if not platform.has_service(Users):
-        return
+    """Give the users plugin's demo customer a balance to invest."""
+    from core.users.service import Users
+
     found = await platform.service(Users).find("anna@example.com")
     if found is not None:
         await fund_wallet(platform, found.id, rub(1_000_000))

@@ -83,8 +83,14 @@ class IncomeService:
     def distribution_id(self, project_id: UUID, stage_id: UUID | None, period: str) -> UUID:
         return tid("distribution", project_id, stage_id or NO_STAGE, period)
 
+    async def existing(self, project_id: UUID, stage_id: UUID | None, period: str, amount_minor: int
+                       ) -> Distribution | None:
+        """The distribution already made for this period, or None; refuses the same period with another amount."""
+        return await self._existing(self.distribution_id(project_id, stage_id, period.strip()), amount_minor)
+
     async def distribute(self, project_id: UUID, *, amount_minor: int, period: str, stage_id: UUID | None = None,
-                         note: str = "", actor: UUID | None = None) -> Distribution:
+                         note: str = "", actor: UUID | None = None, approved_by: UUID | None = None
+                         ) -> Distribution:
         """Pay ``amount_minor`` of income to the project's investors; a second call for the same period creates nothing."""
         period = period.strip()
         if not period or len(period) > 40:
@@ -125,7 +131,8 @@ class IncomeService:
                          for h, p, t in zip(holdings, payouts, transfers, strict=True)])
             await self._move_money(project.id, distribution_id, amount_minor, holdings, payouts, transfers)
             await self.notices.audit("income_posted", actor=actor, target=f"project:{project.id}", period=period,
-                                     amount_minor=amount_minor, investors=len(holdings))
+                                     amount_minor=amount_minor, investors=len(holdings), approved_by=approved_by,
+                                     distribution=distribution_id)
             await self.notices.investors_of_project(project.id, "income_paid", {
                 "project": project.title, "period": period, "distribution_id": str(distribution_id)})
         return Distribution.from_record(row)

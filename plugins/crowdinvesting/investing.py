@@ -269,9 +269,7 @@ class InvestmentService:
         from plugins.crowdinvesting.referrals import ReferralService
 
         await self.platform.service(ReferralService).on_investment(conn, investment)
-        await self.notices.tell([user_id], "investment_confirmed", {
-            "project": project.title, "stage": contribution.stage.title, "amount_minor": amount_minor,
-            "currency": currency})
+        await self.notices.confirm([investment.id])
         return investment
 
     # -- refunds --------------------------------------------------------------------------------
@@ -343,8 +341,7 @@ class InvestmentService:
             if refused:
                 raise Conflict(f"the ledger refused {len(refused)} refunds of stage {stage.position}: "
                                f"{refused[0].code} {refused[0].detail}")
-        await self.notices.tell(sorted({t["user_id"] for t in taken}), "refunded", {
-            "stage": stage.title, "currency": self.settings.currency})
+            await self.notices.later(sorted({t["user_id"] for t in taken}), "refunded", {"stage": stage.title})
         return len(taken)
 
     async def _take(self, conn: Any, rows: list[Any], stage: Stage) -> list[Any]:

@@ -1,11 +1,11 @@
-"""Telling investors what happened, and recording who did what: the seam to core.notifications and core.access.
+"""Telling investors what happened (core.notifications) and recording admin actions (core.access's audit log).
 
-Messages go through ``core.notifications.NotificationService.notify(user_id, kind, params)``
-(kinds ``crowdinvesting.<name>``, texts in ``templates/crowdinvesting/notifications/<name>.txt``);
-admin actions are recorded in ``core.access.audit.AuditLog``. Both come from the users branch:
-while a deployment runs without them, :class:`Notices` logs instead, so nothing here fails.
-Messages to every investor of a project go through the ``crowdinvesting.notify_investors`` task,
-kicked after commit, so a publication to 100,000 investors does not hold a web request.
+Messages are ``NotificationService.notify(user_id, "crowdinvesting.<name>", params)``; their texts
+are ``templates/crowdinvesting/notifications/<name>.txt``. Nothing is sent from the hot path of
+investing: an investment, a batch of them or a batch of refunds kicks one task inside its
+transaction (queued only if it commits), and the task sends the messages. Messages to every
+investor of a project (a publication, income paid, a stage funded or failed) go through
+``crowdinvesting.notify_investors`` the same way.
 """
 
 from __future__ import annotations
@@ -15,18 +15,16 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import asyncpg
+
+from core.access.audit import AuditLog
+from core.jobs.runtime import Jobs
+from core.notifications.service import NotificationService
+
 if TYPE_CHECKING:
     from core.platform import Platform
 
 log = logging.getLogger("kopilka.crowdinvesting")
-
-
-def _service(platform: Platform, module: str, name: str) -> Any:
-    try:
-        kind = getattr(__import__(module, fromlist=[name]), name)
-    except (ImportError, AttributeError):
-        return None
-    return platform.service(kind) if platform.has_service(kind) else None
 
 
 class Notices:
@@ -34,28 +32,35 @@ class Notices:
         self.platform = platform
 
     async def tell(self, user_ids: Iterable[UUID], kind: str, params: Mapping[str, Any]) -> int:
-        """Notify each user (in-app, and by their preferred channel); returns how many were told."""
-        service = _service(self.platform, "core.notifications", "NotificationService")
+        """Notify each user now (in-app, and by their preferred channel); returns how many were told."""
+        service = self.platform.service(NotificationService)
         told = 0
         for user_id in user_ids:
-            if service is None:
-                log.debug("notice %s to %s: %s", kind, user_id, params)
-            else:
-                await service.notify(user_id, f"crowdinvesting.{kind}", dict(params))
-            told += 1
+            try:
+                async with self.platform.db.transaction():  # one recipient's failure spoils no one else's
+                    await service.notify(user_id, f"crowdinvesting.{kind}", dict(params))
+                told += 1
+            except asyncpg.ForeignKeyViolationError:
+                log.warning("crowdinvesting.%s: %s is not a user; nobody to tell", kind, user_id)
         return told
 
-    async def audit(self, action: str, *, actor: Any, target: str, **details: Any) -> None:
-        audit_log = _service(self.platform, "core.access.audit", "AuditLog")
-        if audit_log is None:
-            log.info("audit crowdinvesting.%s by %s on %s: %s", action, actor, target, details)
-            return
-        await audit_log.record(action=f"crowdinvesting.{action}", target=target, actor=actor,
-                               details={k: str(v) for k, v in details.items()})
+    async def later(self, user_ids: Iterable[UUID], kind: str, params: Mapping[str, Any]) -> None:
+        """Notify users from a task (kicked inside the caller's transaction: sent only if it commits)."""
+        await self.platform.service(Jobs).kick("crowdinvesting.notify_users", user_ids=[str(u) for u in user_ids],
+                                               kind=kind, params=dict(params))
+
+    async def confirm(self, investment_ids: Iterable[UUID]) -> None:
+        """Confirm investments to their investors, from a task."""
+        await self.platform.service(Jobs).kick("crowdinvesting.confirm_investments",
+                                               investment_ids=[str(i) for i in investment_ids])
 
     async def investors_of_project(self, project_id: UUID, kind: str, params: Mapping[str, Any]) -> None:
-        """Kick the task that tells every investor of a project (queued only if the caller commits)."""
-        from core.jobs.runtime import Jobs
-
+        """Tell every investor of a project, from a task."""
         await self.platform.service(Jobs).kick("crowdinvesting.notify_investors", project_id=str(project_id),
                                                kind=kind, params=dict(params))
+
+    async def audit(self, action: str, *, actor: Any, target: str, **details: Any) -> None:
+        """An entry in the audit log, in the caller's transaction."""
+        await self.platform.service(AuditLog).record(
+            action=f"crowdinvesting.{action}", target=target, actor=actor,
+            details={k: str(v) if v is not None else None for k, v in details.items()})

@@ -7,6 +7,7 @@ from core.web.menu import MenuItem
 from plugins.crowdinvesting import admin_routes, events
 from plugins.crowdinvesting import routes as crowd_routes
 from plugins.crowdinvesting import tasks as crowd_tasks
+from plugins.crowdinvesting.approvals import approval_actions
 from plugins.crowdinvesting.certificates import CertificateService
 from plugins.crowdinvesting.distribution import IncomeService
 from plugins.crowdinvesting.investing import InvestmentService
@@ -52,6 +53,8 @@ def register_tasks(tasks, settings):
     tasks.task(crowd_tasks.pay_referral_bonuses, name="crowdinvesting.pay_referral_bonuses",
                schedule=[{"cron": "41 * * * *"}])
     tasks.task(crowd_tasks.notify_investors, name="crowdinvesting.notify_investors")
+    tasks.task(crowd_tasks.notify_users, name="crowdinvesting.notify_users")
+    tasks.task(crowd_tasks.confirm_investments, name="crowdinvesting.confirm_investments")
 
 
 @hookimpl
@@ -60,6 +63,12 @@ def permissions(register):
     register("crowdinvesting.manage", "Set projects' investment terms; refund failed stages")
     register("crowdinvesting.post_income", "Post income to be paid to investors", sensitive=True)
     register("crowdinvesting.qualify", "Record qualified-investor status (lifts the 259-FZ limit)", sensitive=True)
+
+
+@hookimpl
+def register_approval_actions(register):
+    for action in approval_actions():
+        register(action)
 
 
 @hookimpl

@@ -146,7 +146,7 @@ class ReferralService:
                 return False  # the marketing account is short; the task tries again
         await conn.execute("UPDATE crowd_referrals SET status = 'rewarded', rewarded_at = now() WHERE referred_id = $1",
                            referred_id)
-        await self.notices.tell([row["referrer_id"]], "referral_bonus", {
+        await self.notices.later([row["referrer_id"]], "referral_bonus", {
             "amount_minor": row["referrer_bonus_minor"], "currency": self.settings.currency})
         return True
 

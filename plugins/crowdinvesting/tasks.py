@@ -49,3 +49,26 @@ async def notify_investors(platform: Any, project_id: str, kind: str, params: di
             return told
         told += await Notices(platform).tell([r["user_id"] for r in rows], kind, params)
         after = rows[-1]["user_id"]
+
+
+async def notify_users(platform: Any, user_ids: list[str], kind: str, params: dict[str, Any]) -> int:
+    """Tell some users one thing (refunds of a batch)."""
+    from plugins.crowdinvesting.notify import Notices
+
+    return await Notices(platform).tell([UUID(u) for u in user_ids], kind, params)
+
+
+async def confirm_investments(platform: Any, investment_ids: list[str]) -> int:
+    """Confirm investments to their investors."""
+    from plugins.crowdinvesting.notify import Notices
+
+    rows = await platform.db.fetch(
+        "SELECT i.user_id, i.amount_minor, i.currency, p.title AS project, s.title AS stage FROM crowd_investments i "
+        "JOIN projects_projects p ON p.id = i.project_id JOIN projects_stages s ON s.id = i.stage_id "
+        "WHERE i.id = ANY($1::uuid[])", [UUID(i) for i in investment_ids])
+    notices = Notices(platform)
+    for row in rows:
+        await notices.tell([row["user_id"]], "investment_confirmed", {
+            "project": row["project"], "stage": row["stage"], "amount_minor": row["amount_minor"],
+            "currency": row["currency"]})
+    return len(rows)

@@ -11,8 +11,8 @@ from litestar.response import Redirect
 
 from core.projects import forms
 
-#: ``fn(request, fields) -> (JSON body, where a page goes next)``.
-ActionFn = Callable[[Request[Any, Any, Any], dict[str, Any]], Awaitable[tuple[Any, str]]]
+#: ``fn(request, fields) -> (JSON body, where a page goes next[, status code])``.
+ActionFn = Callable[[Request[Any, Any, Any], dict[str, Any]], Awaitable[tuple[Any, ...]]]
 
 
 def dual_post(page_path: str, api_path: str, fn: ActionFn, *, guards: Sequence[Any], summary: str, tags: list[str],
@@ -21,9 +21,9 @@ def dual_post(page_path: str, api_path: str, fn: ActionFn, *, guards: Sequence[A
 
     async def handler(request: Request[Any, Any, Any]) -> Response[Any]:
         fields, _uploads = await forms.read_input(request)
-        body, next_url = await fn(request, fields)
+        body, next_url, *status = await fn(request, fields)
         if forms.is_api(request):
-            return Response(body, status_code=status_code)
+            return Response(body, status_code=status[0] if status else status_code)
         return Redirect(next_url, status_code=303)
 
     handler.__name__ = fn.__name__.strip("_")

@@ -46,6 +46,8 @@ async def server(platform):
         "admin": make_identity("admin.access", "projects.view", "projects.manage", "crowdinvesting.view",
                                "crowdinvesting.manage", "crowdinvesting.post_income", locale="en"),
         "finance": make_identity("admin.access", "projects.view", "projects.approve_spending", locale="en"),
+        "checker": make_identity("admin.access", "access.approvals.view", "crowdinvesting.view",
+                                 "crowdinvesting.post_income", locale="en"),
         **{f"investor{i}": make_identity(user_id=who, locale="en") for i, who in enumerate(investors)},
     }
     port = free_port()
@@ -134,8 +136,16 @@ async def test_crowdinvesting_in_the_browser(server, platform, tmp_path):
         await income.locator("[name=period]").fill("2026-Q4")
         await income.locator("[name=amount]").fill("1000")
         await income.locator("button").click()
-        await expect(admin.locator(".flash")).to_have_text("Income distributed")
+        await expect(admin.locator(".flash")).to_have_text("Waiting for a second admin's approval")
+
+        checker = await as_person("checker")  # maker-checker: posting income needs a second admin
+        await checker.goto("/admin/access/approvals")
+        await expect(checker.locator("tbody tr").first).to_contain_text("1,000.00 of income")
+        await checker.locator("form[action$='/approve'] button").click()
+        await expect(checker.locator(".flash")).to_contain_text("executed")
+        await admin.goto(project_url.replace("/admin/projects/", "/admin/crowdinvesting/projects/"))
         await expect(admin.locator("[data-figure=investors]")).to_have_text("3")
+        await expect(admin.locator("table").last).to_contain_text("2026-Q4")
 
         expected = {0: ("222.22", "22.2222%"), 1: ("333.33", "33.3333%"), 2: ("444.45", "44.4444%")}
         for i, (received, share) in expected.items():

@@ -82,12 +82,23 @@ async def test_crowdinvesting_end_to_end_over_http(platform, client_as, client):
     assert r.status_code == 201 and r.json()["status"] == "published", r.text
     assert len((await client.get(f"/api/v1/projects/{project['slug']}/publications")).json()) == 1
 
+    # Maker-checker: one admin posts the income, a second one approves it, then it is paid.
     r = await admin.post(f"/api/v1/admin/crowdinvesting/projects/{project['slug']}/income",
                          json={"period": "2026-Q4", "amount": "1000.00"})
-    assert r.status_code == 201 and r.json()["created"], r.text
+    assert r.status_code == 202 and r.json()["status"] == "pending", r.text
+    approval = r.json()["approval_id"]
+    own = await admin.post(f"/api/v1/admin/access/approvals/{approval}/approve", json={"note": "mine"})
+    assert own.status_code == 403, own.text  # the maker cannot approve their own request
+    checker = await client_as("admin.access", "crowdinvesting.post_income")
+    r = await checker.post(f"/api/v1/admin/access/approvals/{approval}/approve", json={"note": "bank statement ok"})
+    assert r.status_code == 200 and r.json()["status"] == "executed", r.text
+    assert r.json()["result"]["created"] and r.json()["result"]["investors"] == 3
     again = await admin.post(f"/api/v1/admin/crowdinvesting/projects/{project['slug']}/income",
                              json={"period": "2026-Q4", "amount": "1000.00"})
-    assert again.status_code == 201 and not again.json()["created"]
+    assert again.status_code == 200 and not again.json()["created"]  # posted again: nothing, no approval asked
+    other = await admin.post(f"/api/v1/admin/crowdinvesting/projects/{project['slug']}/income",
+                             json={"period": "2026-Q4", "amount": "999.00"})
+    assert other.status_code == 409
 
     received = []
     for http in clients:
