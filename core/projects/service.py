@@ -77,6 +77,14 @@ class ProjectService:
     def files(self) -> Files:
         return self.platform.service(Files)
 
+    async def _audit(self, action: str, actor: UUID | None, target: str, **details: Any) -> None:
+        """An audit-log entry in the caller's transaction (who did it comes from the request when known)."""
+        from core.access.audit import AuditLog
+
+        await self.platform.service(AuditLog).record(
+            action=f"projects.{action}", target=target, actor=actor,
+            details={k: str(v) if v is not None else None for k, v in details.items()})
+
     # -- projects ---------------------------------------------------------------------------
 
     async def create_project(self, *, slug: str, title: str, summary: str = "", description: str = "",
@@ -97,6 +105,7 @@ class ProjectService:
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *""",
                 uuid.uuid4(), slug, title.strip(), summary.strip(), description.strip(), currency, kind, actor,
             )
+            await self._audit("project_created", actor, f"project:{row['id']}", slug=slug, kind=kind)
         return Project.from_record(row)
 
     async def update_project(self, project_id: UUID, *, title: str | None = None, summary: str | None = None,
@@ -242,6 +251,9 @@ class ProjectService:
         await conn.execute(
             "INSERT INTO projects_stage_events (stage_id, old_status, new_status, reason, actor_id) "
             "VALUES ($1, $2, $3, $4, $5)", stage.id, str(stage.status), str(new), reason, actor)
+        if actor is not None:  # moves made by people; the platform's own (cap reached, window over) are events only
+            await self._audit("stage_moved", actor, f"stage:{stage.id}", old=str(stage.status), new=str(new),
+                              reason=reason)
         moved = Stage.from_record({**dict(row), "currency": stage.currency})
         old = str(stage.status)
 
@@ -542,6 +554,8 @@ class ProjectService:
                                entry_id, actor, note.strip(), transfer)
             await conn.execute("UPDATE projects_stages SET released_minor = released_minor + $2 WHERE id = $1",
                                stage.id, entry.amount_minor)
+            await self._audit("spending_approved", actor, f"spending:{entry_id}", stage=stage.id,
+                              amount_minor=entry.amount_minor, transfer=transfer)
             if stage.status == StageStatus.FUNDED:
                 await self._move(conn, stage, StageStatus.IN_PROGRESS, actor=actor, reason="first spending approved")
         return await self.spending_entry(entry_id)
@@ -550,9 +564,11 @@ class ProjectService:
         if not note.strip():
             raise Invalid("say why the entry is rejected", field="note")
         async with self.db.transaction() as conn:
-            await self._lock_entry(conn, entry_id)
+            entry = await self._lock_entry(conn, entry_id)
             await conn.execute("UPDATE projects_spending SET status = 'rejected', decided_by = $2, decided_at = now(), "
                                "decision_note = $3 WHERE id = $1", entry_id, actor, note.strip())
+            await self._audit("spending_rejected", actor, f"spending:{entry_id}", stage=entry.stage_id,
+                              amount_minor=entry.amount_minor, note=note.strip())
         return await self.spending_entry(entry_id)
 
     async def _lock_entry(self, conn: Any, entry_id: UUID) -> SpendingEntry:
@@ -641,6 +657,8 @@ class ProjectService:
                 current = await self.publication(publication_id)
                 raise Conflict(f"the publication is already {current.status}")
             publication = await self.publication(publication_id)
+            await self._audit("published", actor, f"publication:{publication_id}", project=publication.project_id,
+                              kind=publication.kind)
 
             async def emit() -> None:
                 await self.platform.plugins.emit("on_publication", platform=self.platform, publication=publication)

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from core.access.audit import AuditLog
 from core.ledger import Ledger, new_transfer_id
 from core.projects import Conflict, Invalid, ProjectService, StageStatus, Upload
 from core.projects.reports import planned_vs_actual
@@ -78,6 +79,9 @@ async def test_approved_spending_releases_escrow_to_the_implementation_account(p
     completed = await projects.complete_stage(stage.id)
     assert completed.status == StageStatus.COMPLETED
     assert (await ledger.verify()).ok
+    audited = [e.action for e in await platform.service(AuditLog).search()]
+    for action in ("projects.spending_approved", "projects.spending_rejected", "projects.stage_moved"):
+        assert action in audited
 
 
 async def test_documents_must_be_pdf_or_images(platform):
