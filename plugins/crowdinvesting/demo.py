@@ -28,7 +28,7 @@ DEMO = uuid.UUID("6f1f7c3e-2b0a-4a57-9d8e-0c0ffee00001")
 MANAGER = uuid.uuid5(DEMO, "manager")
 FINANCE = uuid.uuid5(DEMO, "finance")
 #: Demo investors sign in as investor1@example.com ... investor12@example.com with this password.
-INVESTOR_PASSWORD = "kopilka-demo-investor"
+INVESTOR_PASSWORD = "openi-shares-2026"
 INVESTORS: list[uuid.UUID] = []
 RECEIPT = b"%PDF-1.4\n% demo receipt\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -55,10 +55,25 @@ async def crowd_project(request: Request[Any, Any, Any], key: str) -> Project:
 # -- pages ----------------------------------------------------------------------------------------
 
 
+async def claim_remembered_referral(request: Request[Any, Any, Any], response: Any) -> Any:
+    """A newcomer who followed a referral link before signing in (or registering) is recorded now."""
+    code = request.cookies.get(REFERRAL_COOKIE)
+    identity = identity_of(request)
+    if not code or not identity.is_authenticated:
+        return response
+    try:
+        await platform_of(request).service(ReferralService).claim(identity.user_id, check_code(code))
+    except (Conflict, NotFound, Invalid):
+        pass  # self-referral, already referred, already invested: the link simply does not count
+    response.delete_cookie(REFERRAL_COOKIE)
+    return response
+
+
 @get("/crowdinvesting", include_in_schema=False, name="crowd-projects")
 async def projects_page(request: Request[Any, Any, Any]) -> Any:
-    return render(request, "crowdinvesting/projects.html", projects=await crowd_projects(request),
-                  status_labels=STATUS_LABELS)
+    page = render(request, "crowdinvesting/projects.html", projects=await crowd_projects(request),
+                  status_labels=STATUS_LABELS, done=request.query_params.get("done"))
+    return await claim_remembered_referral(request, page)
 
 
 @get("/crowdinvesting/projects/{key:str}", include_in_schema=False, name="crowd-project")
@@ -82,11 +97,12 @@ async def portfolio_page(request: Request[Any, Any, Any]) -> Any:
     platform = platform_of(request)
     user_id = user_of(request)
     holdings = await portfolio.portfolio(platform, user_id)
-    return render(request, "crowdinvesting/portfolio.html", holdings=holdings, totals=portfolio.totals(holdings),
+    page = render(request, "crowdinvesting/portfolio.html", holdings=holdings, totals=portfolio.totals(holdings),
                   allowance=await platform.service(InvestmentService).allowance(user_id),
                   balance=await platform.service(InvestmentService).accounts.wallet_balance(user_id),
                   currency=settings_of(request).currency, status_labels=STATUS_LABELS,
                   done=request.query_params.get("done"))
+    return await claim_remembered_referral(request, page)
 
 
 async def _projection(request: Request[Any, Any, Any], key: str, amount: Any, months: Any) -> tuple[Project, Any]:

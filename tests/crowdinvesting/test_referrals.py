@@ -83,3 +83,18 @@ async def test_unfunded_bonuses_are_paid_later(platform, project):
     assert await referrals.pay_unfunded() == 1
     assert await referrals.pay_unfunded() == 0
     assert await wallet(platform, referrer) == 500_00
+
+
+async def test_a_link_followed_before_signing_in_counts_after(platform, client_as, client):
+    from plugins.crowdinvesting.routes import REFERRAL_COOKIE
+
+    referrer, newcomer = uuid.uuid4(), uuid.uuid4()
+    code = await platform.service(ReferralService).code_for(referrer)
+    r = await client.get(f"/crowdinvesting/r/{code}")
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    assert r.cookies.get(REFERRAL_COOKIE) == code
+    http = await client_as(user_id=newcomer)
+    http.cookies.set(REFERRAL_COOKIE, code)
+    assert (await http.get("/crowdinvesting")).status_code == 200
+    [record] = await platform.service(ReferralService).referrals_of(referrer)
+    assert record["referred_id"] == str(newcomer) and record["status"] == "pending"
