@@ -54,6 +54,7 @@ _CMNED = int(AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS)
 _CLOSED = int(AccountFlags.CLOSED)
 
 _POSTED, _PENDING, _POST, _VOID, _EXPIRE = (int(k) for k in TransferKind)
+_KINDS = tuple(TransferKind)
 
 R = ResultCode
 
@@ -231,20 +232,29 @@ def static_problem(r: Request) -> tuple[ResultCode, str] | tuple[None, str]:
     return None, meta_json
 
 
+_REQUEST_TYPES = (NewTransfer, PostPending, VoidPending, ExpirePending, Reversal)
+
+
 def _type_error(r: Any) -> str | None:
-    if not isinstance(r, NewTransfer | PostPending | VoidPending | ExpirePending | Reversal):
-        return f"expected NewTransfer, PostPending, VoidPending or Reversal, got {type(r).__name__}"
-    if not isinstance(r.id, uuid.UUID):
+    op = type(r)
+    if op not in _REQUEST_TYPES:
+        return f"expected NewTransfer, PostPending, VoidPending or Reversal, got {op.__name__}"
+    if not isinstance(r.id, uuid.UUID):  # asyncpg returns a subclass
         return "id must be a uuid.UUID (use transfer_id(...) or new_transfer_id())"
-    for name in ("amount", "debit_account_id", "credit_account_id", "timeout_s"):
-        value = getattr(r, name, None)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            return f"{name} must be an int (minor units / ids), got {type(value).__name__}"
-    for name in ("pending_id", "original_id"):
-        value = getattr(r, name, None)
-        if value is not None and not isinstance(value, uuid.UUID):
-            return f"{name} must be a uuid.UUID"
-    if r.code is not None and not isinstance(r.code, str):
+    if op is NewTransfer:
+        # `type(x) is int` also refuses bool, which is an int to isinstance.
+        if type(r.amount) is not int or type(r.debit_account_id) is not int or type(r.credit_account_id) is not int:
+            return "amount and account ids must be ints (minor units, account ids)"
+        if r.timeout_s is not None and type(r.timeout_s) is not int:
+            return "timeout_s must be an int"
+    else:
+        ref = r.original_id if op is Reversal else r.pending_id
+        if not isinstance(ref, uuid.UUID):
+            return f"{'original_id' if op is Reversal else 'pending_id'} must be a uuid.UUID"
+        amount = getattr(r, "amount", None)
+        if amount is not None and type(amount) is not int:
+            return "amount must be an int of minor units"
+    if r.code is not None and type(r.code) is not str:
         return "code must be a string"
     if r.metadata is not None and not isinstance(r.metadata, dict):
         return "metadata must be a dict"
@@ -283,7 +293,8 @@ class _Account:
 class _Pending:
     """A pending transfer this batch may resolve."""
 
-    __slots__ = ("amount", "code", "credit", "debit", "expires_us", "id", "ledger_id", "open", "resolved_by")
+    __slots__ = ("amount", "code", "credit", "debit", "expires_us", "held_before", "id", "ledger_id", "open",
+                 "resolved_by")
 
     def __init__(self, id: uuid.UUID, ledger_id: int, debit: int, credit: int, amount: int, code: str,
                  expires_us: int | None, open: bool, resolved_by: tuple[uuid.UUID, int] | None) -> None:
@@ -296,6 +307,8 @@ class _Pending:
         self.expires_us = expires_us
         self.open = open
         self.resolved_by = resolved_by
+        #: Whether ledger_holds has a row for it (it was open before this batch).
+        self.held_before = False
 
 
 # A written row, before its sequence number and digest are known.
@@ -310,7 +323,9 @@ class Outcome:
     created: list[Transfer]
 
 
-class _Batch:
+class Applied:
+    """One batch being applied: what it read, what it decided, what it wrote."""
+
     def __init__(self, requests: list[Request], catalog: Catalog) -> None:
         self.requests = requests
         self.catalog = catalog
@@ -394,10 +409,11 @@ class _Batch:
             for ref in pending_refs:
                 row = existing[ref]
                 expires = holds.get(ref)
-                self.pendings[ref] = _Pending(
+                pending = self.pendings[ref] = _Pending(
                     ref, row["ledger_id"], row["debit_account_id"], row["credit_account_id"], row["amount"],
                     row["code"], micros(expires) if expires is not None else None, ref in holds, resolved.get(ref),
                 )
+                pending.held_before = ref in holds
 
     # -- applying ------------------------------------------------------------------------------
 
@@ -444,9 +460,13 @@ class _Batch:
             )
             for index in range(start, end + 1):
                 outcome = self.results[index]
-                undone = outcome is not None and outcome[2] is not None and outcome[2][0] == "row" \
-                    and outcome[2][1] not in self.row_of  # "exists" of a transfer this chain just undid
-                if index != failed and (outcome is None or outcome[0] is R.OK or undone):
+                if index == failed:
+                    continue
+                # Keep "exists" of a stored transfer (it is true); everything else in the chain
+                # failed with it, including an "exists" of a transfer the chain itself just undid.
+                still_exists = (outcome is not None and outcome[0] is R.EXISTS
+                                and not (outcome[2][0] == "row" and outcome[2][1] not in self.row_of))
+                if not still_exists:
                     self.results[index] = (R.LINKED_EVENT_FAILED, reason, None)
         self.journal = None
 
@@ -724,26 +744,22 @@ class _Batch:
 
     # -- writing -------------------------------------------------------------------------------------
 
-    async def write(self, conn: Any) -> list[Transfer]:
+    async def write(self, conn: Any) -> None:
         rows = self.rows
         if not rows:
-            return []
+            return
         if len(rows) > MAX_BATCH:
             raise ValueError(f"a batch may create at most {MAX_BATCH} transfers")
         recorded_us = self.now_us
         recorded_at = EPOCH + recorded_us * ONE_MICROSECOND
         seq_base = self.seq_base
-        catalog = self.catalog
         columns: list[list[Any]] = [[] for _ in range(22)]
         (c_id, c_seq, c_ledger, c_kind, c_debit, c_credit, c_amount, c_code, c_pending, c_reverses, c_timeout,
          c_date, c_meta, d1, d2, d3, d4, k1, k2, k3, k4, c_digest) = columns
-        created: list[Transfer] = []
         for offset, row in enumerate(rows):
             seq = seq_base + offset
             (id_, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s, value_date,
-             meta_json, meta, dr, cr) = row
-            digest = transfer_digest(id_, seq, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id,
-                                     timeout_s, value_date, recorded_us, meta_json, dr + cr)
+             meta_json, _meta, dr, cr) = row
             c_id.append(id_)
             c_seq.append(seq)
             c_ledger.append(ledger_id)
@@ -765,20 +781,17 @@ class _Batch:
             k2.append(cr[1])
             k3.append(cr[2])
             k4.append(cr[3])
-            c_digest.append(digest)
-            created.append(Transfer(
-                id_, seq, catalog.by_id[ledger_id].code, TransferKind(kind), debit, credit, amount, code, meta,
-                value_date, recorded_at, pending_id, reverses_id, timeout_s, Totals(*dr), Totals(*cr),
-            ))
+            c_digest.append(transfer_digest(id_, seq, ledger_id, kind, debit, credit, amount, code, pending_id,
+                                            reverses_id, timeout_s, value_date, recorded_us, meta_json, dr + cr))
 
         touched = [a for a in self.accounts.values() if a.touched]
         hold_new: list[_Pending] = []
         hold_gone: list[uuid.UUID] = []
         for pending in self.pendings.values():
-            stored = pending.id in self.existing
-            if stored and not pending.open:
-                hold_gone.append(pending.id)
-            elif not stored and pending.open:
+            if pending.held_before:
+                if not pending.open:
+                    hold_gone.append(pending.id)
+            elif pending.open:
                 hold_new.append(pending)
         counts = await conn.fetchrow(
             _WRITE, *columns, hold_gone, recorded_at,
@@ -792,9 +805,17 @@ class _Batch:
             raise Conflict("another transaction wrote some of these transfers first")
         if counts["updated"] != len(touched):
             raise RuntimeError("ledger: an account locked by this batch vanished")  # accounts are never deleted
-        return created
 
-    def outcome(self, created: list[Transfer]) -> Outcome:
+    def outcome(self) -> Outcome:
+        """The results; built after the commit, so that the accounts are not kept locked meanwhile."""
+        recorded_at = EPOCH + self.now_us * ONE_MICROSECOND
+        by_code = self.catalog.by_id
+        created = [
+            Transfer(id_, self.seq_base + offset, by_code[ledger_id].code, _KINDS[kind], debit, credit, amount, code,
+                     meta, value_date, recorded_at, pending_id, reverses_id, timeout_s, Totals(*dr), Totals(*cr))
+            for offset, (id_, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s,
+                         value_date, _meta_json, meta, dr, cr) in enumerate(self.rows)
+        ]
         by_id = {t.id: t for t in created}
         results: list[TransferResult] = []
         for r, (code, detail, ref) in zip(self.requests, self.results, strict=True):
@@ -806,7 +827,7 @@ class _Batch:
                     transfer = by_id.get(ref[1])
                 else:
                     stored = ref[1]
-                    transfer = transfer_from_row(stored, self.catalog.by_id[stored["ledger_id"]].code)
+                    transfer = transfer_from_row(stored, by_code[stored["ledger_id"]].code)
             results.append(TransferResult(r.id, code, transfer, detail))
         return Outcome(results, created)
 
@@ -814,13 +835,14 @@ class _Batch:
 _RESOLVED_AS = {_POST: "posted", _VOID: "voided", _EXPIRE: "expired"}
 
 
-async def apply_batch(conn: Any, requests: list[Request], catalog: Catalog) -> Outcome:
+async def apply_batch(conn: Any, requests: list[Request], catalog: Catalog) -> Applied:
     """Apply ``requests`` on ``conn``, which must be inside a transaction the caller commits or rolls back.
 
-    Raises one of :data:`RETRYABLE` when the caller should roll back and call again.
+    Call ``.outcome()`` on the result once the transaction has committed. Raises one of
+    :data:`RETRYABLE` when the caller should roll back and call again.
     """
-    batch = _Batch(requests, catalog)
+    batch = Applied(requests, catalog)
     await batch.read(conn)
     batch.apply()
-    created = await batch.write(conn)
-    return batch.outcome(created)
+    await batch.write(conn)
+    return batch

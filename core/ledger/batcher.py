@@ -20,18 +20,20 @@ import contextlib
 import contextvars
 import logging
 import random
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
-from core.ledger.apply import MAX_BATCH, RETRYABLE, Outcome, apply_batch
+from core.ledger.apply import MAX_BATCH, RETRYABLE, Applied, apply_batch
 from core.ledger.catalog import Catalog
 from core.ledger.model import Request, Transfer, TransferResult
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Attempts for a batch that keeps hitting retryable conflicts or a lost connection.
 MAX_ATTEMPTS = 8
@@ -46,7 +48,7 @@ class _Job:
     ids: set[Any] = field(default_factory=set)
 
 
-async def run_with_retries(run: Callable[[], Awaitable[Outcome]], *, attempts: int = MAX_ATTEMPTS) -> Outcome:
+async def run_with_retries(run: Callable[[], Awaitable[T]], *, attempts: int = MAX_ATTEMPTS) -> T:
     """Call ``run`` (one transaction) again after a retryable failure, with a short random pause."""
     for attempt in range(1, attempts + 1):
         try:
@@ -90,7 +92,8 @@ class GroupCommit:
         #: Figures for benchmarks and health pages.
         self.batches = 0
         self.transfers = 0
-        self.retries = 0
+        #: Seconds spent in batch transactions, summed over writers.
+        self.transaction_s = 0.0
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -174,7 +177,7 @@ class GroupCommit:
     async def _write(self, jobs: list[_Job]) -> None:
         requests = [r for job in jobs for r in job.requests] if len(jobs) > 1 else jobs[0].requests
         try:
-            outcome = await run_with_retries(lambda: self._transaction(requests))
+            outcome = (await run_with_retries(lambda: self._transaction(requests))).outcome()
         except Exception as exc:
             if len(jobs) > 1:
                 # Find the request at fault: each job alone, so the others still commit.
@@ -196,9 +199,13 @@ class GroupCommit:
         if outcome.created and self.on_commit is not None:
             self.on_commit(outcome.created)
 
-    async def _transaction(self, requests: list[Request]) -> Outcome:
-        async with self.db.transaction() as conn:
-            return await apply_batch(conn, requests, self.catalog)
+    async def _transaction(self, requests: list[Request]) -> Applied:
+        began = time.perf_counter()
+        try:
+            async with self.db.transaction() as conn:
+                return await apply_batch(conn, requests, self.catalog)
+        finally:
+            self.transaction_s += time.perf_counter() - began
 
     @property
     def queued(self) -> int:

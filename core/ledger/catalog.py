@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.numbers import is_currency
+
 from core.ledger.model import LedgerInfo
 from core.money import MoneyError, exponent
 
 
-class UnknownLedger(LookupError):
-    pass
+class UnknownLedger(ValueError):
+    """A currency or asset code with no ledger and no known scale."""
 
 
 class Catalog:
@@ -47,6 +49,8 @@ class Catalog:
         if code in self.assets:
             return self.assets[code]
         try:
+            if not is_currency(code):
+                raise MoneyError(code)
             return exponent(code)
         except MoneyError:
             raise UnknownLedger(

@@ -66,6 +66,9 @@ class Totals(NamedTuple):
         return self.credits_posted - self.debits_posted - self.debits_pending
 
 
+ZERO = Totals()
+
+
 @dataclass(frozen=True, slots=True)
 class LedgerInfo:
     """One ledger: a currency or asset and its scale (digits after the decimal point)."""
@@ -141,9 +144,11 @@ class TransferKind(enum.IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True, slots=True)
-class Transfer:
-    """A committed transfer. Immutable; corrections are new transfers (reversals)."""
+class Transfer(NamedTuple):
+    """A committed transfer. Immutable; corrections are new transfers (reversals).
+
+    A named tuple: the group commit makes tens of thousands a second.
+    """
 
     id: uuid.UUID
     #: Unique number; orders transfers of one account together with ``recorded_at``.
@@ -167,8 +172,8 @@ class Transfer:
     #: For pending transfers: seconds until the hold expires (None: never).
     timeout_s: int | None = None
     #: Running totals of both accounts right after this transfer.
-    debit_totals: Totals = Totals()
-    credit_totals: Totals = Totals()
+    debit_totals: Totals = ZERO
+    credit_totals: Totals = ZERO
 
     @property
     def expires_at(self) -> dt.datetime | None:
@@ -320,8 +325,7 @@ class ResultCode(enum.StrEnum):
     EXCEEDS_ORIGINAL_AMOUNT = "exceeds_original_amount"
 
 
-@dataclass(frozen=True, slots=True)
-class TransferResult:
+class TransferResult(NamedTuple):
     id: uuid.UUID
     code: ResultCode
     #: The transfer as stored: the new one for ``ok``, the earlier one for ``exists`` and

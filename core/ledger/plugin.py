@@ -28,7 +28,7 @@ def register_services(register, platform, settings):
 
 
 @hookimpl
-def register_tasks(tasks, settings):  # noqa: F811 - the hook's argument shadows the module on purpose
+def register_tasks(tasks, settings):
     from core.ledger import tasks as ledger_tasks
 
     tasks.task(ledger_tasks.expire_pending, name="ledger.expire_pending", schedule=[{"cron": settings.expire_cron}])

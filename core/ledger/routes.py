@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Router, get, patch, post
 from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from core.access import requires
 from core.ledger.model import (
@@ -31,8 +31,24 @@ from core.ledger.reading import BadCursor
 from core.ledger.service import Ledger
 
 MAX_ID = 2**63 - 1
-Amount = Annotated[StrictInt, Field(gt=0, le=MAX_ID)]
-Limit = Annotated[StrictInt, Field(ge=0, le=MAX_ID)]
+
+
+def _exactly(kind: type) -> Any:
+    """Refuse "100" for 100 and 1.0 for 1: litestar validates leniently, money must not be guessed."""
+
+    def check(value: Any) -> Any:
+        if type(value) is not kind:
+            raise ValueError(f"must be a JSON {'integer' if kind is int else 'boolean'}, not {value!r}")
+        return value
+
+    return BeforeValidator(check)
+
+
+Int = Annotated[int, _exactly(int)]
+Bool = Annotated[bool, _exactly(bool)]
+Amount = Annotated[Int, Field(gt=0, le=MAX_ID)]
+Limit = Annotated[Int, Field(ge=0, le=MAX_ID)]
+AccountId = Annotated[Int, Field(gt=0, le=MAX_ID)]
 Metadata = dict[str, Any]
 
 
@@ -97,7 +113,7 @@ class ChangeAccount(BaseModel):
 
     debits_limit: Limit | None = None
     credits_limit: Limit | None = None
-    closed: StrictBool | None = None
+    closed: Bool | None = None
 
 
 class _Item(BaseModel):
@@ -107,17 +123,17 @@ class _Item(BaseModel):
     code: str | None = Field(None, max_length=64)
     metadata: Metadata | None = None
     value_date: dt.date | None = None
-    linked: StrictBool = False
+    linked: Bool = False
 
 
 class TransferItem(_Item):
     type: Literal["transfer"]
-    debit_account_id: Annotated[StrictInt, Field(gt=0, le=MAX_ID)]
-    credit_account_id: Annotated[StrictInt, Field(gt=0, le=MAX_ID)]
+    debit_account_id: AccountId
+    credit_account_id: AccountId
     amount: Amount
     currency: str | None = Field(None, max_length=32)
-    pending: StrictBool = False
-    timeout_s: StrictInt | None = None
+    pending: Bool = False
+    timeout_s: Int | None = None
 
     def request(self) -> NewTransfer:
         return NewTransfer(id=self.id, debit_account_id=self.debit_account_id,
@@ -161,7 +177,7 @@ class SubmitTransfers(BaseModel):
     transfers: list[Annotated[TransferItem | PostItem | VoidItem | ReversalItem, Field(discriminator="type")]] = Field(
         min_length=1, max_length=8190)
     #: All or nothing: link every transfer into one chain.
-    atomic: StrictBool = False
+    atomic: Bool = False
 
 
 class LedgerAdminController(Controller):
@@ -176,11 +192,11 @@ class LedgerAdminController(Controller):
     async def list_accounts(
         self,
         request: Request[Any, Any, Any],
-        owner: str | None = None,
-        currency: str | None = None,
-        purpose: str | None = None,
-        after_id: Annotated[int, Parameter(ge=0, le=MAX_ID)] = 0,
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+        owner: FromQuery[str | None] = None,
+        currency: FromQuery[str | None] = None,
+        purpose: FromQuery[str | None] = None,
+        after_id: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
         accounts = await _ledger(request).accounts(owner=owner, currency=currency, purpose=purpose,
                                                    after_id=after_id, limit=limit)
@@ -191,7 +207,7 @@ class LedgerAdminController(Controller):
 
     @post("/accounts", guards=[requires("ledger.accounts")], status_code=201,
           summary="Open an account (returns the existing one for the same owner, purpose and currency)")
-    async def open_account(self, request: Request[Any, Any, Any], data: OpenAccount) -> dict[str, Any]:
+    async def open_account(self, request: Request[Any, Any, Any], data: JSONBody[OpenAccount]) -> dict[str, Any]:
         from core.ledger.catalog import UnknownLedger
 
         try:
@@ -207,7 +223,7 @@ class LedgerAdminController(Controller):
         return _account_json(account)
 
     @get("/accounts/{account_id:int}", guards=[requires("ledger.view")], summary="One account with its balances")
-    async def get_account(self, request: Request[Any, Any, Any], account_id: int) -> dict[str, Any]:
+    async def get_account(self, request: Request[Any, Any, Any], account_id: FromPath[int]) -> dict[str, Any]:
         _check_id(account_id)
         account = await _ledger(request).get_account(account_id)
         if account is None:
@@ -216,8 +232,8 @@ class LedgerAdminController(Controller):
 
     @patch("/accounts/{account_id:int}", guards=[requires("ledger.accounts")],
            summary="Change limits (null removes one) or close / reopen")
-    async def change_account(self, request: Request[Any, Any, Any], account_id: int,
-                             data: ChangeAccount) -> dict[str, Any]:
+    async def change_account(self, request: Request[Any, Any, Any], account_id: FromPath[int],
+                             data: JSONBody[ChangeAccount]) -> dict[str, Any]:
         _check_id(account_id)
         ledger = _ledger(request)
         given = data.model_fields_set
@@ -239,8 +255,8 @@ class LedgerAdminController(Controller):
 
     @get("/accounts/{account_id:int}/balance", guards=[requires("ledger.view")],
          summary="Balances now, or at a past moment (?at=ISO 8601 with a time zone)")
-    async def get_balance(self, request: Request[Any, Any, Any], account_id: int,
-                          at: dt.datetime | None = None) -> dict[str, Any]:
+    async def get_balance(self, request: Request[Any, Any, Any], account_id: FromPath[int],
+                          at: FromQuery[dt.datetime | None] = None) -> dict[str, Any]:
         _check_id(account_id)
         if at is not None and at.tzinfo is None:
             raise ValidationException("at: give a time zone, e.g. 2026-01-31T23:59:59+03:00")
@@ -254,9 +270,9 @@ class LedgerAdminController(Controller):
     async def get_statement(
         self,
         request: Request[Any, Any, Any],
-        account_id: int,
-        before: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 50,
+        account_id: FromPath[int],
+        before: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 50,
     ) -> dict[str, Any]:
         _check_id(account_id)
         ledger = _ledger(request)
@@ -274,11 +290,11 @@ class LedgerAdminController(Controller):
         }
 
     @get("/balances", guards=[requires("ledger.view")], summary="Every account of an owner with its balances")
-    async def get_owner_balances(self, request: Request[Any, Any, Any], owner: str) -> list[dict[str, Any]]:
+    async def get_owner_balances(self, request: Request[Any, Any, Any], owner: FromQuery[str]) -> list[dict[str, Any]]:
         return [_balance_json(b) for b in await _ledger(request).owner_balances(owner)]
 
     @get("/transfers/{transfer_id:uuid}", guards=[requires("ledger.view")], summary="One transfer")
-    async def get_transfer(self, request: Request[Any, Any, Any], transfer_id: uuid.UUID) -> dict[str, Any]:
+    async def get_transfer(self, request: Request[Any, Any, Any], transfer_id: FromPath[uuid.UUID]) -> dict[str, Any]:
         transfer = await _ledger(request).get_transfer(transfer_id)
         if transfer is None:
             raise NotFoundException(f"no transfer {transfer_id}")
@@ -286,13 +302,13 @@ class LedgerAdminController(Controller):
 
     @post("/transfers", guards=[requires("ledger.transfer")], status_code=200,
           summary="Submit transfers; each gets a result code (ok, exists, exceeds_credits, ...)")
-    async def submit_transfers(self, request: Request[Any, Any, Any], data: SubmitTransfers) -> dict[str, Any]:
+    async def submit_transfers(self, request: Request[Any, Any, Any], data: JSONBody[SubmitTransfers]) -> dict[str, Any]:
         requests = [item.request() for item in data.transfers]
         results = await _ledger(request).submit(requests, atomic=data.atomic)
         return {"results": [result.as_json() for result in results]}
 
     @get("/trial-balance", guards=[requires("ledger.view")], summary="Totals per account purpose of one ledger")
-    async def get_trial_balance(self, request: Request[Any, Any, Any], currency: str) -> dict[str, Any]:
+    async def get_trial_balance(self, request: Request[Any, Any, Any], currency: FromQuery[str]) -> dict[str, Any]:
         trial = await _ledger(request).trial_balance(currency)
         if trial is None:
             raise NotFoundException(f"no ledger for {currency!r}")
@@ -311,7 +327,7 @@ class LedgerAdminController(Controller):
         }
 
     @get("/trial-balance.csv", guards=[requires("ledger.view")], summary="Every account of one ledger as CSV")
-    async def get_trial_balance_csv(self, request: Request[Any, Any, Any], currency: str) -> Stream:
+    async def get_trial_balance_csv(self, request: Request[Any, Any, Any], currency: FromQuery[str]) -> Stream:
         ledger = _ledger(request)
         if await ledger.trial_balance(currency) is None:
             raise NotFoundException(f"no ledger for {currency!r}")

@@ -75,24 +75,23 @@ def _check_limit(name: str, value: Any) -> None:
 
 
 def _chunks(requests: list[Request], size: int) -> list[list[Request]]:
-    """Split at chain boundaries into lists of at most ``size`` requests."""
+    """Split into lists of at most ``size`` requests, never inside a linked chain."""
     if len(requests) <= size:
         return [requests]
     chunks: list[list[Request]] = []
     current: list[Request] = []
-    chain_start = 0
-    for r in requests:
-        current.append(r)
-        if not r.linked:
-            chain_start = len(current)
-            if len(current) >= size:
-                chunks.append(current)
-                current, chain_start = [], 0
-        elif len(current) > size:
-            if chain_start == 0:
-                raise ValueError(f"a linked chain is longer than one batch ({size} requests)")
-            chunks.append(current[:chain_start])
-            current, chain_start = current[chain_start:], 0
+    chain: list[Request] = []
+    for index, r in enumerate(requests):
+        chain.append(r)
+        if r.linked and index < len(requests) - 1:
+            continue
+        if len(chain) > size:
+            raise ValueError(f"a linked chain is longer than one batch ({size} requests)")
+        if len(current) + len(chain) > size:
+            chunks.append(current)
+            current = []
+        current += chain
+        chain = []
     if current:
         chunks.append(current)
     return chunks
@@ -372,7 +371,7 @@ class Ledger:
                 async with conn.transaction():  # a savepoint in the caller's transaction, else our own
                     return await apply_batch(conn, requests, self.catalog)
 
-            outcome = await run_with_retries(once)
+            outcome = (await run_with_retries(once)).outcome()
         if outcome.created and self._publish is not None:
             created = outcome.created
             if in_transaction:

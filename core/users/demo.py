@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from core.platform import Platform
 
 DEMO_USERS = (
-    ("admin@example.com", "kopilka-demo-admin", "Demo superadmin", ("customer", "superadmin")),
-    ("checker@example.com", "kopilka-demo-checker", "Demo admin (checker)", ("customer", "admin")),
-    ("anna@example.com", "kopilka-demo-customer", "Anna Demo", ("customer",)),
+    ("admin@example.com", "piggy-bank-root-7", "Demo superadmin", ("customer", "superadmin")),
+    ("checker@example.com", "piggy-bank-second-8", "Demo admin (checker)", ("customer", "admin")),
+    ("anna@example.com", "piggy-bank-saver-9", "Anna Demo", ("customer",)),
 )
 
 

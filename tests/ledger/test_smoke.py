@@ -1,4 +1,4 @@
-from core.ledger import AccountFlags, ResultCode, new_transfer_id
+from core.ledger import ResultCode, new_transfer_id
 
 
 async def test_transfer_and_balances(ledger, accounts, db):

@@ -1,0 +1,128 @@
+"""32 concurrent writers, half of them on one hot account with an overdraft limit.
+
+Writers go every way the ledger can be written: the group commit of two ledger services
+with their own connection pools (two processes, in effect), inline in their own
+transactions, atomic multi-transfer chains, and holds posted or voided. Nothing may
+raise (no deadlock surfaces), no account may ever pass its limit (checked on the running
+totals stored with every transfer, so every intermediate state counts), and the balances
+must equal what the writers were told was accepted.
+"""
+
+import asyncio
+import random
+from collections import defaultdict
+
+import pytest
+
+from core.db.database import Database
+from core.ledger import AccountFlags, Ledger, NewTransfer, PostPending, VoidPending, new_transfer_id
+
+pytestmark = [pytest.mark.committed, pytest.mark.slow]
+
+WRITERS = 32
+ROUNDS = 30
+HOT_LIMIT = 3_000
+WALLETS = 24
+FUND = 1_000
+
+
+async def test_many_writers_hot_account_no_overdraft_no_deadlock(make_platform, committed_db):
+    platform = await make_platform(plugins=[], database=committed_db)
+    ledger_a = platform.service(Ledger)
+    second_pool = Database(committed_db.dsn, min_size=1, max_size=6)
+    await second_pool.start()
+    ledger_b = Ledger(second_pool, ledger_a.settings)
+    await ledger_b.start()
+    try:
+        treasury = await ledger_a.open_account(owner="platform", purpose="treasury", currency="RUB")
+        hot = await ledger_a.open_account(owner="platform", purpose="settlement", currency="RUB",
+                                          debits_limit=HOT_LIMIT)
+        wallets = [await ledger_a.open_account(owner=f"user:{i}", purpose="wallet", currency="RUB",
+                                               flags=AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS)
+                   for i in range(WALLETS)]
+        funding = await ledger_a.submit([
+            NewTransfer(id=new_transfer_id(), debit_account_id=treasury.id, credit_account_id=w.id, amount=FUND)
+            for w in wallets])
+        assert all(r.created for r in funding)
+
+        moved: dict[int, int] = defaultdict(int)  # account -> net posted change the writers were told about
+        codes: dict[str, int] = defaultdict(int)
+
+        def note(results):
+            for r in results:
+                codes[r.code.value] += 1
+                if not r.created:
+                    continue
+                t = r.transfer
+                if t.kind.label == "posted" or t.kind.label == "post":
+                    moved[t.debit_account_id] -= t.amount
+                    moved[t.credit_account_id] += t.amount
+
+        async def writer(index: int) -> None:
+            rng = random.Random(index)
+            ledger = ledger_a if index % 2 else ledger_b
+            on_hot = index < WRITERS // 2
+            for _round in range(ROUNDS):
+                wallet = rng.choice(wallets)
+                other = rng.choice([w for w in wallets if w.id != wallet.id])
+                if on_hot:
+                    debit, credit = (hot, wallet) if rng.random() < 0.6 else (wallet, hot)
+                else:
+                    debit, credit = wallet, other
+                amount = rng.randint(1, 400)
+                style = rng.choice(["batched", "batched", "inline", "chain", "hold"])
+                if style == "batched":
+                    note([await ledger.transfer(id=new_transfer_id(), debit_account_id=debit.id,
+                                                credit_account_id=credit.id, amount=amount)])
+                elif style == "inline":
+                    async with ledger.db.transaction():
+                        results = await ledger.submit([NewTransfer(id=new_transfer_id(), debit_account_id=debit.id,
+                                                                   credit_account_id=credit.id, amount=amount)])
+                    note(results)
+                elif style == "chain":  # a payment with a fee to the hot account: both or neither
+                    note(await ledger.submit([
+                        NewTransfer(id=new_transfer_id(), debit_account_id=debit.id, credit_account_id=credit.id,
+                                    amount=amount),
+                        NewTransfer(id=new_transfer_id(), debit_account_id=wallet.id, credit_account_id=hot.id,
+                                    amount=rng.randint(1, 20)),
+                    ], atomic=True))
+                else:
+                    hold = NewTransfer(id=new_transfer_id(), debit_account_id=debit.id, credit_account_id=credit.id,
+                                       amount=amount, pending=True)
+                    held = await ledger.submit([hold])
+                    note(held)
+                    if held[0].created:
+                        await asyncio.sleep(rng.random() / 100)
+                        resolve = (PostPending(id=new_transfer_id(), pending_id=hold.id, amount=rng.randint(1, amount))
+                                   if rng.random() < 0.7 else VoidPending(id=new_transfer_id(), pending_id=hold.id))
+                        resolved = await ledger.submit([resolve])
+                        assert resolved[0].created, resolved
+                        note(resolved)
+
+        await asyncio.gather(*(writer(i) for i in range(WRITERS)))  # any exception (a deadlock) fails the test
+    finally:
+        await ledger_b.stop()
+        await second_pool.close()
+
+    assert codes["ok"] > WRITERS * ROUNDS // 2 and codes["exceeds_credits"] > 0, dict(codes)
+    db = committed_db
+    # Balances are what the writers were told.
+    for account in [hot, *wallets]:
+        balance = await ledger_a.balance(account.id)
+        start = FUND if account in wallets else 0
+        assert balance.posted == start + moved[account.id], account
+        assert balance.pending == 0
+    # No limit was passed at any moment: check the totals stored with every transfer.
+    over_hot = await db.fetchval(
+        "SELECT count(*) FROM ledger_transfers WHERE"
+        " (debit_account_id = $1 AND dr_debits_posted + dr_debits_pending - dr_credits_posted > $2)"
+        " OR (credit_account_id = $1 AND cr_debits_posted + cr_debits_pending - cr_credits_posted > $2)",
+        hot.id, HOT_LIMIT)
+    assert over_hot == 0
+    overdrawn = await db.fetchval(
+        "SELECT count(*) FROM ledger_transfers t JOIN ledger_accounts a ON a.flags & 1 = 1 AND"
+        " ((a.id = t.debit_account_id AND t.dr_debits_posted + t.dr_debits_pending > t.dr_credits_posted) OR"
+        "  (a.id = t.credit_account_id AND t.cr_debits_posted + t.cr_debits_pending > t.cr_credits_posted))")
+    assert overdrawn == 0
+    report = await ledger_a.verify()
+    assert report.ok, report.faults
