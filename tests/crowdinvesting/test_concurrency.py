@@ -13,15 +13,20 @@ from tests.projects.helpers import open_stage, published_project
 pytestmark = pytest.mark.committed
 
 
-async def attempt(investing, who, project_id, amount):
+async def attempt(investing, who, project_id, amount, in_place=False):
     try:
-        await investing.invest(who, project_id, amount)
+        if in_place:  # inside a caller's transaction: no group commit, the guarded upserts alone
+            async with investing.db.transaction():
+                await investing.invest(who, project_id, amount)
+        else:
+            await investing.invest(who, project_id, amount)
         return amount
     except Conflict:
         return 0
 
 
-async def test_parallel_attempts_never_cross_the_yearly_limit(make_platform, committed_db):
+@pytest.mark.parametrize("in_place", [False, True], ids=["group-commit", "in-place"])
+async def test_parallel_attempts_never_cross_the_yearly_limit(make_platform, committed_db, in_place):
     platform = await make_platform(database=committed_db)
     investing = platform.service(InvestmentService)
     project = await published_project(platform)
@@ -29,7 +34,8 @@ async def test_parallel_attempts_never_cross_the_yearly_limit(make_platform, com
     investor = uuid.uuid4()
     await fund(platform, investor, 2_000_000_00)
     # 40 attempts of 49,999.99: twelve fit under 600,000 (599,999.88), the thirteenth would not.
-    amounts = await asyncio.gather(*(attempt(investing, investor, project.id, 49_999_99) for _ in range(40)))
+    amounts = await asyncio.gather(*(attempt(investing, investor, project.id, 49_999_99, in_place)
+                                     for _ in range(40)))
     assert sum(amounts) == 12 * 49_999_99
     assert (await investing.allowance(investor)).invested_minor == 12 * 49_999_99
     assert await wallet(platform, investor) == 2_000_000_00 - 12 * 49_999_99
@@ -37,7 +43,8 @@ async def test_parallel_attempts_never_cross_the_yearly_limit(make_platform, com
     assert invested == 12 * 49_999_99 <= 600_000_00
 
 
-async def test_parallel_investors_never_overfill_a_stage(make_platform, committed_db):
+@pytest.mark.parametrize("in_place", [False, True], ids=["group-commit", "in-place"])
+async def test_parallel_investors_never_overfill_a_stage(make_platform, committed_db, in_place):
     platform = await make_platform(database=committed_db)
     investing = platform.service(InvestmentService)
     projects = platform.service(ProjectService)
@@ -46,7 +53,7 @@ async def test_parallel_investors_never_overfill_a_stage(make_platform, committe
     investors = people(30)
     for who in investors:
         await fund(platform, who, 100_000_00)
-    amounts = await asyncio.gather(*(attempt(investing, who, project.id, 50_000_00) for who in investors))
+    amounts = await asyncio.gather(*(attempt(investing, who, project.id, 50_000_00, in_place) for who in investors))
     assert sum(amounts) == 1_000_000_00 and amounts.count(50_000_00) == 20
     stage = await projects.stage(stage.id)
     assert (stage.collected_minor, stage.contributions, stage.status) == (1_000_000_00, 20, StageStatus.FUNDED)
