@@ -30,6 +30,9 @@ Fixtures:
 ``business_date``
     ``await business_date.set(date)`` moves the business date inside the test's transaction.
 
+Helpers: ``async with live_server(platform) as base_url`` serves a platform over real HTTP
+in the test's event loop (browsers, Schemathesis).
+
 In CI (``CI=true``) a skipped test fails: a missing part (Chromium, a server) must not
 pass silently.
 """
@@ -373,6 +376,32 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def live_server(platform: Any) -> AsyncIterator[str]:
+    """``async with live_server(platform) as base_url:`` the platform's site on a free port, in this loop.
+
+    For clients that need real HTTP (a browser, Schemathesis); the server shares the test's
+    database, so the test sees what the requests did and everything is rolled back.
+    """
+    import uvicorn
+
+    from core.web.app import create_app
+
+    config = uvicorn.Config(create_app(platform), host="127.0.0.1", port=free_port(), log_config=None,
+                            access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # raise the reason it did not start
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 async def wait_for_http(url: str, timeout: float = 30) -> None:  # noqa: ASYNC109 - a deadline, not a cancel

@@ -38,6 +38,7 @@ from litestar.exceptions import ClientException, HTTPException, NotFoundExceptio
 
 from core.access import Identity
 from core.access.audit import AuditLog
+from core.access.inputs import plain_text
 from core.access.permissions import PermissionRegistry
 from core.web.i18n import gettext as _
 
@@ -159,6 +160,7 @@ class Approvals:
         """Do the action now, or queue it for approval when its permission is sensitive."""
         action = self.action(name)
         payload = dict(payload)
+        reason = plain_text(reason, 2000)
         if not identity.is_authenticated or not identity.can(action.permission):
             raise PermissionDeniedException(
                 _("this needs the permission %(permission)s", permission=action.permission)
@@ -216,6 +218,7 @@ class Approvals:
 
     async def approve(self, identity: Identity, approval_id: UUID, note: str = "") -> Outcome:
         """Approve and run a pending action; the approver must hold its permission and not be its maker."""
+        note = plain_text(note, 2000)
         async with self.db.transaction():
             request = await self._pending_for_update(approval_id)
             action = self.action(request.action)
@@ -235,6 +238,7 @@ class Approvals:
             return await self._decide(request, identity, "executed", note, result=dict(result or {}))
 
     async def reject(self, identity: Identity, approval_id: UUID, note: str = "") -> Outcome:
+        note = plain_text(note, 2000)
         async with self.db.transaction():
             request = await self._pending_for_update(approval_id)
             self._check_checker(identity, request, self.action(request.action))

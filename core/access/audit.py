@@ -22,6 +22,7 @@ from uuid import UUID
 
 from core.access import Identity
 from core.access import context as request_context
+from core.access.inputs import MAX_BIGINT, plain_text
 
 if TYPE_CHECKING:
     from core.platform import Platform
@@ -60,13 +61,14 @@ class AuditFilter:
 
         if self.actor_id:
             add("actor_id = ${n}", self.actor_id)
-        if self.action:
-            if self.action.endswith(("*", ".")):
-                add("action LIKE ${n}", _like_prefix(self.action.rstrip("*")))
+        action, target = plain_text(self.action, 200), plain_text(self.target, 300)
+        if action:
+            if action.endswith(("*", ".")):
+                add("action LIKE ${n}", _like_prefix(action.rstrip("*")))
             else:
-                add("action = ${n}", self.action)
-        if self.target:
-            add("target = ${n}", self.target)
+                add("action = ${n}", action)
+        if target:
+            add("target = ${n}", target)
         if self.since:
             add("at >= ${n}", self.since)
         if self.until:
@@ -130,6 +132,7 @@ class AuditLog:
         """Newest first; pass the last entry's id as ``before_id`` for the next page."""
         where, args = (filters or AuditFilter()).where()
         if before_id is not None:
+            before_id = max(0, min(before_id, MAX_BIGINT))
             args.append(before_id)
             where += f" AND id < ${len(args)}"
         args.append(max(1, min(limit, 500)))

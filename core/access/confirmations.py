@@ -79,7 +79,8 @@ def canonical(payload: Mapping[str, Any]) -> str:
 
 
 def subject_hash(purpose: str, payload: Mapping[str, Any]) -> bytes:
-    return hashlib.sha256(purpose.encode() + b"\n" + canonical(payload).encode()).digest()
+    text = purpose + "\n" + canonical(payload)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
 
 class Confirmations:
@@ -91,6 +92,7 @@ class Confirmations:
         self.per_user = Limit("code.sent.user", settings.codes_per_hour_per_user, hour)
         self.per_ip = Limit("code.sent.ip", settings.codes_per_hour_per_ip, hour)
         self.checks_per_ip = Limit("code.checked.ip", settings.code_checks_per_ip, 900)
+        self.checks_per_user = Limit("code.checked.user", settings.code_checks_per_user, 900)
 
     @property
     def db(self):
@@ -125,8 +127,12 @@ class Confirmations:
         summary: str = "",
         params: Mapping[str, Any] | None = None,
         kind: str = CODE_KIND,
+        prefer: tuple[str, ...] = ("phone", "email"),
     ) -> Challenge:
-        """Make a code for ``purpose`` + ``payload`` and send it to ``to`` (default: the user's address).
+        """Make a code for ``purpose`` + ``payload`` and send it to ``to``.
+
+        Without ``to`` it goes to the user's address of the first kind in ``prefer`` they have
+        (a phone first: a second channel, for the money operations codes mostly confirm).
 
         ``summary`` says in the message what the code confirms ("Withdrawal of 1 500,00 ₽").
         Raises 429 when too many codes went to this user or from this address.
@@ -138,7 +144,10 @@ class Confirmations:
         notifications = self.platform.service(NotificationService)
         if to is None:
             recipient = await notifications.recipient(user_id)  # type: ignore[arg-type]
-            to = next(iter(recipient.addresses), None) if recipient else None
+            addresses = recipient.addresses if recipient else ()
+            to = next((a for k in prefer for a in addresses if a.kind == k), None) or next(
+                iter(addresses), None
+            )
             if to is None:
                 raise ClientException(_("there is no confirmed address to send a code to"), status_code=409)
         await self._check_send_limits(str(user_id) if user_id else _address_key(self.platform, to))
@@ -213,6 +222,8 @@ class Confirmations:
         if ip:
             (await self.limiter.hit(self.checks_per_ip, ip)).raise_if_denied(_("too many codes were checked"))
         code = "".join(code.split())
+        if not (code.isascii() and code.isdigit()):
+            code = ""  # counts as a wrong guess like any other
         # The attempt is counted before the code is compared, so parallel guesses cannot
         # slip in more tries than allowed.
         row = await self.db.fetchrow(
@@ -227,6 +238,10 @@ class Confirmations:
             raise CodeRejected(
                 _("this code is not valid: it was already used, or never issued; ask for a new one")
             )
+        if row["user_id"] is not None:
+            # New codes do not buy new guesses: the user's checks are limited across codes.
+            decision = await self.limiter.hit(self.checks_per_user, str(row["user_id"]))
+            decision.raise_if_denied(_("too many codes were checked"))
         if row["expired"]:
             raise CodeRejected(_("this code has expired; ask for a new one"))
         if row["attempts"] > row["max_attempts"]:

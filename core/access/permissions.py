@@ -41,7 +41,7 @@ class PermissionRegistry:
         return registry
 
     def add(self, permission: Permission) -> None:
-        if not _CODE.match(permission.code):
+        if not _CODE.fullmatch(permission.code):
             raise ValueError(
                 f"plugin {permission.plugin!r}: permission code {permission.code!r} must look like "
                 "'<plugin>.<action>' in lower case"

@@ -158,9 +158,8 @@ class PiiCipher:
     # -- exact-match search -----------------------------------------------------------
 
     def blind_index(self, normalized: str, *, context: str) -> bytes:
-        return hmac.new(
-            self._index_key, context.encode() + b"\x00" + normalized.encode(), hashlib.sha256
-        ).digest()
+        data = context.encode() + b"\x00" + normalized.encode("utf-8", "surrogatepass")
+        return hmac.new(self._index_key, data, hashlib.sha256).digest()
 
     def maybe_encrypt(self, plaintext: str | None, *, context: str) -> bytes | None:
         return None if plaintext in (None, "") else self.encrypt(plaintext, context=context)

@@ -19,6 +19,7 @@ from litestar.exceptions import ClientException, NotFoundException, PermissionDe
 
 from core.access import Identity
 from core.access.audit import AuditLog
+from core.access.inputs import plain_text
 from core.web.i18n import gettext as _
 
 if TYPE_CHECKING:
@@ -250,9 +251,13 @@ class Roles:
     async def create(
         self, code: str, name: str, description: str, permissions: Iterable[str], *, by: Identity | None
     ) -> Role:
-        if not _ROLE_CODE.match(code):
+        if not _ROLE_CODE.fullmatch(code):
             raise ClientException(
-                f"role code {code!r}: use 2-64 lower-case letters, digits or '_'", status_code=422
+                _(
+                    "role code %(code)s: use 2-64 lower-case letters, digits or '_'",
+                    code=plain_text(code, 64),
+                ),
+                status_code=422,
             )
         permissions = set(permissions)
         self._check_known(permissions)
@@ -263,8 +268,8 @@ class Roles:
                 """INSERT INTO access_roles (code, name, description, rank, customized)
                    VALUES ($1, $2, $3, 1000, true) ON CONFLICT DO NOTHING RETURNING code""",
                 code,
-                name.strip() or code,
-                description.strip(),
+                plain_text(name, 200) or code,
+                plain_text(description, 500),
             )
             if not created:
                 raise ClientException(

@@ -16,6 +16,7 @@ from litestar.response import Redirect, Stream, Template
 from core.access import identity_of, requires
 from core.access.approvals import Approvals
 from core.access.audit import AuditFilter, AuditLog
+from core.access.inputs import MAX_BIGINT
 from core.access.permissions import PermissionRegistry
 from core.access.roles import SUPERADMIN, Roles
 from core.web.i18n import gettext as _
@@ -193,8 +194,8 @@ def _audit_filter(request: Request[Any, Any, Any]) -> AuditFilter:
         actor_id = None
     return AuditFilter(
         actor_id=actor_id,
-        action=(query.get("action") or "").strip() or None,
-        target=(query.get("target") or "").strip() or None,
+        action=query.get("action") or None,
+        target=query.get("target") or None,
         since=_date(query.get("since")),
         until=_date(query.get("until")),
     )
@@ -204,7 +205,7 @@ def _audit_filter(request: Request[Any, Any, Any]) -> AuditFilter:
 async def audit_page(request: Request[Any, Any, Any]) -> Template:
     filters = _audit_filter(request)
     try:
-        before = int(request.query_params.get("before", "")) or None
+        before = min(int(request.query_params.get("before", "")), MAX_BIGINT) or None
     except ValueError:
         before = None
     entries = await _platform(request).service(AuditLog).search(filters, before_id=before, limit=50)
@@ -328,7 +329,7 @@ async def api_audit(
     actor_id: FromQuery[UUID | None] = None,
     since: FromQuery[dt.date | None] = None,
     until: FromQuery[dt.date | None] = None,
-    before: Annotated[int | None, Parameter(ge=1)] = None,
+    before: Annotated[int | None, Parameter(ge=1, le=MAX_BIGINT)] = None,
     limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     filters = AuditFilter(

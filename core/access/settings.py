@@ -31,3 +31,5 @@ class AccessSettings(BaseModel):
     codes_per_hour_per_ip: int = Field(30, ge=1)
     #: Code checks per 15 minutes from one IP address, across codes.
     code_checks_per_ip: int = Field(50, ge=1)
+    #: Code checks per 15 minutes for one user, across all their codes.
+    code_checks_per_user: int = Field(20, ge=1)

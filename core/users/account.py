@@ -2,8 +2,8 @@
 
 A user's ledger owner is ``user:<id>``. A statement is shown only for an account that
 owner holds: another user's account id answers 404, exactly like one that does not
-exist. Without a ledger service the pages still load and say that balances are not
-available.
+exist. Should the ledger service not be running, the pages still load and say that
+balances are not available.
 """
 
 from __future__ import annotations
@@ -18,16 +18,14 @@ from litestar.params import FromPath, Parameter
 from litestar.response import Template
 
 from core.access import identity_of, requires_login
+from core.access.inputs import MAX_BIGINT
+from core.ledger import Ledger
 from core.web.i18n import gettext as _
 from core.web.templating import render
 
 
-def ledger_of(platform: Any) -> Any | None:
-    """The ledger service, or None when this installation has none (yet)."""
-    try:
-        from core.ledger import Ledger  # type: ignore[attr-defined]
-    except ImportError:
-        return None
+def ledger_of(platform: Any) -> Ledger | None:
+    """The ledger service, or None when it is not running (the pages then say so)."""
     return platform.service(Ledger) if platform.has_service(Ledger) else None
 
 
@@ -56,6 +54,8 @@ async def owned_account(platform: Any, user_id: UUID, account_id: int) -> Any:
     ledger = ledger_of(platform)
     if ledger is None:
         raise NotFoundException(_("balances are not available on this site"))
+    if not 0 < account_id <= MAX_BIGINT:
+        raise NotFoundException(_("you have no account %(id)s", id=account_id))
     account = await ledger.get_account(account_id)
     if account is None or account.owner != owner_of(user_id):
         raise NotFoundException(_("you have no account %(id)s", id=account_id))

@@ -96,6 +96,7 @@ class PersonalBody(msgspec.Struct):
 
 class TokenBody(msgspec.Struct):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    password: Password
     days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = None
 
 
@@ -333,6 +334,17 @@ async def api_sessions(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
 
 
 @delete(
+    "/api/v1/users/me/sessions",
+    tags=ME,
+    summary="End all my sessions but this one",
+    status_code=200,
+    **SIGNED_IN,
+)
+async def api_sessions_end_others(request: Request[Any, Any, Any]) -> dict[str, int]:
+    return {"ended": await _users(request).end_other_sessions(identity_of(request))}
+
+
+@delete(
     "/api/v1/users/me/sessions/{session_id:uuid}",
     tags=ME,
     summary="End one of my sessions",
@@ -354,10 +366,8 @@ async def api_tokens(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
 async def api_token_create(
     request: Request[Any, Any, Any], data: Annotated[TokenBody, Body()]
 ) -> dict[str, Any]:
-    identity = identity_of(request)
-    token, token_id = await _sessions(request).create_token(identity.user_id, data.name, days=data.days)  # type: ignore[arg-type]
-    await request.app.state.platform.service(AuditLog).record(
-        action="users.token_created", target=f"user:{identity.user_id}", details={"token": str(token_id)}
+    token, token_id = await _users(request).create_api_token(
+        identity_of(request), data.password, data.name, days=data.days
     )
     return {"id": str(token_id), "token": token}
 
@@ -402,6 +412,7 @@ ROUTES = [
     api_personal_set,
     api_sessions,
     api_session_revoke,
+    api_sessions_end_others,
     api_tokens,
     api_token_create,
     api_token_revoke,

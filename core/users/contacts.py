@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from core.access.inputs import is_text
 from core.contracts.notifications import EMAIL, PHONE, Address
 from core.web.i18n import gettext as _
 
@@ -19,6 +20,8 @@ class ContactError(ValueError):
 
 def normalize_email(value: str) -> str:
     email = value.strip().lower()
+    if not is_text(email):
+        raise ContactError(_("not a valid e-mail address"))
     if len(email) > 254 or not _EMAIL.match(email):
         raise ContactError(_("not a valid e-mail address"))
     return email
@@ -44,6 +47,8 @@ def parse_login(value: str, allowed: list[str] | tuple[str, ...] = (EMAIL, PHONE
     value = (value or "").strip()
     if not value:
         raise ContactError(_("enter an e-mail address or a phone number"))
+    if not is_text(value):
+        raise ContactError(_("not a valid e-mail address or phone number"))
     if "@" in value:
         if EMAIL not in allowed:
             raise ContactError(_("sign-in with an e-mail address is not available here; use a phone number"))

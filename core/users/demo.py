@@ -1,4 +1,4 @@
-"""Demo accounts: a superadmin, a second admin to approve what the first asks, a customer.
+"""Demo accounts: two superadmins (one approves what the other asks), support, a customer.
 
 The passwords are in ``core/users/README.md``; they are for the demo deployment only.
 """
@@ -14,9 +14,16 @@ if TYPE_CHECKING:
     from core.platform import Platform
 
 DEMO_USERS = (
-    ("admin@example.com", "piggy-bank-root-7", "Demo superadmin", ("customer", "superadmin")),
-    ("checker@example.com", "piggy-bank-second-8", "Demo admin (checker)", ("customer", "admin")),
-    ("anna@example.com", "piggy-bank-saver-9", "Anna Demo", ("customer",)),
+    ("admin@example.com", "copper kettle demo 2026", "Demo superadmin", ("customer", "superadmin")),
+    # A second superadmin: sensitive actions (roles, deletions) need someone else's approval.
+    (
+        "checker@example.com",
+        "silver teapot demo 2026",
+        "Demo superadmin (checker)",
+        ("customer", "superadmin"),
+    ),
+    ("support@example.com", "paper lantern demo 2026", "Demo support", ("customer", "support")),
+    ("anna@example.com", "golden spoon demo 2026", "Anna Demo", ("customer",)),
 )
 
 

@@ -15,7 +15,8 @@ API token need none (no ambient credential). Anonymous requests to ``/api/`` nee
 (provider callbacks; JSON cannot be posted cross-site without CORS), and neither do
 anonymous requests to routes that require sign-in (they get 401). Other anonymous form
 posts (sign-in, registration) carry a signed double-submit token from a cookie, which
-stops login CSRF. A route can opt out with ``opt={"csrf_exempt": True}``; routes with
+stops login CSRF; anonymous requests of a content type another site cannot send without a
+CORS preflight (JSON) need none. A route can opt out with ``opt={"csrf_exempt": True}``; routes with
 ``opt={"json_only": True}`` refuse other content types with 415.
 """
 
@@ -28,7 +29,12 @@ from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request
-from litestar.exceptions import ClientException, NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+)
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from core.access import ANONYMOUS, SCOPE_KEY, is_auth_guard
@@ -47,6 +53,8 @@ UNREAD_SCOPE_KEY = "kopilka.unread"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = b"x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+#: Content types a page on another site can post without a CORS preflight ("" when none is given).
+CORS_SIMPLE_TYPES = frozenset({"", "application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
@@ -208,6 +216,9 @@ def csrf_required(scope: Scope, via: str, preset: bool) -> bool:
         return True
     if scope["path"].startswith("/api/"):
         return False
+    content_type = _header(scope, b"content-type").split(";")[0].strip().lower()
+    if content_type not in CORS_SIMPLE_TYPES:
+        return False  # a browser cannot send it cross-site without a CORS preflight, which we never allow
     guards = handler.resolve_guards() if handler is not None else []
     return not any(is_auth_guard(guard) for guard in guards)
 
@@ -233,7 +244,10 @@ async def _check_csrf(
         raise CsrfRejected()
     given = _header(scope, CSRF_HEADER)
     if not given and content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await Request(scope, receive).form()
+        try:
+            form = await Request(scope, receive).form()
+        except HTTPException:  # a body that is not the form it claims to be carries no token either
+            form = {}
         value = form.get(CSRF_FIELD)
         given = value if isinstance(value, str) else ""
     if not given or not hmac.compare_digest(given.encode(), expected.encode()):

@@ -394,24 +394,25 @@ async def session_revoke(request: Request[Any, Any, Any], session_id: FromPath[U
 
 @post("/account/tokens", include_in_schema=False, **GUARDED)
 async def token_create(request: Request[Any, Any, Any]) -> Template:
-    from core.access.audit import AuditLog
-
+    """Make an API token; it is shown once, on the page this answers with."""
     form = await read_form(request)
-    identity = identity_of(request)
     try:
-        days = int(form.get("days") or 0) or None
+        days = min(max(int(form.get("days") or 0), 0), 3650) or None
     except ValueError:
         days = None
-    platform = _platform(request)
-    token, token_id = await platform.service(Sessions).create_token(
-        identity.user_id,
-        form.get("name", ""),  # type: ignore[arg-type]
-        days=days,
-    )
-    await platform.service(AuditLog).record(
-        action="users.token_created", target=f"user:{identity.user_id}", details={"token": str(token_id)}
-    )
+    try:
+        token, _token_id = await _users(request).create_api_token(
+            identity_of(request), form.get("password", ""), form.get("name", ""), days=days
+        )
+    except HTTPException as exc:
+        return _form_page(request, "users/security.html", exc, **await _security_context(request))
     return render(request, "users/security.html", new_token=token, **await _security_context(request))
+
+
+@post("/account/sessions/end-others", include_in_schema=False, **GUARDED)
+async def sessions_end_others(request: Request[Any, Any, Any]) -> Redirect:
+    await _users(request).end_other_sessions(identity_of(request))
+    return redirect("/account/security", done="session_revoked")
 
 
 @post("/account/tokens/{token_id:uuid}/revoke", include_in_schema=False, **GUARDED)
@@ -452,5 +453,6 @@ ROUTES = [
     password_submit,
     session_revoke,
     token_create,
+    sessions_end_others,
     token_revoke,
 ]

@@ -13,6 +13,7 @@ import unicodedata
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from core.access.inputs import is_text
 from core.users.settings import UsersSettings
 from core.web.i18n import gettext as _
 
@@ -40,6 +41,8 @@ def normalize_password(password: str) -> str:
 
 
 def check_policy(password: str, settings: UsersSettings, *, context: tuple[str, ...] = ()) -> None:
+    if not is_text(password):
+        raise PasswordRejected(_("the password contains characters that are not text"))
     password = normalize_password(password)
     if len(password) < settings.password_min_length:
         raise PasswordRejected(
@@ -78,7 +81,7 @@ class Hasher:
         def check() -> bool:
             try:
                 return self._hasher.verify(target, normalize_password(password))
-            except (VerifyMismatchError, VerificationError, InvalidHashError):
+            except (VerifyMismatchError, VerificationError, InvalidHashError, UnicodeEncodeError):
                 return False
 
         matched = await asyncio.to_thread(check)

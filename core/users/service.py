@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
@@ -30,6 +29,7 @@ from core.access import Identity
 from core.access import context as request_context
 from core.access.audit import AuditLog
 from core.access.confirmations import Challenge, CodeRejected, Confirmations
+from core.access.inputs import plain_text
 from core.access.pii import PiiCipher, PiiField
 from core.access.ratelimit import Limit, RateLimiter, TooManyRequests
 from core.access.roles import CUSTOMER, Roles
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from core.users.settings import UsersSettings
 
 PHONE_FIELD = PiiField("users_users", "id", "phone_enc", "phone_bidx", normalize_phone)
-ITN_FIELD = PiiField("users_users", "id", "itn_enc", "itn_bidx", lambda v: re.sub(r"\D", "", v))
+ITN_FIELD = PiiField("users_users", "id", "itn_enc", "itn_bidx", lambda v: re.sub(r"[^0-9]", "", v))
 PASSPORT_FIELD = PiiField("users_users", "id", "passport_enc")
 
 REGISTER = "users.register"
@@ -125,9 +125,7 @@ class DayStats:
 
 def clean_name(value: str) -> str:
     """A display name without control characters, at most 100 characters."""
-    value = unicodedata.normalize("NFKC", value or "")
-    value = "".join(ch for ch in value if unicodedata.category(ch)[0] != "C")
-    return " ".join(value.split())[:100]
+    return plain_text(value, 100)
 
 
 class Users:
@@ -572,6 +570,27 @@ class Users:
             )
         await self.notifications.notify_everywhere(user_id, "users.password_changed", {})
 
+    async def create_api_token(
+        self, identity: Identity, password: str, name: str, days: int | None = None
+    ) -> tuple[str, UUID]:
+        """A new API token for oneself (it can do all one can): the password is asked again."""
+        user = await self._reauthenticate(identity, password)
+        token, token_id = await self.sessions.create_token(user.id, name, days=days)
+        await self.audit.record(
+            action="users.token_created", target=f"user:{user.id}", details={"token": str(token_id)}
+        )
+        return token, token_id
+
+    async def end_other_sessions(self, identity: Identity) -> int:
+        """Sign out everywhere but here."""
+        ended = await self.sessions.revoke_all(identity.user_id, keep=identity.session_id)  # type: ignore[arg-type]
+        await self.audit.record(
+            action="users.sessions_ended",
+            target=f"user:{identity.user_id}",
+            details={"sessions_ended": ended},
+        )
+        return ended
+
     async def _reauthenticate(self, identity: Identity, password: str) -> UserRecord:
         """Ask for the password again before a sensitive change; failures count like sign-in failures."""
         if identity.user_id is None:
@@ -678,7 +697,7 @@ class Users:
         """Store the taxpayer number (ITN) and passport, encrypted; ``""`` clears one, ``None`` leaves it."""
         sets, args, changed = [], [user_id], []
         if itn is not None:
-            digits = re.sub(r"\D", "", itn)
+            digits = re.sub(r"[^0-9]", "", itn)
             if digits:
                 try:
                     ru_inn.validate(digits)
@@ -720,7 +739,7 @@ class Users:
         )
 
     async def find_by_itn(self, itn: str) -> list[UserRecord]:
-        digits = re.sub(r"\D", "", itn)
+        digits = re.sub(r"[^0-9]", "", itn)
         rows = await self.db.fetch(
             "SELECT * FROM users_users WHERE itn_bidx = $1",
             self.cipher.blind_index(digits, context=ITN_FIELD.context),
@@ -747,7 +766,8 @@ class Users:
             args.append(value)
             return f"${len(args)}"
 
-        q = (q or "").strip()[:200]
+        q = plain_text(q, 200)
+        role = plain_text(role, 64) or None
         if q:
             options = [
                 f"display_name ILIKE {arg('%' + _like(q) + '%')}",
@@ -757,7 +777,7 @@ class Users:
                 options.append(f"id = {arg(UUID(q))}")
             except ValueError:
                 pass
-            digits = re.sub(r"\D", "", q)
+            digits = re.sub(r"[^0-9]", "", q)
             if len(digits) >= 10:
                 try:
                     options.append(f"phone_bidx = {arg(self.phone_index(q))}")
@@ -783,7 +803,7 @@ class Users:
         total = await self.db.fetchval(f"SELECT count(*) FROM users_users u WHERE {where}", *args)
         rows = await self.db.fetch(
             f"SELECT * FROM users_users u WHERE {where} ORDER BY created_at DESC, id "
-            f"OFFSET {arg(max(0, offset))} LIMIT {arg(max(1, min(limit, 200)))}",
+            f"OFFSET {arg(min(max(0, offset), 10**9))} LIMIT {arg(max(1, min(limit, 200)))}",
             *args,
         )
         return [self._record(r) for r in rows], total

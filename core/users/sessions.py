@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from core.access import Identity
+from core.access.inputs import plain_text
 
 if TYPE_CHECKING:
     from core.access.roles import Roles
@@ -137,7 +138,7 @@ class Sessions:
             csrf_token,
             self.settings.session_max_hours,
             ip,
-            (user_agent or "")[:300] or None,
+            plain_text(user_agent, 300) or None,
         )
         await self.record_activity(user_id)
         return NewSession(token, session_id, csrf_token)
@@ -220,7 +221,7 @@ class Sessions:
             """INSERT INTO users_api_tokens (user_id, name, token_hash, prefix, expires_at)
                VALUES ($1, $2, $3, $4, clock_timestamp() + make_interval(days => $5)) RETURNING id""",
             user_id,
-            name.strip()[:100] or "token",
+            plain_text(name, 100) or "token",
             token_hash(token),
             token[:12],
             days,

@@ -124,3 +124,40 @@ def test_canonical_payloads():
     assert canonical({"b": 1, "a": Decimal("1.50")}) == '{"a":"1.50","b":1}'
     with pytest.raises(TypeError, match="cannot confirm"):
         canonical({"x": object()})
+
+
+async def test_new_codes_do_not_buy_new_guesses(make_platform):
+    from core.users.testing import FAST_HASHING
+
+    platform = await make_platform(settings={**FAST_HASHING, "core.access": {"code_checks_per_user": 6}})
+    user = await make_user(platform)
+    confirmations = platform.service(Confirmations)
+    refused = 0
+    for _ in range(3):
+        challenge = await issue(platform, user)
+        for _ in range(3):
+            try:
+                await confirmations.verify(
+                    challenge.id, "000000", purpose="payments.withdrawal", payload=WITHDRAWAL
+                )
+            except TooManyRequests:
+                refused += 1
+            except CodeRejected:
+                pass
+    assert refused == 3, "the seventh to ninth guesses are refused whatever the code"
+
+
+async def test_codes_prefer_the_phone(platform):
+    from core.access.pii import PiiCipher
+    from core.users.service import PHONE_FIELD, Users
+
+    user = await make_user(platform)
+    assert "@" in (await issue(platform, user)).sent_to, "only an e-mail: the code goes there"
+    phone = "+79990007766"
+    await platform.db.execute(
+        "UPDATE users_users SET phone_enc = $2, phone_bidx = $3 WHERE id = $1",
+        user.id,
+        platform.service(PiiCipher).encrypt(phone, context=PHONE_FIELD.context),
+        platform.service(Users).phone_index(phone),
+    )
+    assert (await issue(platform, user)).sent_to.startswith("+7"), "with a phone, the phone"

@@ -166,7 +166,8 @@ async def test_security_page_lists_sessions_and_makes_tokens(client, platform):
     page = await client.get("/account/security")
     assert page.status_code == 200 and "this one" in page.text
     made = await client.post(
-        "/account/tokens", data={"name": "backup script", "days": "7", "csrf_token": token}
+        "/account/tokens",
+        data={"name": "backup script", "days": "7", "password": PASSWORD, "csrf_token": token},
     )
     assert made.status_code == 200 and "kpt_" in made.text
     token_id = (await platform.service(Sessions).list_tokens(user.id))[0].id
@@ -174,3 +175,16 @@ async def test_security_page_lists_sessions_and_makes_tokens(client, platform):
     assert revoked.status_code == 303 and await platform.service(Sessions).list_tokens(user.id) == []
     missing = await client.delete(f"/api/v1/users/me/sessions/{uuid.uuid4()}")
     assert missing.status_code == 404
+
+
+async def test_sign_out_everywhere_else(client, platform):
+    user = await make_user(platform)
+    elsewhere = await platform.service(Sessions).create(user.id, ip=None, user_agent="old phone")
+    token = await sign_in(client, user.login)
+    page = await client.get("/account/security")
+    assert "End all other sessions" in page.text
+    ended = await client.post("/account/sessions/end-others", data={"csrf_token": token})
+    assert ended.status_code == 303
+    assert await platform.service(Sessions).resolve(elsewhere.token) is None
+    assert (await client.get("/api/v1/users/me")).status_code == 200
+    assert (await client.delete("/api/v1/users/me/sessions")).json() == {"ended": 0}

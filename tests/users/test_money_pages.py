@@ -80,3 +80,15 @@ async def test_another_users_account_is_not_found(client, platform):
         )
     platform_account = (await platform.service(Ledger).accounts(owner="platform"))[0]
     assert (await client.get(f"/account/history/{platform_account.id}")).status_code == 404
+
+
+async def test_pages_degrade_without_a_ledger(client, platform, monkeypatch):
+    import core.users.account as account
+
+    monkeypatch.setattr(account, "ledger_of", lambda platform: None)
+    user = await make_user(platform)
+    await sign_in(client, user.login)
+    page = await client.get("/account")
+    assert page.status_code == 200 and "not available" in page.text
+    assert (await client.get("/api/v1/users/me/balances")).json()["available"] is False
+    assert (await client.get("/account/history/1")).status_code == 404

@@ -101,7 +101,13 @@ async def test_session_requests_need_the_csrf_token(client, platform):
 async def test_api_tokens_need_no_csrf_and_end_with_revocation(client, platform):
     user = await make_user(platform)
     await sign_in(client, user.login)
-    made = await client.post("/api/v1/users/me/tokens", json={"name": "script", "days": 30})
+    no_password = await client.post(
+        "/api/v1/users/me/tokens", json={"name": "script", "password": "guess guess guess"}
+    )
+    assert no_password.status_code == 400, "making a token asks for the password again"
+    made = await client.post(
+        "/api/v1/users/me/tokens", json={"name": "script", "days": 30, "password": PASSWORD}
+    )
     assert made.status_code == 201, made.text
     token = made.json()["token"]
     async with app_client(platform, app=client.app) as program:
@@ -162,3 +168,29 @@ async def test_identity_from_the_testing_kit_is_kept(client_as):
     assert (
         await http.post("/api/v1/admin/users/00000000-0000-4000-8000-000000000000/unblock")
     ).status_code in (403, 404)
+
+
+async def test_anonymous_json_needs_no_csrf_but_a_cross_site_form_does(make_platform):
+    from core.users.testing import FAST_HASHING
+
+    @post("/probe/echo", status_code=200)
+    async def echo(request: Request) -> dict:
+        return {"ok": True}
+
+    class Probe:
+        @hookimpl
+        def routes(self):
+            return [echo]
+
+    platform = await make_platform(settings=FAST_HASHING, extra_plugins={"probe": Probe()})
+    async with app_client(platform) as anonymous:
+        assert (await anonymous.post("/probe/echo", json={"a": 1})).status_code == 200
+        for content_type in (
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+        ):
+            forged = await anonymous.post(
+                "/probe/echo", content=b"a=1", headers={"content-type": content_type}
+            )
+            assert forged.status_code == 403, content_type

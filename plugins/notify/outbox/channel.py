@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from core.access.inputs import MAX_BIGINT, plain_text
 from core.contracts.notifications import EMAIL, PHONE, DeliveryResult, OutgoingMessage
 
 if TYPE_CHECKING:
@@ -68,6 +69,8 @@ class OutboxChannel:
     async def messages(
         self, *, address: str | None = None, limit: int = 100, before: int | None = None
     ) -> list[OutboxEntry]:
+        address = plain_text(address, 320) or None
+        before = min(before, MAX_BIGINT) if before is not None else None
         rows = await self.platform.db.fetch(
             """SELECT * FROM notify_outbox_messages WHERE ($1::varchar IS NULL OR address = $1)
                  AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3""",

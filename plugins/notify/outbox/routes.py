@@ -10,6 +10,7 @@ from litestar.params import Parameter
 from litestar.response import Template
 
 from core.access import requires
+from core.access.inputs import MAX_BIGINT
 from core.web.templating import render
 
 
@@ -33,7 +34,7 @@ async def outbox_page(request: Request[Any, Any, Any]) -> Template:
 async def api_messages(
     request: Request[Any, Any, Any],
     address: Annotated[str | None, Parameter(max_length=320)] = None,
-    before: Annotated[int | None, Parameter(ge=1)] = None,
+    before: Annotated[int | None, Parameter(ge=1, le=MAX_BIGINT)] = None,
     limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
 ) -> list[dict[str, Any]]:
     found = await _outbox(request).messages(address=address, before=before, limit=limit)
