@@ -18,21 +18,23 @@ from litestar import Request
 from core.money import MoneyError, to_minor
 from core.projects.errors import Invalid
 from core.projects.service import Upload
+from core.web.i18n import gettext as _
 
 
 def amount_minor(value: Any, currency: str, field: str, *, allow_zero: bool = False) -> int:
     """``"1 500,50"`` or ``"1500.50"`` in ``currency`` to minor units, exactly."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise Invalid("enter an amount", field=field)
+        raise Invalid(_("enter an amount"), field=field)
     if isinstance(value, float):
         value = repr(value)
     text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
     try:
         minor = to_minor(Decimal(text) if text else text, currency)
     except (MoneyError, ArithmeticError, ValueError):
-        raise Invalid(f"{value!r} is not an amount in {currency} (at most two decimal places)", field=field) from None
+        raise Invalid(_("%(value)s is not an amount in %(currency)s (at most two decimal places)", value=value,
+                        currency=currency), field=field) from None
     if minor < 0 or (minor == 0 and not allow_zero):
-        raise Invalid("the amount must be positive", field=field)
+        raise Invalid(_("the amount must be positive"), field=field)
     return minor
 
 

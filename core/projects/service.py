@@ -24,6 +24,7 @@ from core.projects.escrow import StageAccounts
 from core.projects.models import (
     BUDGET_CATEGORIES,
     SPENDING,
+    STATUS_LABELS,
     Attachment,
     BudgetLine,
     Project,
@@ -35,6 +36,8 @@ from core.projects.models import (
     check_transition,
 )
 from core.projects.settings import ProjectsSettings
+from core.web import i18n
+from core.web.i18n import gettext as _
 
 if TYPE_CHECKING:
     from core.platform import Platform
@@ -371,14 +374,19 @@ class ProjectService:
     def refusal(stage: Stage, amount_minor: int, now: dt.datetime) -> Conflict | None:
         """Why ``stage`` cannot take ``amount_minor`` now, or None when it can."""
         if stage.status != StageStatus.COLLECTING:
-            return Conflict(f"stage {stage.position} is {stage.status}, not collecting")
+            return Conflict(_("stage %(position)s is not collecting money (%(status)s)", position=stage.position,
+                              status=_(STATUS_LABELS[stage.status]).lower()))
         if stage.opens_at and now < stage.opens_at:
-            return Conflict(f"collection for stage {stage.position} opens at {stage.opens_at.isoformat()}")
+            return Conflict(_("collection for stage %(position)s opens at %(when)s", position=stage.position,
+                              when=i18n.datetime(stage.opens_at, "short")))
         if stage.closes_at and now >= stage.closes_at:
-            return Conflict(f"collection for stage {stage.position} closed at {stage.closes_at.isoformat()}")
+            return Conflict(_("collection for stage %(position)s closed at %(when)s", position=stage.position,
+                              when=i18n.datetime(stage.closes_at, "short")))
         if amount_minor > stage.remaining_minor:
-            return Conflict(f"stage {stage.position} can take only {stage.remaining_minor} more, "
-                            f"not {amount_minor} (its cap is {stage.cap_minor})")
+            return Conflict(_("stage %(position)s can take only %(left)s more, not %(amount)s (its cap is %(cap)s)",
+                              position=stage.position, left=i18n.money(stage.remaining_minor, stage.currency),
+                              amount=i18n.money(amount_minor, stage.currency),
+                              cap=i18n.money(stage.cap_minor, stage.currency)))
         return None
 
     async def record_contribution(self, stage_id: UUID, amount_minor: int, *, now: dt.datetime | None = None,

@@ -34,6 +34,8 @@ import asyncpg
 
 from core.projects.errors import Conflict
 from core.projects.models import Project, Stage
+from core.web import i18n
+from core.web.i18n import gettext as _
 from plugins.crowdinvesting import limits
 from plugins.crowdinvesting.accounts import tid
 from plugins.crowdinvesting.models import Investment, InvestorStatus, Terms
@@ -58,6 +60,8 @@ class Ask:
     future: asyncio.Future[Investment] = field(repr=False)
     #: Found by the batch (the key may be an id or an address).
     project: Project | None = None
+    #: The requester's language: refusals are written in it, although the batch runs elsewhere.
+    locale: str = field(default_factory=i18n.current_locale)
 
 
 class InvestmentBatcher:
@@ -251,8 +255,9 @@ async def apply_batch(service: InvestmentService, asks: list[Ask]) -> list[Inves
             ask = asks[i]
             stage_id = stage_ids[ask.project.id]
             stage = locked.get(stage_id) if stage_id is not None else None
-            refusal = _check(service, ask, stage, terms[ask.project.id], statuses[ask.user_id], today, now, year,
-                             years[ask.user_id], already, raised.get(ask.project.id, 0), taken)
+            with speaking(ask.locale):
+                refusal = _check(service, ask, stage, terms[ask.project.id], statuses[ask.user_id], today, now,
+                                 year, years[ask.user_id], already, raised.get(ask.project.id, 0), taken)
             if refusal is not None:
                 answers[i] = refusal
                 continue
@@ -290,10 +295,22 @@ async def _find_projects(service: InvestmentService, conn: Any, asks: list[Ask],
         project = found.get(str(ask.project_key))
         try:
             if project is None:
-                raise NotFound(f"no project {ask.project_key}")
-            ask.project = service.check_project(project, ask.project_key)
+                with speaking(ask.locale):
+                    raise NotFound(_("no project %(key)s is open to investors", key=ask.project_key))
+            with speaking(ask.locale):
+                ask.project = service.check_project(project, ask.project_key)
         except Exception as exc:
             answers[i] = exc
+
+
+@contextlib.contextmanager
+def speaking(locale: str):
+    """Write messages in ``locale`` for a while (the writer serves requests in several languages)."""
+    token = i18n.set_locale(locale)
+    try:
+        yield
+    finally:
+        i18n._current_locale.reset(token)
 
 
 class _Later:
@@ -363,12 +380,12 @@ def _check(service: InvestmentService, ask: Ask, stage: Stage | None, terms: Ter
 
     currency = service.settings.currency
     if not isinstance(ask.amount_minor, int) or ask.amount_minor <= 0:
-        return Invalid("the amount must be positive", field="amount")
+        return Invalid(_("the amount must be positive"), field="amount")
     if stage is None:
-        return Conflict(f"{ask.project.title}: no stage is collecting money now")
+        return Conflict(_("%(project)s: no stage is collecting money now", project=ask.project.title))
     if ask.amount_minor < terms.min_investment_minor:
-        return Invalid(f"the minimum investment in this project is {service.money(terms.min_investment_minor)}",
-                       field="amount")
+        return Invalid(_("the minimum investment in this project is %(amount)s",
+                         amount=service.money(terms.min_investment_minor)), field="amount")
     caps = limits.binding_caps(service.settings, qualified=status.is_qualified(today),
                                stage_cap_minor=terms.max_per_investor_minor)
     return (limits.investor_year_refusal(caps, totals[0], totals[1], ask.amount_minor, currency, year)
@@ -393,9 +410,9 @@ async def _move_money(service: InvestmentService, plans: list[_Plan], answers: l
         if result.accepted:
             accepted.append(plan)
         elif result.code == "exceeds_credits":
-            available = await service.accounts.balance(plan.wallet)
-            answers[plan.index] = Conflict(f"your balance is {service.money(available)}, not enough to invest "
-                                           f"{service.money(plan.ask.amount_minor)}; top it up first")
+            with speaking(plan.ask.locale):
+                answers[plan.index] = service.short_of_money(await service.accounts.balance(plan.wallet),
+                                                             plan.ask.amount_minor)
         else:
             answers[plan.index] = Conflict(f"the ledger refused the investment: {result.code} {result.detail}".strip())
     return accepted

@@ -24,8 +24,9 @@ from uuid import UUID
 
 import asyncpg
 
-from core.money import format_money
 from core.projects.errors import Conflict, Invalid, NotFound
+from core.web.i18n import gettext as _
+from core.web.i18n import money
 from plugins.crowdinvesting.accounts import CrowdAccounts, tid
 from plugins.crowdinvesting.investing import Funding, InvestmentService, utcnow
 from plugins.crowdinvesting.models import Certificate, Investment
@@ -77,8 +78,8 @@ class CertificateService:
             self.settings.minor(self.settings.certificates.max_amount)
         currency = self.settings.currency
         if not isinstance(amount_minor, int) or not low <= amount_minor <= high:
-            raise Invalid(f"a certificate is between {format_money(low, currency, 'en')} and "
-                          f"{format_money(high, currency, 'en')}", field="amount")
+            raise Invalid(_("a certificate is between %(low)s and %(high)s", low=money(low, currency),
+                            high=money(high, currency)), field="amount")
         key = (idempotency_key or "").strip()[:100] or None
         if key:
             row = await self.db.fetchrow("SELECT * FROM crowd_certificates WHERE buyer_id = $1 AND idempotency_key = $2",
@@ -107,8 +108,8 @@ class CertificateService:
                                                   certificate=certificate_id)
                 if not result.accepted:
                     if result.code == "exceeds_credits":
-                        raise Conflict(f"your balance is {format_money(await self.accounts.balance(wallet), currency, 'en')}"
-                                       f", not enough for this certificate")
+                        raise Conflict(_("your balance is %(available)s, not enough for this certificate",
+                                         available=money(await self.accounts.balance(wallet), currency)))
                     raise Conflict(f"the ledger refused the purchase: {result.code}")
         except asyncpg.UniqueViolationError:
             if key:
@@ -121,7 +122,7 @@ class CertificateService:
         """Invest a certificate's whole amount, as ``user_id``, in the project's collecting stage."""
         canonical = normalise_code(code)
         if not CODE.match(canonical):
-            raise Invalid("a certificate code looks like GIFT-XXXX-XXXX-XXXX-XXXX", field="code")
+            raise Invalid(_("a certificate code looks like GIFT-XXXX-XXXX-XXXX-XXXX"), field="code")
         investments = self.platform.service(InvestmentService)
         project = await investments._crowd_project(project_key)
         now = now or utcnow()
@@ -129,12 +130,12 @@ class CertificateService:
             row = await conn.fetchrow("SELECT * FROM crowd_certificates WHERE code_hash = $1 FOR UPDATE",
                                       self._hash(canonical))
             if row is None:
-                raise NotFound("no certificate with this code")
+                raise NotFound(_("no certificate with this code"))
             certificate = Certificate.from_record(row)
-            if certificate.status != "active":
-                raise Conflict(f"this certificate was already {certificate.status}")
-            if certificate.expires_at <= now:
-                raise Conflict("this certificate has expired; its amount goes back to the buyer")
+            if certificate.status == "redeemed":
+                raise Conflict(_("this certificate was already redeemed"))
+            if certificate.status == "expired" or certificate.expires_at <= now:
+                raise Conflict(_("this certificate has expired; its amount goes back to the buyer"))
             status = await investments._register(conn, user_id)
             investment = await investments.place(
                 conn, user_id=user_id, project=project, amount_minor=certificate.amount_minor, status=status,

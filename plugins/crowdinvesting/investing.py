@@ -19,10 +19,11 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from core.money import format_money
 from core.projects import ProjectService
 from core.projects.errors import Conflict, Invalid, NotFound
 from core.projects.models import Project, Stage, StageStatus
+from core.web.i18n import gettext as _
+from core.web.i18n import money
 from plugins.crowdinvesting import limits
 from plugins.crowdinvesting.accounts import CrowdAccounts, tid
 from plugins.crowdinvesting.batching import InvestmentBatcher
@@ -73,7 +74,8 @@ class InvestmentService:
         return (now or utcnow()).astimezone(ZoneInfo(self.timezone)).date()
 
     def money(self, minor: int) -> str:
-        return format_money(minor, self.settings.currency, "en")
+        """An amount in the plugin's currency, for messages in the reader's language."""
+        return money(minor, self.settings.currency)
 
     # -- terms and investors ----------------------------------------------------------------
 
@@ -215,12 +217,16 @@ class InvestmentService:
             raise Conflict("this idempotency key was already used for a different investment")
         return found
 
+    def short_of_money(self, available: int, amount_minor: int) -> Conflict:
+        return Conflict(_("your balance is %(available)s, not enough to invest %(amount)s; top it up first",
+                          available=self.money(available), amount=self.money(amount_minor)))
+
     async def _crowd_project(self, key: UUID | str) -> Project:
         return self.check_project(await self.projects.project(key), key)
 
     def check_project(self, project: Project, key: UUID | str) -> Project:
         if project.visibility != "published":
-            raise NotFound(f"no project {key} open to investors")
+            raise NotFound(_("no project %(key)s is open to investors", key=key))
         if project.currency != self.settings.currency:
             raise Conflict(f"the project is in {project.currency}; crowdinvesting here runs in "
                            f"{self.settings.currency}")
@@ -232,14 +238,14 @@ class InvestmentService:
         """Check every limit and move the money, inside the caller's transaction (also used by certificates)."""
         now = now or utcnow()
         if not isinstance(amount_minor, int) or amount_minor <= 0:
-            raise Invalid("the amount must be positive", field="amount")
+            raise Invalid(_("the amount must be positive"), field="amount")
         stage = await self.projects.collecting_stage(project.id)
         if stage is None:
-            raise Conflict(f"{project.title}: no stage is collecting money now")
+            raise Conflict(_("%(project)s: no stage is collecting money now", project=project.title))
         terms = await self.terms(project.id)
         if amount_minor < terms.min_investment_minor:
-            raise Invalid(f"the minimum investment in this project is {self.money(terms.min_investment_minor)}",
-                          field="amount")
+            raise Invalid(_("the minimum investment in this project is %(amount)s",
+                            amount=self.money(terms.min_investment_minor)), field="amount")
         year = limits.calendar_year(now, self.timezone)
         caps = limits.binding_caps(self.settings, qualified=status.is_qualified(self.today(now)),
                                    stage_cap_minor=terms.max_per_investor_minor)
@@ -261,9 +267,7 @@ class InvestmentService:
                                           investment=investment_id, stage=stage.id)
         if not result.accepted:
             if result.code == "exceeds_credits":
-                available = await self.accounts.balance(funding.account_id)
-                raise Conflict(f"your balance is {self.money(available)}, not enough to invest "
-                               f"{self.money(amount_minor)}; top it up first")
+                raise self.short_of_money(await self.accounts.balance(funding.account_id), amount_minor)
             raise Conflict(f"the ledger refused the investment: {result.code} {result.detail}".strip())
         investment = Investment.from_record(row)
         from plugins.crowdinvesting.referrals import ReferralService

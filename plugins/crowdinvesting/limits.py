@@ -21,8 +21,9 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from core.money import format_money
 from core.projects.errors import Conflict
+from core.web.i18n import gettext as _
+from core.web.i18n import money
 from plugins.crowdinvesting.settings import CrowdinvestingSettings, LimitRule
 
 #: "No cap" as a number PostgreSQL compares with bigints.
@@ -106,10 +107,10 @@ async def count_investor_year(conn: Any, user_id: UUID, year: int, amount: int, 
 
 def _over_investor_limit(amount: int, used: int, cap: int, caps: Caps, currency: str, year: int) -> Conflict:
     left = max(cap - used, 0)
-    return Conflict(
-        f"this investment of {format_money(amount, currency, 'en')} would take your {year} total over "
-        f"{format_money(cap, currency, 'en')} ({caps.investor_year_rule}); you may invest "
-        f"{format_money(left, currency, 'en')} more this year, or confirm qualified investor status")
+    return Conflict(_(
+        "this investment of %(amount)s would take your %(year)s total over %(cap)s (%(rule)s); you may invest "
+        "%(left)s more this year, or confirm qualified investor status", amount=money(amount, currency),
+        year=year, cap=money(cap, currency), rule=caps.investor_year_rule, left=money(left, currency)))
 
 
 async def count_project_year(conn: Any, project_id: UUID, year: int, amount: int, caps: Caps, currency: str) -> None:
@@ -154,15 +155,16 @@ def project_year_refusal(caps: Caps, raised: int, amount: int, currency: str, ye
     cap = caps.project_year if caps.project_year is not None else UNLIMITED
     if raised + amount <= cap:
         return None
-    return Conflict(f"the project may raise at most {format_money(cap, currency, 'en')} in {year} "
-                    f"({caps.project_year_rule}); this investment would go over it")
+    return Conflict(_("the project may raise at most %(cap)s in %(year)s (%(rule)s); this investment would go "
+                      "over it", cap=money(cap, currency), year=year, rule=caps.project_year_rule))
 
 
 def investor_stage_refusal(caps: Caps, already: int, amount: int, currency: str) -> Conflict | None:
     if caps.investor_stage is None or already + amount <= caps.investor_stage:
         return None
-    return Conflict(f"one investor may put at most {format_money(caps.investor_stage, currency, 'en')} into "
-                    f"this stage ({caps.investor_stage_rule}); you have {format_money(already, currency, 'en')}")
+    return Conflict(_("one investor may put at most %(cap)s into this stage (%(rule)s); you have %(already)s",
+                      cap=money(caps.investor_stage, currency), rule=caps.investor_stage_rule,
+                      already=money(already, currency)))
 
 
 async def uncount(conn: Any, *, user_id: UUID, project_id: UUID, year: int, amount: int) -> None:

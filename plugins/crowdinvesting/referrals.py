@@ -20,6 +20,7 @@ from uuid import UUID
 import asyncpg
 
 from core.projects.errors import Conflict, Invalid, NotFound
+from core.web.i18n import gettext as _
 from plugins.crowdinvesting.accounts import CrowdAccounts, tid
 from plugins.crowdinvesting.models import Investment
 from plugins.crowdinvesting.notify import Notices
@@ -64,16 +65,16 @@ class ReferralService:
     async def claim(self, referred_id: UUID, code: str) -> dict[str, Any]:
         """Record that ``referred_id`` came through ``code``."""
         if not self.rules.enabled:
-            raise Conflict("the referral program is closed")
+            raise Conflict(_("the referral program is closed"))
         code = code.strip().upper()
         referrer = await self.db.fetchval("SELECT user_id FROM crowd_referral_codes WHERE code = $1", code)
         if referrer is None:
-            raise NotFound("no referral link with this code")
+            raise NotFound(_("no referral link with this code"))
         if referrer == referred_id:
-            raise Conflict("you cannot refer yourself")
+            raise Conflict(_("you cannot refer yourself"))
         if self.rules.only_before_first_investment and await self.db.fetchval(
                 "SELECT 1 FROM crowd_investments WHERE user_id = $1 LIMIT 1", referred_id):
-            raise Conflict("referral links are for customers who have not invested yet")
+            raise Conflict(_("referral links are for customers who have not invested yet"))
         row = await self.db.fetchrow(
             "INSERT INTO crowd_referrals (referred_id, referrer_id) VALUES ($1, $2) "
             "ON CONFLICT (referred_id) DO NOTHING RETURNING *", referred_id, referrer)
@@ -81,7 +82,7 @@ class ReferralService:
             existing = await self.db.fetchval("SELECT referrer_id FROM crowd_referrals WHERE referred_id = $1",
                                               referred_id)
             if existing != referrer:
-                raise Conflict("you were already referred by someone else")
+                raise Conflict(_("you were already referred by someone else"))
             row = await self.db.fetchrow("SELECT * FROM crowd_referrals WHERE referred_id = $1", referred_id)
         return _json(row)
 
@@ -180,5 +181,5 @@ def _json(row: Any) -> dict[str, Any]:
 def check_code(code: str) -> str:
     code = code.strip().upper()
     if not code or len(code) > 20 or not code.isalnum():
-        raise Invalid("not a referral code", field="code")
+        raise Invalid(_("not a referral code"), field="code")
     return code

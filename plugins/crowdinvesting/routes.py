@@ -16,6 +16,7 @@ from core.projects import ProjectService, forms
 from core.projects.errors import Conflict, Invalid, NotFound
 from core.projects.models import PUBLICATION_LABELS, STATUS_LABELS, Project
 from core.projects.reports import planned_vs_actual
+from core.web.i18n import gettext as _
 from core.web.templating import render
 from plugins.crowdinvesting import calculator, portfolio
 from plugins.crowdinvesting.certificates import CertificateService
@@ -206,7 +207,7 @@ async def _buy_certificate(request: Request[Any, Any, Any], fields: dict[str, An
 async def _redeem(request: Request[Any, Any, Any], fields: dict[str, Any]) -> tuple[Any, str]:
     project = fields.get("project")
     if not project:
-        raise Invalid("choose the project to invest the certificate in", field="project")
+        raise Invalid(_("choose the project to invest the certificate in"), field="project")
     investment = await platform_of(request).service(CertificateService).redeem(
         user_of(request), str(fields.get("code") or ""), str(project))
     return investment.as_json(), done("/crowdinvesting/portfolio", "Certificate invested")

@@ -144,3 +144,18 @@ async def test_pages_speak_russian(platform, client_as):
     assert "Мой портфель" in (await customer.get("/crowdinvesting/portfolio")).text
     assert "Проекты для инвесторов" in (await customer.get("/crowdinvesting")).text
     assert "Новый проект" in (await admin.get("/admin/projects")).text
+
+
+async def test_refusals_speak_the_customers_language(platform, client_as):
+    from tests.projects.helpers import open_stage, published_project
+
+    project = await published_project(platform)
+    await open_stage(platform, project, target=1_000_000_00)
+    who = uuid.uuid4()
+    await fund(platform, who, 5_000_00)
+    russian = await client_as(user_id=who, locale="ru")
+    r = await russian.post(f"/api/v1/crowdinvesting/projects/{project.slug}/investments", json={"amount": "6000"})
+    assert r.status_code == 409 and "недостаточно" in r.json()["detail"], r.text
+    english = await client_as(user_id=who, locale="en")
+    r = await english.post(f"/api/v1/crowdinvesting/projects/{project.slug}/investments", json={"amount": "500"})
+    assert r.status_code == 400 and "minimum investment" in r.json()["detail"], r.text

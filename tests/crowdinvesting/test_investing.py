@@ -45,7 +45,7 @@ async def test_refusals_change_nothing(platform, investing):
         await investing.invest(bob, project.id, 6_000 * RUB)
     rich = uuid.uuid4()
     await fund(platform, rich, 20_000 * RUB)
-    with pytest.raises(Conflict, match="only 12"):
+    with pytest.raises(Conflict, match=r"only RUB12,000\.00 more"):
         await investing.invest(rich, project.id, 12_001 * RUB)
     assert await investing.investments(stage_id=stage.id) == []
     assert (await platform.service(ProjectService).stage(stage.id)).collected_minor == 0

@@ -72,7 +72,7 @@ async def test_contributions_stop_at_the_cap_and_window(platform, projects):
     async with platform.db.transaction():
         result = await projects.record_contribution(stage.id, 1000)
     assert (result.stage.collected_minor, result.funded_now) == (1000, False)
-    with pytest.raises(Conflict, match="only 500 more"):
+    with pytest.raises(Conflict, match=r"only RUB5\.00 more"):
         async with platform.db.transaction():
             await projects.record_contribution(stage.id, 501)
     late = stage.closes_at + dt.timedelta(seconds=1)
