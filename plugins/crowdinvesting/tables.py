@@ -76,7 +76,7 @@ class Distribution(Table, tablename="crowd_distributions"):
 
 
 class Payout(Table, tablename="crowd_payouts"):
-    distribution_id = ForeignKey(references=Distribution)
+    distribution_id = UUID()  # no foreign key on purpose: see the migration
     user_id = UUID()
     contribution_minor = BigInt()
     amount_minor = BigInt()

@@ -83,12 +83,15 @@ CREATE TABLE crowd_distributions (
 CREATE UNIQUE INDEX crowd_distributions_once
     ON crowd_distributions (project_id, coalesce(stage_id, '00000000-0000-0000-0000-000000000000'::uuid), period);
 
+-- Written 100,000 rows at a time with COPY, in the transaction that writes their distribution:
+-- no foreign key (a per-row trigger would cost more than the copy) and no second unique index
+-- (a payout's transfer id is derived from its primary key, so it is unique already).
 CREATE TABLE crowd_payouts (
-    distribution_id uuid NOT NULL REFERENCES crowd_distributions (id),
+    distribution_id uuid NOT NULL,
     user_id uuid NOT NULL,
     contribution_minor bigint NOT NULL CHECK (contribution_minor > 0),
     amount_minor bigint NOT NULL CHECK (amount_minor >= 0),
-    transfer_id uuid UNIQUE,
+    transfer_id uuid,
     PRIMARY KEY (distribution_id, user_id),
     CHECK ((amount_minor = 0) = (transfer_id IS NULL))
 );
