@@ -73,7 +73,7 @@ SELECT id, ledger_id, flags, debits_limit, credits_limit,
        (SELECT nextval('ledger_transfer_seq')) AS seq_base
 FROM ledger_accounts WHERE id = ANY($1::bigint[])
 ORDER BY id
-FOR UPDATE
+FOR NO KEY UPDATE
 """
 
 # Read after the locks: resolving or reversing a transfer needs the locks of its accounts,
@@ -331,12 +331,14 @@ class Applied:
         self.catalog = catalog
         self.results: list[Any] = [None] * len(requests)
         self.meta_json: list[str] = [""] * len(requests)
-        self.existing: dict[uuid.UUID, Any] = {}
+        #: Stored transfers this batch names, by ``id.int`` (int keys hash in C; UUIDs hash in Python).
+        self.existing: dict[int, Any] = {}
         self.accounts: dict[int, _Account] = {}
         self.pendings: dict[uuid.UUID, _Pending] = {}
         self.reversed: set[uuid.UUID] = set()
         self.rows: list[tuple[Any, ...]] = []
-        self.row_of: dict[uuid.UUID, int] = {}
+        #: Rows this batch writes, by ``id.int``.
+        self.row_of: dict[int, int] = {}
         self.journal: list[tuple[Any, ...]] | None = None
         self.now_us = 0
         self.business_date = dt.date.today()
@@ -346,7 +348,7 @@ class Applied:
 
     async def read(self, conn: Any) -> None:
         requests = self.requests
-        wanted: set[uuid.UUID] = set()
+        wanted: dict[int, uuid.UUID] = {}
         refs: set[uuid.UUID] = set()
         for index, r in enumerate(requests):
             code, detail = static_problem(r)
@@ -354,7 +356,7 @@ class Applied:
                 self.results[index] = (code, detail, None)
                 continue
             self.meta_json[index] = detail
-            wanted.add(r.id)
+            wanted[r.id.int] = r.id
             op = type(r)
             if op is Reversal:
                 refs.add(r.original_id)
@@ -362,20 +364,20 @@ class Applied:
                 refs.add(r.pending_id)
         if not wanted:
             return
-        rows = await conn.fetch(_SELECT_TRANSFERS, list(wanted | refs))
-        existing = self.existing = {row["id"]: row for row in rows}
+        rows = await conn.fetch(_SELECT_TRANSFERS, [*wanted.values(), *(ref for ref in refs if ref.int not in wanted)])
+        existing = self.existing = {row["id"].int: row for row in rows}
         await self.catalog.ensure_ids(conn, {row["ledger_id"] for row in rows})
 
         account_ids: set[int] = set()
         for index, r in enumerate(requests):
-            if self.results[index] is not None or r.id in existing:
+            if self.results[index] is not None or r.id.int in existing:
                 continue
             op = type(r)
             if op is NewTransfer:
                 account_ids.add(r.debit_account_id)
                 account_ids.add(r.credit_account_id)
             else:
-                ref = existing.get(r.original_id if op is Reversal else r.pending_id)
+                ref = existing.get((r.original_id if op is Reversal else r.pending_id).int)
                 if ref is not None:
                     account_ids.add(ref["debit_account_id"])
                     account_ids.add(ref["credit_account_id"])
@@ -393,8 +395,8 @@ class Applied:
             self.seq_base = locked[0]["seq_base"]
         await self.catalog.ensure_ids(conn, {a.ledger_id for a in self.accounts.values()})
 
-        pending_refs = [ref for ref in refs if ref in existing and existing[ref]["kind"] == _PENDING]
-        reversal_refs = [ref for ref in refs if ref in existing and existing[ref]["kind"] != _PENDING]
+        pending_refs = [ref for ref in refs if ref.int in existing and existing[ref.int]["kind"] == _PENDING]
+        reversal_refs = [ref for ref in refs if ref.int in existing and existing[ref.int]["kind"] != _PENDING]
         if pending_refs or reversal_refs:
             holds: dict[uuid.UUID, Any] = {}
             resolved: dict[uuid.UUID, tuple[uuid.UUID, int]] = {}
@@ -407,7 +409,7 @@ class Applied:
                 else:
                     self.reversed.add(row["ref"])
             for ref in pending_refs:
-                row = existing[ref]
+                row = existing[ref.int]
                 expires = holds.get(ref)
                 pending = self.pendings[ref] = _Pending(
                     ref, row["ledger_id"], row["debit_account_id"], row["credit_account_id"], row["amount"],
@@ -465,7 +467,7 @@ class Applied:
                 # Keep "exists" of a stored transfer (it is true); everything else in the chain
                 # failed with it, including an "exists" of a transfer the chain itself just undid.
                 still_exists = (outcome is not None and outcome[0] is R.EXISTS
-                                and not (outcome[2][0] == "row" and outcome[2][1] not in self.row_of))
+                                and not (outcome[2][0] == "row" and outcome[2][1].int not in self.row_of))
                 if not still_exists:
                     self.results[index] = (R.LINKED_EVENT_FAILED, reason, None)
         self.journal = None
@@ -485,7 +487,7 @@ class Applied:
             elif tag == "reversed":
                 self.reversed.discard(entry[1])
         for row in self.rows[rows_mark:]:
-            del self.row_of[row[_ID]]
+            del self.row_of[row[_ID].int]
         del self.rows[rows_mark:]
 
     def _touch(self, account: _Account) -> None:
@@ -495,10 +497,11 @@ class Applied:
 
     def _apply_one(self, index: int) -> tuple[ResultCode, str, Any]:
         r = self.requests[index]
-        known = self.row_of.get(r.id)
+        key = r.id.int
+        known = self.row_of.get(key)
         if known is not None:
             return self._compare(index, self.rows[known], in_batch=True)
-        stored = self.existing.get(r.id)
+        stored = self.existing.get(key)
         if stored is not None:
             return self._compare(index, stored, in_batch=False)
         op = type(r)
@@ -577,8 +580,8 @@ class Applied:
     def _resolve(self, index: int, r: PostPending | VoidPending | ExpirePending) -> tuple[ResultCode, str, Any]:
         pending = self.pendings.get(r.pending_id)
         if pending is None:
-            stored = self.existing.get(r.pending_id)
-            known = self.row_of.get(r.pending_id)
+            stored = self.existing.get(r.pending_id.int)
+            known = self.row_of.get(r.pending_id.int)
             if stored is not None or known is not None:
                 return R.PENDING_TRANSFER_NOT_PENDING, f"transfer {r.pending_id} is not a pending transfer", None
             return R.PENDING_TRANSFER_NOT_FOUND, f"no pending transfer {r.pending_id}", None
@@ -630,13 +633,13 @@ class Applied:
         return R.OK, "", None
 
     def _reverse(self, index: int, r: Reversal) -> tuple[ResultCode, str, Any]:
-        known = self.row_of.get(r.original_id)
+        known = self.row_of.get(r.original_id.int)
         if known is not None:
             row = self.rows[known]
             ledger_id, kind, debit_id, credit_id, original_amount, original_code, reverses = (
                 row[_LEDGER], row[_KIND], row[_DEBIT], row[_CREDIT], row[_AMOUNT], row[_CODE], row[_REVERSES_ID])
         else:
-            stored = self.existing.get(r.original_id)
+            stored = self.existing.get(r.original_id.int)
             if stored is None:
                 return R.TRANSFER_NOT_FOUND, f"no transfer {r.original_id}", None
             ledger_id, kind, debit_id, credit_id, original_amount, original_code, reverses = (
@@ -675,7 +678,7 @@ class Applied:
     def _add_row(self, index: int, r: Request, ledger_id: int, kind: int, debit: _Account, credit: _Account,
                  amount: int, code: str, pending_id: uuid.UUID | None, reverses_id: uuid.UUID | None,
                  timeout_s: int | None) -> None:
-        self.row_of[r.id] = len(self.rows)
+        self.row_of[r.id.int] = len(self.rows)
         self.rows.append((
             r.id, ledger_id, kind, debit.id, credit.id, amount, code, pending_id, reverses_id, timeout_s,
             r.value_date or self.business_date, self.meta_json[index], r.metadata or {},
@@ -809,25 +812,25 @@ class Applied:
     def outcome(self) -> Outcome:
         """The results; built after the commit, so that the accounts are not kept locked meanwhile."""
         recorded_at = EPOCH + self.now_us * ONE_MICROSECOND
-        by_code = self.catalog.by_id
+        ledgers = self.catalog.by_id
         created = [
-            Transfer(id_, self.seq_base + offset, by_code[ledger_id].code, _KINDS[kind], debit, credit, amount, code,
+            Transfer(id_, self.seq_base + offset, ledgers[ledger_id].code, _KINDS[kind], debit, credit, amount, code,
                      meta, value_date, recorded_at, pending_id, reverses_id, timeout_s, Totals(*dr), Totals(*cr))
             for offset, (id_, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s,
                          value_date, _meta_json, meta, dr, cr) in enumerate(self.rows)
         ]
-        by_id = {t.id: t for t in created}
+        row_of = self.row_of
         results: list[TransferResult] = []
         for r, (code, detail, ref) in zip(self.requests, self.results, strict=True):
             transfer = None
             if code is R.OK:
-                transfer = by_id[r.id]
+                transfer = created[row_of[r.id.int]]
             elif ref is not None:
                 if ref[0] == "row":
-                    transfer = by_id.get(ref[1])
+                    transfer = created[row_of[ref[1].int]]
                 else:
                     stored = ref[1]
-                    transfer = transfer_from_row(stored, by_code[stored["ledger_id"]].code)
+                    transfer = transfer_from_row(stored, ledgers[stored["ledger_id"]].code)
             results.append(TransferResult(r.id, code, transfer, detail))
         return Outcome(results, created)
 
