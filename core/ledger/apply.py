@@ -66,7 +66,7 @@ TRANSFER_COLUMNS = """id, seq, ledger_id, kind, debit_account_id, credit_account
 _SELECT_TRANSFERS = f"SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE id = ANY($1::uuid[])"
 
 _LOCK_ACCOUNTS = """
-SELECT id, ledger_id, flags, debits_limit, credits_limit,
+SELECT id, ctid, ledger_id, flags, debits_limit, credits_limit,
        debits_posted, credits_posted, debits_pending, credits_pending, updated_at,
        clock_timestamp() AS clock,
        (SELECT coalesce((SELECT business_date FROM core_business_date LIMIT 1), current_date)) AS business_date,
@@ -110,7 +110,9 @@ WITH inserted AS (
     SET debits_posted = u.dp, credits_posted = u.cp, debits_pending = u.dpe, credits_pending = u.cpe,
         updated_at = $24::timestamptz
     FROM unnest($25::int8[], $26::int8[], $27::int8[], $28::int8[], $29::int8[]) AS u(id, dp, cp, dpe, cpe)
-    WHERE a.id = u.id
+    -- Reach the rows by the tuple ids the lock returned (a TID scan); the join alone makes the
+    -- planner hash every account. The rows are locked by this transaction, so their tids hold.
+    WHERE a.ctid = ANY($36::tid[]) AND a.id = u.id
     RETURNING 1
 ), held AS (
     INSERT INTO ledger_holds (pending_id, ledger_id, debit_account_id, credit_account_id, amount, expires_at)
@@ -275,10 +277,12 @@ def check_types(requests: list[Request]) -> None:
 
 
 class _Account:
-    __slots__ = ("cp", "cpe", "credits_limit", "debits_limit", "dp", "dpe", "flags", "id", "ledger_id", "touched")
+    __slots__ = ("cp", "cpe", "credits_limit", "ctid", "debits_limit", "dp", "dpe", "flags", "id", "ledger_id",
+                 "touched")
 
     def __init__(self, row: Any) -> None:
         self.id = row["id"]
+        self.ctid = row["ctid"]
         self.ledger_id = row["ledger_id"]
         self.flags = row["flags"]
         self.debits_limit = row["debits_limit"]
@@ -803,6 +807,7 @@ class Applied:
             [p.id for p in hold_new], [p.ledger_id for p in hold_new], [p.debit for p in hold_new],
             [p.credit for p in hold_new], [p.amount for p in hold_new],
             [None if p.expires_us is None else EPOCH + p.expires_us * ONE_MICROSECOND for p in hold_new],
+            [a.ctid for a in touched],
         )
         if counts["inserted"] != len(rows) or counts["released"] != len(hold_gone):
             raise Conflict("another transaction wrote some of these transfers first")
