@@ -87,44 +87,80 @@ UNION ALL
 SELECT 'reversed', reverses_id, id, kind, NULL FROM ledger_transfers WHERE reverses_id = ANY($2::uuid[])
 """
 
-_WRITE = """
+_TRANSFER_FIELDS = """id, seq, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s,
+    value_date, metadata, d1, d2, d3, d4, c1, c2, c3, c4, digest"""
+_TRANSFERS_FROM_ARRAYS = f"""unnest($1::uuid[], $2::int8[], $3::int4[], $4::int2[], $5::int8[], $6::int8[], $7::int8[],
+    $8::text[], $9::uuid[], $10::uuid[], $11::int4[], $12::date[], $13::text[], $14::int8[], $15::int8[], $16::int8[],
+    $17::int8[], $18::int8[], $19::int8[], $20::int8[], $21::int8[], $22::bytea[]) AS t({_TRANSFER_FIELDS})"""
+_ACCOUNTS_FROM_ARRAYS = """unnest($25::tid[], $26::int8[], $27::int8[], $28::int8[], $29::int8[], $30::int8[])
+    AS u(row_tid, id, dp, cp, dpe, cpe)"""
+
+# Large batches go through COPY into per-session staging tables instead of array
+# parameters: asyncpg checks every array element for nesting, which costs more Python
+# time than the rest of the batch.
+_STAGE_TABLES = """
+CREATE TEMP TABLE IF NOT EXISTS ledger_stage_transfers (
+    id uuid, seq int8, ledger_id int4, kind int2, debit int8, credit int8, amount int8, code text, pending_id uuid,
+    reverses_id uuid, timeout_s int4, value_date date, metadata text, d1 int8, d2 int8, d3 int8, d4 int8,
+    c1 int8, c2 int8, c3 int8, c4 int8, digest bytea
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS ledger_stage_accounts (
+    row_tid tid, id int8, dp int8, cp int8, dpe int8, cpe int8
+) ON COMMIT DELETE ROWS;
+"""
+#: From this many transfers on, a batch is staged with COPY.
+COPY_FROM = 64
+
+
+def _write_statement(transfers: str, accounts: str, *, staged: bool, released: int, recorded: int,
+                     holds: int) -> str:
+    """The one statement that writes a batch; the numbers are the positions of its parameters."""
+    h = [f"${holds + i}" for i in range(6)]
+    clear = """, unstaged AS (DELETE FROM ledger_stage_transfers RETURNING 1),
+    unstaged_accounts AS (DELETE FROM ledger_stage_accounts RETURNING 1)""" if staged else ""
+    return f"""
 WITH inserted AS (
     INSERT INTO ledger_transfers (id, seq, ledger_id, kind, debit_account_id, credit_account_id, amount, code,
         pending_id, reverses_id, timeout_s, value_date, recorded_at, metadata,
         dr_debits_posted, dr_credits_posted, dr_debits_pending, dr_credits_pending,
         cr_debits_posted, cr_credits_posted, cr_debits_pending, cr_credits_pending, digest)
     SELECT t.id, t.seq, t.ledger_id, t.kind, t.debit, t.credit, t.amount, t.code, t.pending_id, t.reverses_id,
-        t.timeout_s, t.value_date, $24::timestamptz, t.metadata::jsonb,
+        t.timeout_s, t.value_date, ${recorded}::timestamptz, t.metadata::jsonb,
         t.d1, t.d2, t.d3, t.d4, t.c1, t.c2, t.c3, t.c4, t.digest
-    FROM unnest($1::uuid[], $2::int8[], $3::int4[], $4::int2[], $5::int8[], $6::int8[], $7::int8[], $8::text[],
-                $9::uuid[], $10::uuid[], $11::int4[], $12::date[], $13::text[],
-                $14::int8[], $15::int8[], $16::int8[], $17::int8[], $18::int8[], $19::int8[], $20::int8[],
-                $21::int8[], $22::bytea[])
-         AS t(id, seq, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s,
-              value_date, metadata, d1, d2, d3, d4, c1, c2, c3, c4, digest)
+    FROM {transfers}
     ORDER BY t.id  -- the same order in every batch: racing inserts of one id wait, never deadlock
     ON CONFLICT (id) DO NOTHING
     RETURNING 1
 ), updated AS (
     UPDATE ledger_accounts AS a
     SET debits_posted = u.dp, credits_posted = u.cp, debits_pending = u.dpe, credits_pending = u.cpe,
-        updated_at = $24::timestamptz
-    FROM unnest($25::int8[], $26::int8[], $27::int8[], $28::int8[], $29::int8[]) AS u(id, dp, cp, dpe, cpe)
-    -- Reach the rows by the tuple ids the lock returned (a TID scan); the join alone makes the
-    -- planner hash every account. The rows are locked by this transaction, so their tids hold.
-    WHERE a.ctid = ANY($36::tid[]) AND a.id = u.id
+        updated_at = ${recorded}::timestamptz
+    FROM {accounts}
+    -- Reach each row by the tuple id the lock returned (a TID scan per row): joining on id
+    -- alone makes the planner hash every account. The rows are locked, so their tids hold.
+    WHERE a.ctid = u.row_tid AND a.id = u.id
     RETURNING 1
 ), held AS (
     INSERT INTO ledger_holds (pending_id, ledger_id, debit_account_id, credit_account_id, amount, expires_at)
-    SELECT * FROM unnest($30::uuid[], $31::int4[], $32::int8[], $33::int8[], $34::int8[], $35::timestamptz[])
+    SELECT * FROM unnest({h[0]}::uuid[], {h[1]}::int4[], {h[2]}::int8[], {h[3]}::int8[], {h[4]}::int8[],
+                         {h[5]}::timestamptz[])
     RETURNING 1
 ), released AS (
-    DELETE FROM ledger_holds WHERE pending_id = ANY($23::uuid[])
+    DELETE FROM ledger_holds WHERE pending_id = ANY(${released}::uuid[])
     RETURNING 1
-)
+){clear}
 SELECT (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM updated) AS updated,
        (SELECT count(*) FROM held) AS held, (SELECT count(*) FROM released) AS released
 """
+
+
+# Array form: $1..$22 transfers, $23 released holds, $24 recorded_at, $25..$30 accounts, $31..$36 new holds.
+_WRITE = _write_statement(_TRANSFERS_FROM_ARRAYS, _ACCOUNTS_FROM_ARRAYS, staged=False, released=23, recorded=24,
+                          holds=31)
+_WRITE_STAGED = _write_statement("ledger_stage_transfers AS t", "ledger_stage_accounts AS u", staged=True,
+                                 released=1, recorded=2, holds=3)
+#: Backend process ids of the sessions that have the staging tables.
+_staged_sessions: set[int] = set()
 
 
 class Conflict(Exception):
@@ -758,40 +794,17 @@ class Applied:
         if len(rows) > MAX_BATCH:
             raise ValueError(f"a batch may create at most {MAX_BATCH} transfers")
         recorded_us = self.now_us
-        recorded_at = EPOCH + recorded_us * ONE_MICROSECOND
         seq_base = self.seq_base
-        columns: list[list[Any]] = [[] for _ in range(22)]
-        (c_id, c_seq, c_ledger, c_kind, c_debit, c_credit, c_amount, c_code, c_pending, c_reverses, c_timeout,
-         c_date, c_meta, d1, d2, d3, d4, k1, k2, k3, k4, c_digest) = columns
-        for offset, row in enumerate(rows):
-            seq = seq_base + offset
-            (id_, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s, value_date,
-             meta_json, _meta, dr, cr) = row
-            c_id.append(id_)
-            c_seq.append(seq)
-            c_ledger.append(ledger_id)
-            c_kind.append(kind)
-            c_debit.append(debit)
-            c_credit.append(credit)
-            c_amount.append(amount)
-            c_code.append(code)
-            c_pending.append(pending_id)
-            c_reverses.append(reverses_id)
-            c_timeout.append(timeout_s)
-            c_date.append(value_date)
-            c_meta.append(meta_json)
-            d1.append(dr[0])
-            d2.append(dr[1])
-            d3.append(dr[2])
-            d4.append(dr[3])
-            k1.append(cr[0])
-            k2.append(cr[1])
-            k3.append(cr[2])
-            k4.append(cr[3])
-            c_digest.append(transfer_digest(id_, seq, ledger_id, kind, debit, credit, amount, code, pending_id,
-                                            reverses_id, timeout_s, value_date, recorded_us, meta_json, dr + cr))
-
+        records = [
+            (id_, seq_base + offset, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s,
+             value_date, meta_json, *dr, *cr,
+             transfer_digest(id_, seq_base + offset, ledger_id, kind, debit, credit, amount, code, pending_id,
+                             reverses_id, timeout_s, value_date, recorded_us, meta_json, dr + cr))
+            for offset, (id_, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s,
+                         value_date, meta_json, _meta, dr, cr) in enumerate(rows)
+        ]
         touched = [a for a in self.accounts.values() if a.touched]
+        accounts = [(a.ctid, a.id, a.dp, a.cp, a.dpe, a.cpe) for a in touched]
         hold_new: list[_Pending] = []
         hold_gone: list[uuid.UUID] = []
         for pending in self.pendings.values():
@@ -800,19 +813,37 @@ class Applied:
                     hold_gone.append(pending.id)
             elif pending.open:
                 hold_new.append(pending)
-        counts = await conn.fetchrow(
-            _WRITE, *columns, hold_gone, recorded_at,
-            [a.id for a in touched], [a.dp for a in touched], [a.cp for a in touched], [a.dpe for a in touched],
-            [a.cpe for a in touched],
+        holds = [
             [p.id for p in hold_new], [p.ledger_id for p in hold_new], [p.debit for p in hold_new],
             [p.credit for p in hold_new], [p.amount for p in hold_new],
             [None if p.expires_us is None else EPOCH + p.expires_us * ONE_MICROSECOND for p in hold_new],
-            [a.ctid for a in touched],
-        )
+        ]
+        recorded_at = EPOCH + recorded_us * ONE_MICROSECOND
+        if len(rows) >= COPY_FROM:
+            await self._stage(conn, records, accounts)
+            counts = await conn.fetchrow(_WRITE_STAGED, hold_gone, recorded_at, *holds)
+        else:
+            transfer_columns = [list(c) for c in zip(*records, strict=True)]
+            account_columns = [list(c) for c in zip(*accounts, strict=True)]
+            counts = await conn.fetchrow(_WRITE, *transfer_columns, hold_gone, recorded_at, *account_columns, *holds)
         if counts["inserted"] != len(rows) or counts["released"] != len(hold_gone):
             raise Conflict("another transaction wrote some of these transfers first")
         if counts["updated"] != len(touched):
             raise RuntimeError("ledger: an account locked by this batch vanished")  # accounts are never deleted
+
+    @staticmethod
+    async def _stage(conn: Any, records: list[tuple[Any, ...]], accounts: list[tuple[Any, ...]]) -> None:
+        pid = conn.get_server_pid()
+        if pid not in _staged_sessions:
+            await conn.execute(_STAGE_TABLES)
+            _staged_sessions.add(pid)
+        try:
+            await conn.copy_records_to_table("ledger_stage_transfers", records=records)
+            await conn.copy_records_to_table("ledger_stage_accounts", records=accounts)
+        except asyncpg.UndefinedTableError:
+            # A new session that reuses an old process id: create the tables and apply again.
+            _staged_sessions.discard(pid)
+            raise Conflict("staging tables were missing") from None
 
     def outcome(self) -> Outcome:
         """The results; built after the commit, so that the accounts are not kept locked meanwhile."""

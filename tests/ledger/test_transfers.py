@@ -292,3 +292,22 @@ async def test_many_coroutines_share_batches(ledger, accounts):
     codes = [r[0].code for r in await asyncio.gather(*(ledger.submit([same]) for _ in range(10)))]
     assert codes.count(R.OK) == 1 and codes.count(R.EXISTS) == 9
     assert (await ledger.balance(wallet.id)).posted == 52
+
+
+async def test_large_batches_are_staged_with_copy(ledger, accounts, db):
+    from core.ledger.apply import COPY_FROM
+
+    cash = await accounts.open("cash")
+    wallets = [await accounts.funded(cash, 10_000) for _ in range(10)]
+    holds = [move(w, cash, 5, pending=True) for w in wallets]
+    payments = [move(wallets[i % 10], wallets[(i + 1) % 10], 1) for i in range(COPY_FROM * 2)]
+    assert all(r.created for r in await ledger.submit(holds + payments))
+    again = await ledger.submit([PostPending(id=new_transfer_id(), pending_id=h.id) for h in holds] + payments)
+    assert [r.code for r in again] == [R.OK] * 10 + [R.EXISTS] * len(payments)
+    async with db.transaction():  # twice in one transaction: the staging tables start empty each time
+        first = await ledger.submit([move(cash, wallets[0], 1) for _ in range(COPY_FROM)])
+        second = await ledger.submit([move(cash, wallets[1], 1) for _ in range(COPY_FROM)])
+    assert all(r.created for r in first + second)
+    assert (await ledger.balance(wallets[0].id)).posted == 10_000 - 5 + COPY_FROM
+    report = await ledger.verify()
+    assert report.ok, report.faults
