@@ -308,6 +308,6 @@ async def test_large_batches_are_staged_with_copy(ledger, accounts, db):
         first = await ledger.submit([move(cash, wallets[0], 1) for _ in range(COPY_FROM)])
         second = await ledger.submit([move(cash, wallets[1], 1) for _ in range(COPY_FROM)])
     assert all(r.created for r in first + second)
-    assert (await ledger.balance(wallets[0].id)).posted == 10_000 - 5 + COPY_FROM
+    assert (await ledger.balance(cash.id)).posted == -10 * 10_000 + 10 * 5 - 2 * COPY_FROM
     report = await ledger.verify()
     assert report.ok, report.faults
