@@ -85,25 +85,25 @@ class Workload:
     pending: deque[Any] = field(default_factory=deque)
 
     def wallet(self) -> int:
-        return self.first_wallet + self.rng.randrange(self.wallets)
+        return self.first_wallet + int(self.rng.random() * self.wallets)
 
     def request(self) -> Any:
+        # random() and arithmetic rather than randrange/randint: the client shares the CPU with the ledger.
         from core.ledger import NewTransfer, PostPending, VoidPending, new_transfer_id
 
-        rng = self.rng
-        roll = rng.random()
+        random_ = self.rng.random
+        roll = random_()
         if roll < 0.10 and self.done:  # a retry of an id already used
-            return self.done[rng.randrange(len(self.done))]
+            return self.done[int(random_() * len(self.done))]
         if roll < 0.125 and self.pending:  # the second phase of a two-phase transfer
             pending = self.pending.popleft()
-            if rng.random() < 0.8:
-                amount = None if rng.random() < 0.5 else max(1, pending.amount // 2)
+            if random_() < 0.8:
+                amount = None if random_() < 0.5 else max(1, pending.amount // 2)
                 return PostPending(id=new_transfer_id(), pending_id=pending.id, amount=amount)
             return VoidPending(id=new_transfer_id(), pending_id=pending.id)
-        amount = rng.randint(1, 5_000_00) if rng.random() > 0.01 else 10**12  # ~1 % lack the funds
-        two_phase = roll < 0.15
-        if self.hot is not None and rng.random() < 0.5:
-            if rng.random() < 0.5:
+        amount = 1 + int(random_() * 5_000_00) if random_() > 0.01 else 10**12  # ~1 % lack the funds
+        if self.hot is not None and random_() < 0.5:
+            if random_() < 0.5:
                 debit, credit = self.hot, self.wallet()  # payouts, interest
             else:
                 debit, credit = self.wallet(), self.hot  # fees, repayments
@@ -112,7 +112,7 @@ class Workload:
             while credit == debit:
                 credit = self.wallet()
         return NewTransfer(id=new_transfer_id(), debit_account_id=debit, credit_account_id=credit, amount=amount,
-                           code="bench", pending=two_phase)
+                           code="bench", pending=roll < 0.15)
 
     def completed(self, requests: list[Any], results: list[Any]) -> tuple[int, int]:
         from core.ledger import NewTransfer
@@ -141,16 +141,25 @@ class Phase:
     batches: int = 0
     batch_transfers: int = 0
     transaction_s: float = 0.0
+    python_cpu_s: float = 0.0
+    postgres_cpu_s: float = 0.0
 
     def start(self, ledger: Any) -> None:
         gc = ledger.group_commit
-        self._base = (gc.batches, gc.transfers, gc.transaction_s)
+        self._base = (gc.batches, gc.transfers, gc.transaction_s, time.process_time(), postgres_cpu())
 
     def stop(self, ledger: Any) -> None:
         gc = ledger.group_commit
         self.batches = gc.batches - self._base[0]
         self.batch_transfers = gc.transfers - self._base[1]
         self.transaction_s = gc.transaction_s - self._base[2]
+        self.python_cpu_s = time.process_time() - self._base[3]
+        self.postgres_cpu_s = postgres_cpu() - self._base[4]
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        """CPU of this process and of the server per request: what the machine's load cannot change."""
+        return 1e6 * (self.python_cpu_s + self.postgres_cpu_s) / self.requests if self.requests else 0.0
 
     @property
     def mean_batch(self) -> float:
@@ -173,6 +182,24 @@ class Phase:
             return 0.0
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+_POSTMASTER: list[Any] = []
+
+
+def postgres_cpu() -> float:
+    """CPU seconds used so far by the benchmark's PostgreSQL (postmaster and its processes)."""
+    import psutil
+
+    total = 0.0
+    for process in _POSTMASTER:
+        try:
+            for p in [process, *process.children(recursive=True)]:
+                times = p.cpu_times()
+                total += times.user + times.system
+        except psutil.Error:
+            continue
+    return total
 
 
 async def _wal_lsn(db: Any) -> int:
@@ -254,9 +281,11 @@ async def run_baseline(ledger: Any, workload: Workload, seconds: float, connecti
             phase.created += created
             phase.requests += count
 
+    phase.start(ledger)
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(connections)))
     phase.seconds = time.perf_counter() - start
+    phase.stop(ledger)
     phase.wal_bytes = await _wal_lsn(db) - lsn
     return phase
 
@@ -350,11 +379,15 @@ async def fresh_copy(admin_dsn: str) -> str:
 
 
 async def measure(args: argparse.Namespace, progress: Any) -> dict[str, Any]:
+    import psutil
+
     from core.db.database import Database
     from core.ledger import Ledger
 
     server = start_server(args.stock)
     admin_dsn = server.get_uri("postgres")
+    pid = int((server.pgdata / "postmaster.pid").read_text().split()[0])
+    _POSTMASTER[:] = [psutil.Process(pid)]
     try:
         if args.fresh or not await seed_matches(admin_dsn, args.accounts, args.existing):
             progress("seeding the template database (first run only)")
@@ -419,7 +452,10 @@ async def measure(args: argparse.Namespace, progress: Any) -> dict[str, Any]:
             {"phase": p.name, "created_per_s": round(p.per_s), "requests_per_s": round(p.requests_per_s),
              "p50_ms": round(p.percentile(0.5), 2) if p.latencies_ms else None,
              "p99_ms": round(p.percentile(0.99), 2) if p.latencies_ms else None,
-             "mean_batch": round(p.mean_batch, 1), "mean_batch_ms": round(p.mean_transaction_ms, 1)}
+             "mean_batch": round(p.mean_batch, 1), "mean_batch_ms": round(p.mean_transaction_ms, 1),
+             "cpu_us_per_request": round(p.cpu_us_per_request, 1),
+             "python_cpu_share": round(p.python_cpu_s / (p.python_cpu_s + p.postgres_cpu_s), 2)
+             if p.python_cpu_s + p.postgres_cpu_s else None}
             for p in phases
         ],
     }
@@ -450,17 +486,19 @@ def print_table(figures: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console(width=max(Console().width, 110))
     short = figures["seconds_per_phase"] < 60
     table = Table(title=f"Ledger benchmark: {figures['accounts']:,} accounts, "
                         f"{figures['existing_transfers']:,} transfers at the start, "
                         f"{figures['seconds_per_phase']:g} s per phase")
-    for column in ("phase", "transfers/s", "requests/s", "p50 ms", "p99 ms", "mean batch", "ms/batch"):
+    for column in ("phase", "transfers/s", "requests/s", "p50 ms", "p99 ms", "batch", "ms/batch",
+                   "CPU µs/req"):
         table.add_column(column, justify="left" if column == "phase" else "right")
     for p in figures["phases"]:
         table.add_row(p["phase"], f"{p['created_per_s']:,}", f"{p['requests_per_s']:,}",
                       "" if p["p50_ms"] is None else f"{p['p50_ms']}", "" if p["p99_ms"] is None else f"{p['p99_ms']}",
-                      f"{p['mean_batch']:g}" if p["mean_batch"] else "", f"{p['mean_batch_ms']:g}" if p["mean_batch"] else "")
+                      f"{p['mean_batch']:g}" if p["mean_batch"] else "",
+                      f"{p['mean_batch_ms']:g}" if p["mean_batch"] else "", f"{p['cpu_us_per_request']:g}")
     console.print(table)
     targets = Table(title="Against the targets")
     for column in ("figure", "measured", "target", "met"):
@@ -485,6 +523,11 @@ def print_table(figures: dict[str, Any]) -> None:
                   f"shared_buffers={pg['shared_buffers']}, fsync={pg['fsync']}; "
                   f"WAL {figures['wal_bytes_per_transfer']} B/transfer (batched); "
                   f"load average {figures['load_average']:.1f} on {os.cpu_count()} cores")
+    batched = figures["phases"][0]
+    if batched["cpu_us_per_request"]:
+        console.print(f"Batched: {batched['cpu_us_per_request']:g} CPU µs per request (Python "
+                      f"{batched['python_cpu_share']:.0%}, PostgreSQL the rest): at most "
+                      f"{2e6 / batched['cpu_us_per_request']:,.0f} requests/s if both cores were ours alone")
     if short:
         console.print(f"[yellow]Short run: {figures['seconds_per_phase']:g} s per phase. The targets are for 60 s "
                       "sustained: python -m bench ledger --seconds 60[/yellow]")

@@ -359,8 +359,16 @@ _ID, _LEDGER, _KIND, _DEBIT, _CREDIT, _AMOUNT, _CODE, _PENDING_ID, _REVERSES_ID,
 @dataclass
 class Outcome:
     results: list[TransferResult]
-    #: Transfers created by this batch, in the order they were applied.
-    created: list[Transfer]
+    batch: Applied
+
+    @property
+    def created(self) -> list[Transfer]:
+        """Transfers created by this batch, in the order they were applied."""
+        return self.batch.transfers()
+
+    @property
+    def created_count(self) -> int:
+        return len(self.batch.rows)
 
 
 class Applied:
@@ -383,6 +391,7 @@ class Applied:
         self.now_us = 0
         self.business_date = dt.date.today()
         self.seq_base = 0
+        self._made: list[Transfer | None] | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -424,13 +433,13 @@ class Applied:
         if not account_ids:
             return
         locked = await conn.fetch(_LOCK_ACCOUNTS, sorted(account_ids))
-        floor_us = 0
+        accounts = self.accounts
         for row in locked:
-            self.accounts[row["id"]] = _Account(row)
-            floor_us = max(floor_us, micros(row["updated_at"]) + 1, micros(row["clock"]))
+            accounts[row["id"]] = _Account(row)
         if locked:
             # recorded_at only grows per account: never before the last transfer of any account touched
-            self.now_us = floor_us
+            self.now_us = max(micros(max(row["updated_at"] for row in locked)) + 1,
+                              micros(max(row["clock"] for row in locked)))
             self.business_date = locked[0]["business_date"]
             self.seq_base = locked[0]["seq_base"]
         await self.catalog.ensure_ids(conn, {a.ledger_id for a in self.accounts.values()})
@@ -845,30 +854,43 @@ class Applied:
             _staged_sessions.discard(pid)
             raise Conflict("staging tables were missing") from None
 
+    def transfer_at(self, row: int) -> Transfer:
+        """The created transfer of a written row (built once, on demand)."""
+        made = self._made
+        if made is None:
+            made = self._made = [None] * len(self.rows)
+        transfer = made[row]
+        if transfer is None:
+            (id_, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s, value_date,
+             _meta_json, meta, dr, cr) = self.rows[row]
+            transfer = made[row] = Transfer(
+                id_, self.seq_base + row, self.catalog.by_id[ledger_id].code, _KINDS[kind], debit, credit, amount,
+                code, meta, value_date, EPOCH + self.now_us * ONE_MICROSECOND, pending_id, reverses_id, timeout_s,
+                Totals(*dr), Totals(*cr))
+        return transfer
+
+    def transfers(self) -> list[Transfer]:
+        return [self.transfer_at(row) for row in range(len(self.rows))]
+
     def outcome(self) -> Outcome:
         """The results; built after the commit, so that the accounts are not kept locked meanwhile."""
-        recorded_at = EPOCH + self.now_us * ONE_MICROSECOND
-        ledgers = self.catalog.by_id
-        created = [
-            Transfer(id_, self.seq_base + offset, ledgers[ledger_id].code, _KINDS[kind], debit, credit, amount, code,
-                     meta, value_date, recorded_at, pending_id, reverses_id, timeout_s, Totals(*dr), Totals(*cr))
-            for offset, (id_, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s,
-                         value_date, _meta_json, meta, dr, cr) in enumerate(self.rows)
-        ]
         row_of = self.row_of
+        ledgers = self.catalog.by_id
         results: list[TransferResult] = []
+        append = results.append
+        ok = R.OK
         for r, (code, detail, ref) in zip(self.requests, self.results, strict=True):
-            transfer = None
-            if code is R.OK:
-                transfer = created[row_of[r.id.int]]
-            elif ref is not None:
-                if ref[0] == "row":
-                    transfer = created[row_of[ref[1].int]]
-                else:
-                    stored = ref[1]
-                    transfer = transfer_from_row(stored, ledgers[stored["ledger_id"]].code)
-            results.append(TransferResult(r.id, code, transfer, detail))
-        return Outcome(results, created)
+            if code is ok:
+                append(TransferResult(r.id, code, None, detail, source=(self, row_of[r.id.int])))
+            elif ref is None:
+                append(TransferResult(r.id, code, None, detail))
+            elif ref[0] == "row":
+                append(TransferResult(r.id, code, None, detail, source=(self, row_of[ref[1].int])))
+            else:
+                stored = ref[1]
+                append(TransferResult(r.id, code, transfer_from_row(stored, ledgers[stored["ledger_id"]].code),
+                                      detail))
+        return Outcome(results, self)
 
 
 _RESOLVED_AS = {_POST: "posted", _VOID: "voided", _EXPIRE: "expired"}

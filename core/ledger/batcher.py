@@ -189,14 +189,14 @@ class GroupCommit:
                 jobs[0].future.set_exception(exc)
             return
         self.batches += 1
-        self.transfers += len(outcome.created)
+        self.transfers += outcome.created_count
         start = 0
         for job in jobs:
             end = start + len(job.requests)
             if not job.future.done():  # a caller may have been cancelled; its transfers stand
                 job.future.set_result(outcome.results[start:end])
             start = end
-        if outcome.created and self.on_commit is not None:
+        if outcome.created_count and self.on_commit is not None:
             self.on_commit(outcome.created)
 
     async def _transaction(self, requests: list[Request]) -> Applied:

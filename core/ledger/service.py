@@ -372,7 +372,7 @@ class Ledger:
                     return await apply_batch(conn, requests, self.catalog)
 
             outcome = (await run_with_retries(once)).outcome()
-        if outcome.created and self._publish is not None:
+        if outcome.created_count and self._publish is not None:
             created = outcome.created
             if in_transaction:
                 async def announce() -> None:
