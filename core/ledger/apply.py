@@ -112,12 +112,17 @@ CREATE TEMP TABLE IF NOT EXISTS ledger_stage_accounts (
 COPY_FROM = 64
 
 
-def _write_statement(transfers: str, accounts: str, *, staged: bool, released: int, recorded: int,
-                     holds: int) -> str:
+def _write_statement(
+    transfers: str, accounts: str, *, staged: bool, released: int, recorded: int, holds: int
+) -> str:
     """The one statement that writes a batch; the numbers are the positions of its parameters."""
     h = [f"${holds + i}" for i in range(6)]
-    clear = """, unstaged AS (DELETE FROM ledger_stage_transfers RETURNING 1),
-    unstaged_accounts AS (DELETE FROM ledger_stage_accounts RETURNING 1)""" if staged else ""
+    clear = (
+        """, unstaged AS (DELETE FROM ledger_stage_transfers RETURNING 1),
+    unstaged_accounts AS (DELETE FROM ledger_stage_accounts RETURNING 1)"""
+        if staged
+        else ""
+    )
     return f"""
 WITH inserted AS (
     INSERT INTO ledger_transfers (id, seq, ledger_id, kind, debit_account_id, credit_account_id, amount, code,
@@ -155,10 +160,12 @@ SELECT (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM update
 
 
 # Array form: $1..$22 transfers, $23 released holds, $24 recorded_at, $25..$30 accounts, $31..$36 new holds.
-_WRITE = _write_statement(_TRANSFERS_FROM_ARRAYS, _ACCOUNTS_FROM_ARRAYS, staged=False, released=23, recorded=24,
-                          holds=31)
-_WRITE_STAGED = _write_statement("ledger_stage_transfers AS t", "ledger_stage_accounts AS u", staged=True,
-                                 released=1, recorded=2, holds=3)
+_WRITE = _write_statement(
+    _TRANSFERS_FROM_ARRAYS, _ACCOUNTS_FROM_ARRAYS, staged=False, released=23, recorded=24, holds=31
+)
+_WRITE_STAGED = _write_statement(
+    "ledger_stage_transfers AS t", "ledger_stage_accounts AS u", staged=True, released=1, recorded=2, holds=3
+)
 #: Backend process ids of the sessions that have the staging tables.
 _staged_sessions: set[int] = set()
 
@@ -192,10 +199,18 @@ def transfer_from_row(row: Any, currency: str) -> Transfer:
         pending_id=row["pending_id"],
         reverses_id=row["reverses_id"],
         timeout_s=row["timeout_s"],
-        debit_totals=Totals(row["dr_debits_posted"], row["dr_credits_posted"], row["dr_debits_pending"],
-                            row["dr_credits_pending"]),
-        credit_totals=Totals(row["cr_debits_posted"], row["cr_credits_posted"], row["cr_debits_pending"],
-                             row["cr_credits_pending"]),
+        debit_totals=Totals(
+            row["dr_debits_posted"],
+            row["dr_credits_posted"],
+            row["dr_debits_pending"],
+            row["dr_credits_pending"],
+        ),
+        credit_totals=Totals(
+            row["cr_debits_posted"],
+            row["cr_credits_posted"],
+            row["cr_debits_pending"],
+            row["cr_credits_pending"],
+        ),
     )
 
 
@@ -260,7 +275,10 @@ def static_problem(r: Request) -> tuple[ResultCode, str] | tuple[None, str]:
             if not r.pending:
                 return R.INVALID_FIELD, "timeout_s is only for pending transfers"
             if not 1 <= r.timeout_s <= MAX_TIMEOUT_S:
-                return R.INVALID_FIELD, "timeout_s must be between 1 second and 10 years (omit it for no timeout)"
+                return (
+                    R.INVALID_FIELD,
+                    "timeout_s must be between 1 second and 10 years (omit it for no timeout)",
+                )
     elif op is PostPending or op is Reversal:
         if r.amount is not None:
             if r.amount <= 0:
@@ -281,7 +299,11 @@ def _type_error(r: Any) -> str | None:
         return "id must be a uuid.UUID (use transfer_id(...) or new_transfer_id())"
     if op is NewTransfer:
         # `type(x) is int` also refuses bool, which is an int to isinstance.
-        if type(r.amount) is not int or type(r.debit_account_id) is not int or type(r.credit_account_id) is not int:
+        if (
+            type(r.amount) is not int
+            or type(r.debit_account_id) is not int
+            or type(r.credit_account_id) is not int
+        ):
             return "amount and account ids must be ints (minor units, account ids)"
         if r.timeout_s is not None and type(r.timeout_s) is not int:
             return "timeout_s must be an int"
@@ -313,8 +335,19 @@ def check_types(requests: list[Request]) -> None:
 
 
 class _Account:
-    __slots__ = ("cp", "cpe", "credits_limit", "ctid", "debits_limit", "dp", "dpe", "flags", "id", "ledger_id",
-                 "touched")
+    __slots__ = (
+        "cp",
+        "cpe",
+        "credits_limit",
+        "ctid",
+        "debits_limit",
+        "dp",
+        "dpe",
+        "flags",
+        "id",
+        "ledger_id",
+        "touched",
+    )
 
     def __init__(self, row: Any) -> None:
         self.id = row["id"]
@@ -333,11 +366,31 @@ class _Account:
 class _Pending:
     """A pending transfer this batch may resolve."""
 
-    __slots__ = ("amount", "code", "credit", "debit", "expires_us", "held_before", "id", "ledger_id", "open",
-                 "resolved_by")
+    __slots__ = (
+        "amount",
+        "code",
+        "credit",
+        "debit",
+        "expires_us",
+        "held_before",
+        "id",
+        "ledger_id",
+        "open",
+        "resolved_by",
+    )
 
-    def __init__(self, id: uuid.UUID, ledger_id: int, debit: int, credit: int, amount: int, code: str,
-                 expires_us: int | None, open: bool, resolved_by: tuple[uuid.UUID, int] | None) -> None:
+    def __init__(
+        self,
+        id: uuid.UUID,
+        ledger_id: int,
+        debit: int,
+        credit: int,
+        amount: int,
+        code: str,
+        expires_us: int | None,
+        open: bool,
+        resolved_by: tuple[uuid.UUID, int] | None,
+    ) -> None:
         self.id = id
         self.ledger_id = ledger_id
         self.debit = debit
@@ -352,8 +405,23 @@ class _Pending:
 
 
 # A written row, before its sequence number and digest are known.
-_ID, _LEDGER, _KIND, _DEBIT, _CREDIT, _AMOUNT, _CODE, _PENDING_ID, _REVERSES_ID, _TIMEOUT, _VALUE_DATE, _META_JSON, \
-    _META, _DR, _CR = range(15)
+(
+    _ID,
+    _LEDGER,
+    _KIND,
+    _DEBIT,
+    _CREDIT,
+    _AMOUNT,
+    _CODE,
+    _PENDING_ID,
+    _REVERSES_ID,
+    _TIMEOUT,
+    _VALUE_DATE,
+    _META_JSON,
+    _META,
+    _DR,
+    _CR,
+) = range(15)
 
 
 @dataclass
@@ -413,7 +481,9 @@ class Applied:
                 refs.add(r.pending_id)
         if not wanted:
             return
-        rows = await conn.fetch(_SELECT_TRANSFERS, [*wanted.values(), *(ref for ref in refs if ref.int not in wanted)])
+        rows = await conn.fetch(
+            _SELECT_TRANSFERS, [*wanted.values(), *(ref for ref in refs if ref.int not in wanted)]
+        )
         existing = self.existing = {row["id"].int: row for row in rows}
         await self.catalog.ensure_ids(conn, {row["ledger_id"] for row in rows})
 
@@ -438,8 +508,10 @@ class Applied:
             accounts[row["id"]] = _Account(row)
         if locked:
             # recorded_at only grows per account: never before the last transfer of any account touched
-            self.now_us = max(micros(max(row["updated_at"] for row in locked)) + 1,
-                              micros(max(row["clock"] for row in locked)))
+            self.now_us = max(
+                micros(max(row["updated_at"] for row in locked)) + 1,
+                micros(max(row["clock"] for row in locked)),
+            )
             self.business_date = locked[0]["business_date"]
             self.seq_base = locked[0]["seq_base"]
         await self.catalog.ensure_ids(conn, {a.ledger_id for a in self.accounts.values()})
@@ -461,8 +533,15 @@ class Applied:
                 row = existing[ref.int]
                 expires = holds.get(ref)
                 pending = self.pendings[ref] = _Pending(
-                    ref, row["ledger_id"], row["debit_account_id"], row["credit_account_id"], row["amount"],
-                    row["code"], micros(expires) if expires is not None else None, ref in holds, resolved.get(ref),
+                    ref,
+                    row["ledger_id"],
+                    row["debit_account_id"],
+                    row["credit_account_id"],
+                    row["amount"],
+                    row["code"],
+                    micros(expires) if expires is not None else None,
+                    ref in holds,
+                    resolved.get(ref),
                 )
                 pending.held_before = ref in holds
 
@@ -479,7 +558,11 @@ class Applied:
             if end == n:  # the last request says "linked": the chain never closes
                 for index in range(start, n):
                     if index == n - 1:
-                        self.results[index] = (R.LINKED_EVENT_CHAIN_OPEN, "the last request of a batch must not be linked", None)
+                        self.results[index] = (
+                            R.LINKED_EVENT_CHAIN_OPEN,
+                            "the last request of a batch must not be linked",
+                            None,
+                        )
                     else:
                         self.results[index] = (R.LINKED_EVENT_FAILED, "its linked chain is open", None)
                 break
@@ -515,8 +598,11 @@ class Applied:
                     continue
                 # Keep "exists" of a stored transfer (it is true); everything else in the chain
                 # failed with it, including an "exists" of a transfer the chain itself just undid.
-                still_exists = (outcome is not None and outcome[0] is R.EXISTS
-                                and not (outcome[2][0] == "row" and outcome[2][1].int not in self.row_of))
+                still_exists = (
+                    outcome is not None
+                    and outcome[0] is R.EXISTS
+                    and not (outcome[2][0] == "row" and outcome[2][1].int not in self.row_of)
+                )
                 if not still_exists:
                     self.results[index] = (R.LINKED_EVENT_FAILED, reason, None)
         self.journal = None
@@ -541,7 +627,9 @@ class Applied:
 
     def _touch(self, account: _Account) -> None:
         if self.journal is not None:
-            self.journal.append(("account", account, account.dp, account.cp, account.dpe, account.cpe, account.touched))
+            self.journal.append(
+                ("account", account, account.dp, account.cp, account.dpe, account.cpe, account.touched)
+            )
         account.touched = True
 
     def _apply_one(self, index: int) -> tuple[ResultCode, str, Any]:
@@ -560,15 +648,20 @@ class Applied:
             return self._reverse(index, r)
         return self._resolve(index, r)
 
-    def _account_problem(self, debit: _Account | None, credit: _Account | None, debit_id: int,
-                         credit_id: int) -> tuple[ResultCode, str, Any] | None:
+    def _account_problem(
+        self, debit: _Account | None, credit: _Account | None, debit_id: int, credit_id: int
+    ) -> tuple[ResultCode, str, Any] | None:
         if debit is None:
             return R.ACCOUNT_NOT_FOUND, f"debit account {debit_id} does not exist", None
         if credit is None:
             return R.ACCOUNT_NOT_FOUND, f"credit account {credit_id} does not exist", None
         if debit.ledger_id != credit.ledger_id:
-            return (R.LEDGER_MISMATCH, f"account {debit_id} is on {self.catalog.by_id[debit.ledger_id].code}, "
-                    f"account {credit_id} on {self.catalog.by_id[credit.ledger_id].code}", None)
+            return (
+                R.LEDGER_MISMATCH,
+                f"account {debit_id} is on {self.catalog.by_id[debit.ledger_id].code}, "
+                f"account {credit_id} on {self.catalog.by_id[credit.ledger_id].code}",
+                None,
+            )
         if debit.flags & _CLOSED:
             return R.ACCOUNT_CLOSED, f"debit account {debit_id} is closed", None
         if credit.flags & _CLOSED:
@@ -580,16 +673,32 @@ class Applied:
         # Pending debits count (Blnk #181): what is held cannot be spent twice.
         owed = debit.dp + debit.dpe + amount
         if debit.flags & _DMNEC and owed > debit.cp:
-            return R.EXCEEDS_CREDITS, f"account {debit.id} would have {owed - debit.cp} more debits than credits", None
+            return (
+                R.EXCEEDS_CREDITS,
+                f"account {debit.id} would have {owed - debit.cp} more debits than credits",
+                None,
+            )
         if debit.debits_limit is not None and owed - debit.cp > debit.debits_limit:
-            return (R.EXCEEDS_CREDITS, f"account {debit.id} would go {owed - debit.cp - debit.debits_limit} "
-                    f"over its debit limit of {debit.debits_limit}", None)
+            return (
+                R.EXCEEDS_CREDITS,
+                f"account {debit.id} would go {owed - debit.cp - debit.debits_limit} "
+                f"over its debit limit of {debit.debits_limit}",
+                None,
+            )
         owing = credit.cp + credit.cpe + amount
         if credit.flags & _CMNED and owing > credit.dp:
-            return R.EXCEEDS_DEBITS, f"account {credit.id} would have {owing - credit.dp} more credits than debits", None
+            return (
+                R.EXCEEDS_DEBITS,
+                f"account {credit.id} would have {owing - credit.dp} more credits than debits",
+                None,
+            )
         if credit.credits_limit is not None and owing - credit.dp > credit.credits_limit:
-            return (R.EXCEEDS_DEBITS, f"account {credit.id} would go {owing - credit.dp - credit.credits_limit} "
-                    f"over its credit limit of {credit.credits_limit}", None)
+            return (
+                R.EXCEEDS_DEBITS,
+                f"account {credit.id} would go {owing - credit.dp - credit.credits_limit} "
+                f"over its credit limit of {credit.credits_limit}",
+                None,
+            )
         if owed > MAX_AMOUNT or owing > MAX_AMOUNT:
             return R.OVERFLOW, "an account total would not fit in 64 bits", None
         return None
@@ -602,8 +711,11 @@ class Applied:
             return problem
         assert debit is not None and credit is not None
         if r.currency is not None and self.catalog.by_id[debit.ledger_id].code != r.currency:
-            return (R.LEDGER_MISMATCH, f"the accounts are on {self.catalog.by_id[debit.ledger_id].code}, "
-                    f"not {r.currency}", None)
+            return (
+                R.LEDGER_MISMATCH,
+                f"the accounts are on {self.catalog.by_id[debit.ledger_id].code}, not {r.currency}",
+                None,
+            )
         amount = r.amount
         problem = self._limit_problem(debit, credit, amount)
         if problem:
@@ -615,8 +727,9 @@ class Applied:
             credit.cpe += amount
             kind = _PENDING
             expires = None if r.timeout_s is None else self.now_us + r.timeout_s * 1_000_000
-            self.pendings[r.id] = _Pending(r.id, debit.ledger_id, debit.id, credit.id, amount, r.code, expires,
-                                           True, None)
+            self.pendings[r.id] = _Pending(
+                r.id, debit.ledger_id, debit.id, credit.id, amount, r.code, expires, True, None
+            )
             if self.journal is not None:
                 self.journal.append(("pending_new", r.id))
         else:
@@ -626,19 +739,28 @@ class Applied:
         self._add_row(index, r, debit.ledger_id, kind, debit, credit, amount, r.code, None, None, r.timeout_s)
         return R.OK, "", None
 
-    def _resolve(self, index: int, r: PostPending | VoidPending | ExpirePending) -> tuple[ResultCode, str, Any]:
+    def _resolve(
+        self, index: int, r: PostPending | VoidPending | ExpirePending
+    ) -> tuple[ResultCode, str, Any]:
         pending = self.pendings.get(r.pending_id)
         if pending is None:
             stored = self.existing.get(r.pending_id.int)
             known = self.row_of.get(r.pending_id.int)
             if stored is not None or known is not None:
-                return R.PENDING_TRANSFER_NOT_PENDING, f"transfer {r.pending_id} is not a pending transfer", None
+                return (
+                    R.PENDING_TRANSFER_NOT_PENDING,
+                    f"transfer {r.pending_id} is not a pending transfer",
+                    None,
+                )
             return R.PENDING_TRANSFER_NOT_FOUND, f"no pending transfer {r.pending_id}", None
         if not pending.open:
             if pending.resolved_by is not None:
                 by, kind = pending.resolved_by
-                return (R.PENDING_ALREADY_RESOLVED,
-                        f"pending transfer {pending.id} was already {_RESOLVED_AS[kind]} by transfer {by}", None)
+                return (
+                    R.PENDING_ALREADY_RESOLVED,
+                    f"pending transfer {pending.id} was already {_RESOLVED_AS[kind]} by transfer {by}",
+                    None,
+                )
             return R.PENDING_ALREADY_RESOLVED, f"pending transfer {pending.id} is no longer open", None
         debit = self.accounts.get(pending.debit)
         credit = self.accounts.get(pending.credit)
@@ -649,14 +771,21 @@ class Applied:
         expired = pending.expires_us is not None and pending.expires_us <= self.now_us
         if op is ExpirePending:
             if not expired:
-                return R.PENDING_TRANSFER_NOT_EXPIRED, f"pending transfer {pending.id} has not timed out", None
+                return (
+                    R.PENDING_TRANSFER_NOT_EXPIRED,
+                    f"pending transfer {pending.id} has not timed out",
+                    None,
+                )
         elif expired:
             return R.PENDING_TRANSFER_EXPIRED, f"pending transfer {pending.id} timed out", None
         if op is PostPending:
             amount = pending.amount if r.amount is None else r.amount
             if amount > pending.amount:
-                return (R.EXCEEDS_PENDING_AMOUNT,
-                        f"cannot post {amount}: pending transfer {pending.id} holds {pending.amount}", None)
+                return (
+                    R.EXCEEDS_PENDING_AMOUNT,
+                    f"cannot post {amount}: pending transfer {pending.id} holds {pending.amount}",
+                    None,
+                )
             if debit.flags & _CLOSED or credit.flags & _CLOSED:
                 closed = debit.id if debit.flags & _CLOSED else credit.id
                 return R.ACCOUNT_CLOSED, f"account {closed} is closed", None
@@ -686,31 +815,52 @@ class Applied:
         if known is not None:
             row = self.rows[known]
             ledger_id, kind, debit_id, credit_id, original_amount, original_code, reverses = (
-                row[_LEDGER], row[_KIND], row[_DEBIT], row[_CREDIT], row[_AMOUNT], row[_CODE], row[_REVERSES_ID])
+                row[_LEDGER],
+                row[_KIND],
+                row[_DEBIT],
+                row[_CREDIT],
+                row[_AMOUNT],
+                row[_CODE],
+                row[_REVERSES_ID],
+            )
         else:
             stored = self.existing.get(r.original_id.int)
             if stored is None:
                 return R.TRANSFER_NOT_FOUND, f"no transfer {r.original_id}", None
             ledger_id, kind, debit_id, credit_id, original_amount, original_code, reverses = (
-                stored["ledger_id"], stored["kind"], stored["debit_account_id"], stored["credit_account_id"],
-                stored["amount"], stored["code"], stored["reverses_id"])
+                stored["ledger_id"],
+                stored["kind"],
+                stored["debit_account_id"],
+                stored["credit_account_id"],
+                stored["amount"],
+                stored["code"],
+                stored["reverses_id"],
+            )
         if kind not in (_POSTED, _POST):
-            return (R.TRANSFER_NOT_REVERSIBLE,
-                    f"transfer {r.original_id} is {TransferKind(kind).label}; void a pending transfer instead", None)
+            return (
+                R.TRANSFER_NOT_REVERSIBLE,
+                f"transfer {r.original_id} is {TransferKind(kind).label}; void a pending transfer instead",
+                None,
+            )
         if reverses is not None:
             return R.TRANSFER_NOT_REVERSIBLE, f"transfer {r.original_id} is itself a reversal", None
         if r.original_id in self.reversed:
             return R.ALREADY_REVERSED, f"transfer {r.original_id} was already reversed", None
         amount = original_amount if r.amount is None else r.amount
         if amount > original_amount:
-            return (R.EXCEEDS_ORIGINAL_AMOUNT,
-                    f"cannot reverse {amount}: transfer {r.original_id} moved {original_amount}", None)
+            return (
+                R.EXCEEDS_ORIGINAL_AMOUNT,
+                f"cannot reverse {amount}: transfer {r.original_id} moved {original_amount}",
+                None,
+            )
         # Money goes back: the original's credit account is debited.
         debit = self.accounts.get(credit_id)
         credit = self.accounts.get(debit_id)
         if debit is None or credit is None:
             raise Conflict(f"transfer {r.original_id} appeared while the batch was applied")
-        problem = self._account_problem(debit, credit, credit_id, debit_id) or self._limit_problem(debit, credit, amount)
+        problem = self._account_problem(debit, credit, credit_id, debit_id) or self._limit_problem(
+            debit, credit, amount
+        )
         if problem:
             return problem
         self._touch(debit)
@@ -724,15 +874,40 @@ class Applied:
         self._add_row(index, r, ledger_id, _POSTED, debit, credit, amount, code, None, r.original_id, None)
         return R.OK, "", None
 
-    def _add_row(self, index: int, r: Request, ledger_id: int, kind: int, debit: _Account, credit: _Account,
-                 amount: int, code: str, pending_id: uuid.UUID | None, reverses_id: uuid.UUID | None,
-                 timeout_s: int | None) -> None:
+    def _add_row(
+        self,
+        index: int,
+        r: Request,
+        ledger_id: int,
+        kind: int,
+        debit: _Account,
+        credit: _Account,
+        amount: int,
+        code: str,
+        pending_id: uuid.UUID | None,
+        reverses_id: uuid.UUID | None,
+        timeout_s: int | None,
+    ) -> None:
         self.row_of[r.id.int] = len(self.rows)
-        self.rows.append((
-            r.id, ledger_id, kind, debit.id, credit.id, amount, code, pending_id, reverses_id, timeout_s,
-            r.value_date or self.business_date, self.meta_json[index], r.metadata or {},
-            (debit.dp, debit.cp, debit.dpe, debit.cpe), (credit.dp, credit.cp, credit.dpe, credit.cpe),
-        ))
+        self.rows.append(
+            (
+                r.id,
+                ledger_id,
+                kind,
+                debit.id,
+                credit.id,
+                amount,
+                code,
+                pending_id,
+                reverses_id,
+                timeout_s,
+                r.value_date or self.business_date,
+                self.meta_json[index],
+                r.metadata or {},
+                (debit.dp, debit.cp, debit.dpe, debit.cpe),
+                (credit.dp, credit.cp, credit.dpe, credit.cpe),
+            )
+        )
 
     # -- idempotency -------------------------------------------------------------------------------
 
@@ -740,15 +915,45 @@ class Applied:
         """``exists`` when ``stored`` is what request ``index`` asks for, else which fields differ."""
         r = self.requests[index]
         if in_batch:
-            kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s, value_date, meta_json, ledger_id = (
-                stored[_KIND], stored[_DEBIT], stored[_CREDIT], stored[_AMOUNT], stored[_CODE], stored[_PENDING_ID],
-                stored[_REVERSES_ID], stored[_TIMEOUT], stored[_VALUE_DATE], stored[_META_JSON], stored[_LEDGER])
+            (
+                kind,
+                debit,
+                credit,
+                amount,
+                code,
+                pending_id,
+                reverses_id,
+                timeout_s,
+                value_date,
+                meta_json,
+                ledger_id,
+            ) = (
+                stored[_KIND],
+                stored[_DEBIT],
+                stored[_CREDIT],
+                stored[_AMOUNT],
+                stored[_CODE],
+                stored[_PENDING_ID],
+                stored[_REVERSES_ID],
+                stored[_TIMEOUT],
+                stored[_VALUE_DATE],
+                stored[_META_JSON],
+                stored[_LEDGER],
+            )
             ref: Any = ("row", stored[_ID])
         else:
             kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s, value_date, ledger_id = (
-                stored["kind"], stored["debit_account_id"], stored["credit_account_id"], stored["amount"],
-                stored["code"], stored["pending_id"], stored["reverses_id"], stored["timeout_s"],
-                stored["value_date"], stored["ledger_id"])
+                stored["kind"],
+                stored["debit_account_id"],
+                stored["credit_account_id"],
+                stored["amount"],
+                stored["code"],
+                stored["pending_id"],
+                stored["reverses_id"],
+                stored["timeout_s"],
+                stored["value_date"],
+                stored["ledger_id"],
+            )
             meta_json = canonical_json(stored["metadata"])
             ref = ("stored", stored)
         differ: list[str] = []
@@ -790,8 +995,11 @@ class Applied:
         if r.value_date is not None and value_date != r.value_date:
             differ.append("value_date")
         if differ:
-            return (R.EXISTS_WITH_DIFFERENT_FIELDS,
-                    f"transfer {r.id} exists with a different {', '.join(differ)}", ref)
+            return (
+                R.EXISTS_WITH_DIFFERENT_FIELDS,
+                f"transfer {r.id} exists with a different {', '.join(differ)}",
+                ref,
+            )
         return R.EXISTS, "", ref
 
     # -- writing -------------------------------------------------------------------------------------
@@ -805,12 +1013,57 @@ class Applied:
         recorded_us = self.now_us
         seq_base = self.seq_base
         records = [
-            (id_, seq_base + offset, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s,
-             value_date, meta_json, *dr, *cr,
-             transfer_digest(id_, seq_base + offset, ledger_id, kind, debit, credit, amount, code, pending_id,
-                             reverses_id, timeout_s, value_date, recorded_us, meta_json, dr + cr))
-            for offset, (id_, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s,
-                         value_date, meta_json, _meta, dr, cr) in enumerate(rows)
+            (
+                id_,
+                seq_base + offset,
+                ledger_id,
+                kind,
+                debit,
+                credit,
+                amount,
+                code,
+                pending_id,
+                reverses_id,
+                timeout_s,
+                value_date,
+                meta_json,
+                *dr,
+                *cr,
+                transfer_digest(
+                    id_,
+                    seq_base + offset,
+                    ledger_id,
+                    kind,
+                    debit,
+                    credit,
+                    amount,
+                    code,
+                    pending_id,
+                    reverses_id,
+                    timeout_s,
+                    value_date,
+                    recorded_us,
+                    meta_json,
+                    dr + cr,
+                ),
+            )
+            for offset, (
+                id_,
+                ledger_id,
+                kind,
+                debit,
+                credit,
+                amount,
+                code,
+                pending_id,
+                reverses_id,
+                timeout_s,
+                value_date,
+                meta_json,
+                _meta,
+                dr,
+                cr,
+            ) in enumerate(rows)
         ]
         touched = [a for a in self.accounts.values() if a.touched]
         accounts = [(a.ctid, a.id, a.dp, a.cp, a.dpe, a.cpe) for a in touched]
@@ -823,8 +1076,11 @@ class Applied:
             elif pending.open:
                 hold_new.append(pending)
         holds = [
-            [p.id for p in hold_new], [p.ledger_id for p in hold_new], [p.debit for p in hold_new],
-            [p.credit for p in hold_new], [p.amount for p in hold_new],
+            [p.id for p in hold_new],
+            [p.ledger_id for p in hold_new],
+            [p.debit for p in hold_new],
+            [p.credit for p in hold_new],
+            [p.amount for p in hold_new],
             [None if p.expires_us is None else EPOCH + p.expires_us * ONE_MICROSECOND for p in hold_new],
         ]
         recorded_at = EPOCH + recorded_us * ONE_MICROSECOND
@@ -834,11 +1090,15 @@ class Applied:
         else:
             transfer_columns = [list(c) for c in zip(*records, strict=True)]
             account_columns = [list(c) for c in zip(*accounts, strict=True)]
-            counts = await conn.fetchrow(_WRITE, *transfer_columns, hold_gone, recorded_at, *account_columns, *holds)
+            counts = await conn.fetchrow(
+                _WRITE, *transfer_columns, hold_gone, recorded_at, *account_columns, *holds
+            )
         if counts["inserted"] != len(rows) or counts["released"] != len(hold_gone):
             raise Conflict("another transaction wrote some of these transfers first")
         if counts["updated"] != len(touched):
-            raise RuntimeError("ledger: an account locked by this batch vanished")  # accounts are never deleted
+            raise RuntimeError(
+                "ledger: an account locked by this batch vanished"
+            )  # accounts are never deleted
 
     @staticmethod
     async def _stage(conn: Any, records: list[tuple[Any, ...]], accounts: list[tuple[Any, ...]]) -> None:
@@ -861,12 +1121,41 @@ class Applied:
             made = self._made = [None] * len(self.rows)
         transfer = made[row]
         if transfer is None:
-            (id_, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s, value_date,
-             _meta_json, meta, dr, cr) = self.rows[row]
+            (
+                id_,
+                ledger_id,
+                kind,
+                debit,
+                credit,
+                amount,
+                code,
+                pending_id,
+                reverses_id,
+                timeout_s,
+                value_date,
+                _meta_json,
+                meta,
+                dr,
+                cr,
+            ) = self.rows[row]
             transfer = made[row] = Transfer(
-                id_, self.seq_base + row, self.catalog.by_id[ledger_id].code, _KINDS[kind], debit, credit, amount,
-                code, meta, value_date, EPOCH + self.now_us * ONE_MICROSECOND, pending_id, reverses_id, timeout_s,
-                Totals(*dr), Totals(*cr))
+                id_,
+                self.seq_base + row,
+                self.catalog.by_id[ledger_id].code,
+                _KINDS[kind],
+                debit,
+                credit,
+                amount,
+                code,
+                meta,
+                value_date,
+                EPOCH + self.now_us * ONE_MICROSECOND,
+                pending_id,
+                reverses_id,
+                timeout_s,
+                Totals(*dr),
+                Totals(*cr),
+            )
         return transfer
 
     def transfers(self) -> list[Transfer]:
@@ -888,8 +1177,11 @@ class Applied:
                 append(TransferResult(r.id, code, None, detail, source=(self, row_of[ref[1].int])))
             else:
                 stored = ref[1]
-                append(TransferResult(r.id, code, transfer_from_row(stored, ledgers[stored["ledger_id"]].code),
-                                      detail))
+                append(
+                    TransferResult(
+                        r.id, code, transfer_from_row(stored, ledgers[stored["ledger_id"]].code), detail
+                    )
+                )
         return Outcome(results, self)
 
 

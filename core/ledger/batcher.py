@@ -37,8 +37,12 @@ T = TypeVar("T")
 
 #: Attempts for a batch that keeps hitting retryable conflicts or a lost connection.
 MAX_ATTEMPTS = 8
-_CONNECTION_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-                      asyncpg.ConnectionDoesNotExistError)
+_CONNECTION_ERRORS = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.ConnectionDoesNotExistError,
+)
 
 
 @dataclass

@@ -118,8 +118,17 @@ class AccountBalance:
 
     @classmethod
     def of(cls, account: Account, totals: Totals, as_of: dt.datetime | None = None) -> AccountBalance:
-        return cls(account.id, account.currency, account.owner, account.purpose, totals.posted, totals.pending,
-                   totals.available, totals, as_of)
+        return cls(
+            account.id,
+            account.currency,
+            account.owner,
+            account.purpose,
+            totals.posted,
+            totals.pending,
+            totals.available,
+            totals,
+            as_of,
+        )
 
 
 # -- transfers ----------------------------------------------------------------------------
@@ -335,8 +344,15 @@ class TransferResult:
 
     __slots__ = ("_source", "_transfer", "code", "detail", "id")
 
-    def __init__(self, id: uuid.UUID, code: ResultCode, transfer: Transfer | None = None, detail: str = "",
-                 *, source: Any = None) -> None:
+    def __init__(
+        self,
+        id: uuid.UUID,
+        code: ResultCode,
+        transfer: Transfer | None = None,
+        detail: str = "",
+        *,
+        source: Any = None,
+    ) -> None:
         self.id = id
         self.code = code
         #: What was wrong, for people (which account, which fields, which limit).
@@ -364,7 +380,12 @@ class TransferResult:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TransferResult):
             return NotImplemented
-        return (self.id, self.code, self.detail, self.transfer) == (other.id, other.code, other.detail, other.transfer)
+        return (self.id, self.code, self.detail, self.transfer) == (
+            other.id,
+            other.code,
+            other.detail,
+            other.transfer,
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
