@@ -182,3 +182,42 @@ async def test_many_writers_hot_account_no_overdraft_no_deadlock(make_platform, 
     assert overdrawn == 0
     report = await ledger_a.verify()
     assert report.ok, report.faults
+
+
+async def test_the_same_id_from_two_processes_moves_money_once(make_platform, committed_db):
+    platform = await make_platform(plugins=[], database=committed_db)
+    ledger_a = platform.service(Ledger)
+    other_pool = Database(committed_db.dsn, min_size=1, max_size=4)
+    await other_pool.start()
+    ledger_b = Ledger(other_pool)
+    await ledger_b.start()
+    try:
+        cash = await ledger_a.open_account(owner="platform", purpose="cash", currency="RUB")
+        wallet = await ledger_a.open_account(owner="user:1", purpose="wallet", currency="RUB")
+        others = [
+            await ledger_a.open_account(owner=f"user:{i}", purpose="wallet", currency="RUB")
+            for i in range(2, 6)
+        ]
+        for round_ in range(10):
+            same = NewTransfer(
+                id=new_transfer_id(), debit_account_id=cash.id, credit_account_id=wallet.id, amount=1
+            )
+            # Each process batches the shared id with unrelated transfers, so their locks do not meet.
+            filler = [
+                NewTransfer(id=new_transfer_id(), debit_account_id=cash.id, credit_account_id=o.id, amount=1)
+                for o in others[round_ % 2 * 2 : round_ % 2 * 2 + 2]
+            ]
+            results = await asyncio.gather(
+                ledger_a.submit([same, *filler]),
+                ledger_b.submit([same]),
+                ledger_b.submit([same]),
+                ledger_a.submit([same]),
+            )
+            codes = [r[0].code.value for r in results]
+            assert sorted(codes) == ["exists", "exists", "exists", "ok"], codes
+        assert (await ledger_a.balance(wallet.id)).posted == 10
+        assert ledger_a.group_commit.retries + ledger_b.group_commit.retries > 0  # the race did happen
+        assert (await ledger_a.verify()).ok
+    finally:
+        await ledger_b.stop()
+        await other_pool.close()
