@@ -31,6 +31,7 @@ from hypothesis.stateful import (
 )
 
 from core.ledger import AccountFlags, NewTransfer, PostPending, Reversal, VoidPending, new_transfer_id
+from core.ledger.apply import COPY_FROM
 
 from .reference import MAccount, Model
 
@@ -56,7 +57,8 @@ def run(coro, timeout: float = 60):
     return asyncio.run_coroutine_threadsafe(coro, ENV.loop).result(timeout)
 
 
-amounts = st.one_of(*[st.integers(1, 300)] * 16, *[st.integers(1, 3000)] * 3, st.sampled_from([0, -5, 2**63]))
+amounts = st.one_of(*[st.integers(1, 300)] * 5, st.integers(1, 3000))
+bad_amounts = st.sampled_from([0, -5, 2**63])
 metadata = st.one_of(
     st.none(),
     st.just({}),
@@ -118,18 +120,25 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # -- drawing requests ------------------------------------------------------------------
 
-    def _account(self, data) -> int:
-        # Mostly the RUB accounts; sometimes the USD one or one that does not exist.
+    def _accounts(self, data, defect: str | None) -> tuple[int, int]:
         rub = self.ids[:5]
-        return data.draw(st.sampled_from([*rub, *rub, *rub, self.ids[5], 999_999_999_999]), label="account")
+        debit = data.draw(st.sampled_from(rub), label="debit")
+        credit = data.draw(st.sampled_from([i for i in rub if i != debit]), label="credit")
+        if defect == "account":
+            wrong = data.draw(st.sampled_from([self.ids[5], 999_999_999_999, debit]), label="wrong account")
+            return (wrong, credit) if data.draw(st.booleans(), label="side") else (debit, wrong)
+        return debit, credit
 
     def _known_id(self, data, kind: str | None = None) -> uuid.UUID:
+        if kind == "pending" and self.model.open and data.draw(st.integers(0, 4), label="open") > 0:
+            return data.draw(st.sampled_from(sorted(self.model.open)), label="open pending")
         choices = [i for i, t in self.model.transfers.items() if kind is None or t.kind == kind]
         if choices and data.draw(st.integers(0, 19), label="known") > 0:
             return data.draw(st.sampled_from(choices), label="ref")
         return uuid.uuid4()
 
     def _request(self, data):
+        """Mostly well-formed requests; one in seven carries one defect."""
         kind = data.draw(
             st.sampled_from(
                 ["posted"] * 7
@@ -139,65 +148,71 @@ class LedgerMachine(RuleBasedStateMachine):
                 + ["reverse"] * 2
                 + ["retry"] * 2
                 + ["changed"]
-                + ["junk"]
             ),
             label="kind",
         )
-        meta = data.draw(st.one_of(*[metadata] * 15, bad_metadata), label="metadata")
-        code = data.draw(st.sampled_from(["", "topup", "fee"] * 6 + ["x" * 65]), label="code")
+        defect = data.draw(
+            st.sampled_from(
+                [None] * 18 + ["code", "metadata", "amount", "timeout", "currency", "account", "id"]
+            ),
+            label="defect",
+        )
+        meta = data.draw(bad_metadata if defect == "metadata" else metadata, label="metadata")
+        code = (
+            "x" * 65 if defect == "code" else data.draw(st.sampled_from(["", "topup", "fee"]), label="code")
+        )
         value_date = data.draw(st.sampled_from([None, None, None, dt.date(2030, 1, 2)]), label="value_date")
+        amount = data.draw(bad_amounts if defect == "amount" else amounts, label="amount")
+        new_id = uuid.UUID(int=0) if defect == "id" else new_transfer_id()
         if kind in ("posted", "pending"):
-            debit, credit = self._account(data), self._account(data)
+            debit, credit = self._accounts(data, defect)
             pending = kind == "pending"
+            timeout = (
+                0 if defect == "timeout" else data.draw(st.sampled_from([None, None, 3600]), label="timeout")
+            )
             return NewTransfer(
-                id=new_transfer_id(),
+                id=new_id,
                 debit_account_id=debit,
                 credit_account_id=credit,
-                amount=data.draw(amounts, label="amount"),
+                amount=amount,
                 code=code,
                 metadata=meta,
                 value_date=value_date,
                 pending=pending,
-                timeout_s=data.draw(st.sampled_from([None] * 4 + [3600, 0]), label="timeout")
-                if pending
-                else None,
-                currency=data.draw(st.sampled_from([None] * 6 + ["RUB", "USD"]), label="currency"),
+                timeout_s=timeout if pending or defect == "timeout" else None,
+                currency="USD"
+                if defect == "currency"
+                else data.draw(st.sampled_from([None, "RUB"]), label="cur"),
             )
+        partial = data.draw(st.booleans(), label="partial")
         if kind == "post":
             return PostPending(
-                id=new_transfer_id(),
+                id=new_id,
                 pending_id=self._known_id(data, "pending"),
-                amount=data.draw(st.one_of(st.none(), amounts), label="amount"),
-                code=data.draw(st.sampled_from([None, "capture"]), label="code"),
+                amount=amount if partial or defect == "amount" else None,
+                code=data.draw(st.sampled_from([None, "capture"]), label="code")
+                if defect != "code"
+                else code,
                 metadata=meta,
                 value_date=value_date,
             )
         if kind == "void":
-            return VoidPending(
-                id=new_transfer_id(), pending_id=self._known_id(data, "pending"), metadata=meta
-            )
+            return VoidPending(id=new_id, pending_id=self._known_id(data, "pending"), metadata=meta)
         if kind == "reverse":
             return Reversal(
-                id=new_transfer_id(),
+                id=new_id,
                 original_id=self._known_id(data),
-                amount=data.draw(st.one_of(st.none(), amounts), label="amount"),
+                amount=amount if partial or defect == "amount" else None,
                 metadata=meta,
             )
-        if kind in ("retry", "changed") and self.history:
-            earlier = data.draw(st.sampled_from(self.history), label="earlier")
-            earlier = _unlink(earlier)
+        if self.history:
+            earlier = _unlink(data.draw(st.sampled_from(self.history), label="earlier"))
             if kind == "retry":
                 return earlier
             if isinstance(earlier, NewTransfer):
                 return _replace(earlier, amount=earlier.amount + 1)
             return _replace(earlier, metadata={"changed": True})
-        if kind == "junk" and data.draw(st.booleans(), label="zero id"):
-            return NewTransfer(
-                id=uuid.UUID(int=0), debit_account_id=self.ids[0], credit_account_id=self.ids[1], amount=1
-            )
-        return NewTransfer(
-            id=new_transfer_id(), debit_account_id=self.ids[0], credit_account_id=self.ids[0], amount=5
-        )
+        return NewTransfer(id=new_id, debit_account_id=self.ids[0], credit_account_id=self.ids[1], amount=5)
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -218,11 +233,13 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(data=st.data(), inline=st.booleans())
     def submit(self, data, inline: bool) -> None:
-        n = data.draw(st.integers(1, 4), label="size")
-        requests = [self._request(data) for _ in range(n)]
-        links = data.draw(
-            st.lists(st.sampled_from([False, False, True]), min_size=n - 1, max_size=n - 1), label="links"
+        # Now and then a batch large enough for the COPY-staged write path.
+        n = data.draw(
+            st.one_of(*[st.integers(1, 4)] * 12, st.integers(COPY_FROM, COPY_FROM + 8)), label="size"
         )
+        requests = [self._request(data) for _ in range(n)]
+        chance = [False, False, True] if n < COPY_FROM else [False] * 15 + [True]
+        links = data.draw(st.lists(st.sampled_from(chance), min_size=n - 1, max_size=n - 1), label="links")
         links.append(data.draw(st.sampled_from([False] * 15 + [True]), label="open chain"))
         requests = [
             _replace(r, linked=link) if r.linked != link else r
