@@ -42,7 +42,12 @@ DATA_DIR = Path("var/bench-ledger")
 SEED_DB = "kopilka_bench_seed"
 RUN_DB = "kopilka_bench"
 FUND = 100_000_00  # each wallet starts with 100,000.00
-TARGETS = {"transfers_per_s": 25_000, "single_requests_per_s": 3_000, "single_p99_ms": 25, "hot_over_uniform": 0.9}
+TARGETS = {
+    "transfers_per_s": 25_000,
+    "single_requests_per_s": 3_000,
+    "single_p99_ms": 25,
+    "hot_over_uniform": 0.9,
+}
 
 
 # -- the server ------------------------------------------------------------------------------
@@ -85,25 +90,25 @@ class Workload:
     pending: deque[Any] = field(default_factory=deque)
 
     def wallet(self) -> int:
-        return self.first_wallet + self.rng.randrange(self.wallets)
+        return self.first_wallet + int(self.rng.random() * self.wallets)
 
     def request(self) -> Any:
+        # random() and arithmetic rather than randrange/randint: the client shares the CPU with the ledger.
         from core.ledger import NewTransfer, PostPending, VoidPending, new_transfer_id
 
-        rng = self.rng
-        roll = rng.random()
+        random_ = self.rng.random
+        roll = random_()
         if roll < 0.10 and self.done:  # a retry of an id already used
-            return self.done[rng.randrange(len(self.done))]
+            return self.done[int(random_() * len(self.done))]
         if roll < 0.125 and self.pending:  # the second phase of a two-phase transfer
             pending = self.pending.popleft()
-            if rng.random() < 0.8:
-                amount = None if rng.random() < 0.5 else max(1, pending.amount // 2)
+            if random_() < 0.8:
+                amount = None if random_() < 0.5 else max(1, pending.amount // 2)
                 return PostPending(id=new_transfer_id(), pending_id=pending.id, amount=amount)
             return VoidPending(id=new_transfer_id(), pending_id=pending.id)
-        amount = rng.randint(1, 5_000_00) if rng.random() > 0.01 else 10**12  # ~1 % lack the funds
-        two_phase = roll < 0.15
-        if self.hot is not None and rng.random() < 0.5:
-            if rng.random() < 0.5:
+        amount = 1 + int(random_() * 5_000_00) if random_() > 0.01 else 10**12  # ~1 % lack the funds
+        if self.hot is not None and random_() < 0.5:
+            if random_() < 0.5:
                 debit, credit = self.hot, self.wallet()  # payouts, interest
             else:
                 debit, credit = self.wallet(), self.hot  # fees, repayments
@@ -111,8 +116,14 @@ class Workload:
             debit, credit = self.wallet(), self.wallet()
             while credit == debit:
                 credit = self.wallet()
-        return NewTransfer(id=new_transfer_id(), debit_account_id=debit, credit_account_id=credit, amount=amount,
-                           code="bench", pending=two_phase)
+        return NewTransfer(
+            id=new_transfer_id(),
+            debit_account_id=debit,
+            credit_account_id=credit,
+            amount=amount,
+            code="bench",
+            pending=roll < 0.15,
+        )
 
     def completed(self, requests: list[Any], results: list[Any]) -> tuple[int, int]:
         from core.ledger import NewTransfer
@@ -141,16 +152,25 @@ class Phase:
     batches: int = 0
     batch_transfers: int = 0
     transaction_s: float = 0.0
+    python_cpu_s: float = 0.0
+    postgres_cpu_s: float = 0.0
 
     def start(self, ledger: Any) -> None:
         gc = ledger.group_commit
-        self._base = (gc.batches, gc.transfers, gc.transaction_s)
+        self._base = (gc.batches, gc.transfers, gc.transaction_s, time.process_time(), postgres_cpu())
 
     def stop(self, ledger: Any) -> None:
         gc = ledger.group_commit
         self.batches = gc.batches - self._base[0]
         self.batch_transfers = gc.transfers - self._base[1]
         self.transaction_s = gc.transaction_s - self._base[2]
+        self.python_cpu_s = time.process_time() - self._base[3]
+        self.postgres_cpu_s = postgres_cpu() - self._base[4]
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        """CPU of this process and of the server per request: what the machine's load cannot change."""
+        return 1e6 * (self.python_cpu_s + self.postgres_cpu_s) / self.requests if self.requests else 0.0
 
     @property
     def mean_batch(self) -> float:
@@ -175,12 +195,31 @@ class Phase:
         return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
 
 
+_POSTMASTER: list[Any] = []
+
+
+def postgres_cpu() -> float:
+    """CPU seconds used so far by the benchmark's PostgreSQL (postmaster and its processes)."""
+    import psutil
+
+    total = 0.0
+    for process in _POSTMASTER:
+        try:
+            for p in [process, *process.children(recursive=True)]:
+                times = p.cpu_times()
+                total += times.user + times.system
+        except psutil.Error:
+            continue
+    return total
+
+
 async def _wal_lsn(db: Any) -> int:
     return int(await db.fetchval("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"))
 
 
-async def run_batched(name: str, ledger: Any, workload: Workload, seconds: float, producers: int = 8,
-                      size: int = 1000) -> Phase:
+async def run_batched(
+    name: str, ledger: Any, workload: Workload, seconds: float, producers: int = 8, size: int = 1000
+) -> Phase:
     phase = Phase(name)
     deadline = time.perf_counter() + seconds
     lsn = await _wal_lsn(ledger.db)
@@ -254,9 +293,11 @@ async def run_baseline(ledger: Any, workload: Workload, seconds: float, connecti
             phase.created += created
             phase.requests += count
 
+    phase.start(ledger)
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(connections)))
     phase.seconds = time.perf_counter() - start
+    phase.stop(ledger)
     phase.wal_bytes = await _wal_lsn(db) - lsn
     return phase
 
@@ -282,12 +323,21 @@ async def seed(admin_dsn: str, accounts: int, existing: int, progress: Any) -> N
         await db.execute(
             "INSERT INTO ledger_accounts (ledger_id, owner, purpose, flags)"
             " SELECT $1, 'user:' || g, 'wallet', 1 FROM generate_series(1, $2) AS g",
-            ledger_id, accounts,
+            ledger_id,
+            accounts,
         )
         first = await db.fetchval("SELECT min(id) FROM ledger_accounts WHERE purpose = 'wallet'")
         progress(f"seeded {accounts} accounts; funding them")
-        requests = [NewTransfer(id=new_transfer_id(), debit_account_id=treasury.id, credit_account_id=first + i,
-                                amount=FUND, code="fund") for i in range(accounts)]
+        requests = [
+            NewTransfer(
+                id=new_transfer_id(),
+                debit_account_id=treasury.id,
+                credit_account_id=first + i,
+                amount=FUND,
+                code="fund",
+            )
+            for i in range(accounts)
+        ]
         made = 0
         workload = Workload(hot.id, first, accounts)
         started = time.perf_counter()
@@ -304,7 +354,9 @@ async def seed(admin_dsn: str, accounts: int, existing: int, progress: Any) -> N
                 progress(f"seeded {made}/{existing} transfers ({rate:,.0f}/s)")
         await ledger.stop()
         await db.execute("VACUUM ANALYZE")
-        await db.execute("CREATE TABLE bench_meta (hot bigint, first_wallet bigint, wallets int, transfers bigint)")
+        await db.execute(
+            "CREATE TABLE bench_meta (hot bigint, first_wallet bigint, wallets int, transfers bigint)"
+        )
         await db.execute("INSERT INTO bench_meta VALUES ($1, $2, $3, $4)", hot.id, first, accounts, made)
     finally:
         await db.close()
@@ -350,11 +402,15 @@ async def fresh_copy(admin_dsn: str) -> str:
 
 
 async def measure(args: argparse.Namespace, progress: Any) -> dict[str, Any]:
+    import psutil
+
     from core.db.database import Database
     from core.ledger import Ledger
 
     server = start_server(args.stock)
     admin_dsn = server.get_uri("postgres")
+    pid = int((server.pgdata / "postmaster.pid").read_text().split()[0])
+    _POSTMASTER[:] = [psutil.Process(pid)]
     try:
         if args.fresh or not await seed_matches(admin_dsn, args.accounts, args.existing):
             progress("seeding the template database (first run only)")
@@ -363,8 +419,16 @@ async def measure(args: argparse.Namespace, progress: Any) -> dict[str, Any]:
         db = Database(dsn, min_size=4, max_size=24)
         await db.start()
         try:
-            settings = {name: await db.fetchval(f"SHOW {name}") for name in
-                        ("server_version", "synchronous_commit", "shared_buffers", "max_wal_size", "fsync")}
+            settings = {
+                name: await db.fetchval(f"SHOW {name}")
+                for name in (
+                    "server_version",
+                    "synchronous_commit",
+                    "shared_buffers",
+                    "max_wal_size",
+                    "fsync",
+                )
+            }
             assert settings["synchronous_commit"] == "on", "the benchmark must run with synchronous_commit on"
             meta = await db.fetchrow("SELECT * FROM bench_meta")
             existing = await db.fetchval("SELECT count(*) FROM ledger_transfers")
@@ -405,7 +469,8 @@ async def measure(args: argparse.Namespace, progress: Any) -> dict[str, Any]:
         "single_p50_ms": round(single.percentile(0.50), 2),
         "single_created_per_s": round(single.per_s),
         "baseline_p99_ms": round(baseline.percentile(0.99), 2),
-        "wal_bytes_per_transfer": round(batched_phase.wal_bytes / batched_phase.created) if batched_phase.created
+        "wal_bytes_per_transfer": round(batched_phase.wal_bytes / batched_phase.created)
+        if batched_phase.created
         else None,
         "mean_batch": round(batched_phase.mean_batch, 1),
         "mean_batch_transaction_ms": round(batched_phase.mean_transaction_ms, 1),
@@ -416,10 +481,19 @@ async def measure(args: argparse.Namespace, progress: Any) -> dict[str, Any]:
         "load_average": os.getloadavg()[0],
         "invariants": invariants,
         "phases": [
-            {"phase": p.name, "created_per_s": round(p.per_s), "requests_per_s": round(p.requests_per_s),
-             "p50_ms": round(p.percentile(0.5), 2) if p.latencies_ms else None,
-             "p99_ms": round(p.percentile(0.99), 2) if p.latencies_ms else None,
-             "mean_batch": round(p.mean_batch, 1), "mean_batch_ms": round(p.mean_transaction_ms, 1)}
+            {
+                "phase": p.name,
+                "created_per_s": round(p.per_s),
+                "requests_per_s": round(p.requests_per_s),
+                "p50_ms": round(p.percentile(0.5), 2) if p.latencies_ms else None,
+                "p99_ms": round(p.percentile(0.99), 2) if p.latencies_ms else None,
+                "mean_batch": round(p.mean_batch, 1),
+                "mean_batch_ms": round(p.mean_transaction_ms, 1),
+                "cpu_us_per_request": round(p.cpu_us_per_request, 1),
+                "python_cpu_share": round(p.python_cpu_s / (p.python_cpu_s + p.postgres_cpu_s), 2)
+                if p.python_cpu_s + p.postgres_cpu_s
+                else None,
+            }
             for p in phases
         ],
     }
@@ -428,14 +502,17 @@ async def measure(args: argparse.Namespace, progress: Any) -> dict[str, Any]:
 async def check_invariants(db: Any) -> dict[str, Any]:
     unbalanced = await db.fetch(
         "SELECT ledger_id FROM ledger_accounts GROUP BY ledger_id"
-        " HAVING sum(debits_posted) <> sum(credits_posted) OR sum(debits_pending) <> sum(credits_pending)")
+        " HAVING sum(debits_posted) <> sum(credits_posted) OR sum(debits_pending) <> sum(credits_pending)"
+    )
     overdrawn = await db.fetchval(
         "SELECT count(*) FROM ledger_accounts WHERE flags & 1 = 1"
-        " AND debits_posted + debits_pending > credits_posted")
+        " AND debits_posted + debits_pending > credits_posted"
+    )
     holds = await db.fetchval("SELECT count(*) FROM ledger_holds")
     open_pending = await db.fetchval(
         "SELECT count(*) FROM ledger_transfers p WHERE p.kind = 1"
-        " AND NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = p.id)")
+        " AND NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = p.id)"
+    )
     result = {
         "debits_equal_credits": not unbalanced,
         "overdrawn_accounts": overdrawn,
@@ -450,57 +527,118 @@ def print_table(figures: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console(width=max(Console().width, 110))
     short = figures["seconds_per_phase"] < 60
-    table = Table(title=f"Ledger benchmark: {figures['accounts']:,} accounts, "
-                        f"{figures['existing_transfers']:,} transfers at the start, "
-                        f"{figures['seconds_per_phase']:g} s per phase")
-    for column in ("phase", "transfers/s", "requests/s", "p50 ms", "p99 ms", "mean batch", "ms/batch"):
+    table = Table(
+        title=f"Ledger benchmark: {figures['accounts']:,} accounts, "
+        f"{figures['existing_transfers']:,} transfers at the start, "
+        f"{figures['seconds_per_phase']:g} s per phase"
+    )
+    for column in (
+        "phase",
+        "transfers/s",
+        "requests/s",
+        "p50 ms",
+        "p99 ms",
+        "batch",
+        "ms/batch",
+        "CPU µs/req",
+    ):
         table.add_column(column, justify="left" if column == "phase" else "right")
     for p in figures["phases"]:
-        table.add_row(p["phase"], f"{p['created_per_s']:,}", f"{p['requests_per_s']:,}",
-                      "" if p["p50_ms"] is None else f"{p['p50_ms']}", "" if p["p99_ms"] is None else f"{p['p99_ms']}",
-                      f"{p['mean_batch']:g}" if p["mean_batch"] else "", f"{p['mean_batch_ms']:g}" if p["mean_batch"] else "")
+        table.add_row(
+            p["phase"],
+            f"{p['created_per_s']:,}",
+            f"{p['requests_per_s']:,}",
+            "" if p["p50_ms"] is None else f"{p['p50_ms']}",
+            "" if p["p99_ms"] is None else f"{p['p99_ms']}",
+            f"{p['mean_batch']:g}" if p["mean_batch"] else "",
+            f"{p['mean_batch_ms']:g}" if p["mean_batch"] else "",
+            f"{p['cpu_us_per_request']:g}",
+        )
     console.print(table)
     targets = Table(title="Against the targets")
     for column in ("figure", "measured", "target", "met"):
         targets.add_column(column)
     checks = [
-        ("transfers_per_s (batched)", figures["transfers_per_s"], f">= {TARGETS['transfers_per_s']:,}",
-         figures["transfers_per_s"] >= TARGETS["transfers_per_s"]),
-        ("single_requests_per_s", figures["single_requests_per_s"], f">= {TARGETS['single_requests_per_s']:,}",
-         figures["single_requests_per_s"] >= TARGETS["single_requests_per_s"]),
-        ("single_p99_ms", figures["single_p99_ms"], f"<= {TARGETS['single_p99_ms']}",
-         figures["single_p99_ms"] <= TARGETS["single_p99_ms"]),
-        ("hot_over_uniform", figures["hot_over_uniform"], f">= {TARGETS['hot_over_uniform']}",
-         figures["hot_over_uniform"] >= TARGETS["hot_over_uniform"]),
+        (
+            "transfers_per_s (batched)",
+            figures["transfers_per_s"],
+            f">= {TARGETS['transfers_per_s']:,}",
+            figures["transfers_per_s"] >= TARGETS["transfers_per_s"],
+        ),
+        (
+            "single_requests_per_s",
+            figures["single_requests_per_s"],
+            f">= {TARGETS['single_requests_per_s']:,}",
+            figures["single_requests_per_s"] >= TARGETS["single_requests_per_s"],
+        ),
+        (
+            "single_p99_ms",
+            figures["single_p99_ms"],
+            f"<= {TARGETS['single_p99_ms']}",
+            figures["single_p99_ms"] <= TARGETS["single_p99_ms"],
+        ),
+        (
+            "hot_over_uniform",
+            figures["hot_over_uniform"],
+            f">= {TARGETS['hot_over_uniform']}",
+            figures["hot_over_uniform"] >= TARGETS["hot_over_uniform"],
+        ),
         ("baseline_transfers_per_s", figures["baseline_transfers_per_s"], "(reference)", None),
     ]
     for name, value, target, met in checks:
-        targets.add_row(name, f"{value:,}" if isinstance(value, int) else str(value), target,
-                        "" if met is None else ("yes" if met else "NO"))
+        targets.add_row(
+            name,
+            f"{value:,}" if isinstance(value, int) else str(value),
+            target,
+            "" if met is None else ("yes" if met else "NO"),
+        )
     console.print(targets)
     pg = figures["postgres"]
-    console.print(f"PostgreSQL {pg['server_version']}, synchronous_commit={pg['synchronous_commit']}, "
-                  f"shared_buffers={pg['shared_buffers']}, fsync={pg['fsync']}; "
-                  f"WAL {figures['wal_bytes_per_transfer']} B/transfer (batched); "
-                  f"load average {figures['load_average']:.1f} on {os.cpu_count()} cores")
+    console.print(
+        f"PostgreSQL {pg['server_version']}, synchronous_commit={pg['synchronous_commit']}, "
+        f"shared_buffers={pg['shared_buffers']}, fsync={pg['fsync']}; "
+        f"WAL {figures['wal_bytes_per_transfer']} B/transfer (batched); "
+        f"load average {figures['load_average']:.1f} on {os.cpu_count()} cores"
+    )
+    batched = figures["phases"][0]
+    if batched["cpu_us_per_request"]:
+        console.print(
+            f"Batched: {batched['cpu_us_per_request']:g} CPU µs per request (Python "
+            f"{batched['python_cpu_share']:.0%}, PostgreSQL the rest): at most "
+            f"{2e6 / batched['cpu_us_per_request']:,.0f} requests/s if both cores were ours alone"
+        )
     if short:
-        console.print(f"[yellow]Short run: {figures['seconds_per_phase']:g} s per phase. The targets are for 60 s "
-                      "sustained: python -m bench ledger --seconds 60[/yellow]")
+        console.print(
+            f"[yellow]Short run: {figures['seconds_per_phase']:g} s per phase. The targets are for 60 s "
+            "sustained: python -m bench ledger --seconds 60[/yellow]"
+        )
 
 
 def main(argv: list[str]) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m bench ledger", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=DEFAULT_SECONDS,
-                        help=f"length of each phase (default {DEFAULT_SECONDS}; the targets are for 60)")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=DEFAULT_SECONDS,
+        help=f"length of each phase (default {DEFAULT_SECONDS}; the targets are for 60)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     parser.add_argument("--accounts", type=int, default=100_000, help="wallets in the seed (default 100,000)")
-    parser.add_argument("--existing", type=int, default=1_000_000,
-                        help="transfers in the seed before measuring (default 1,000,000)")
+    parser.add_argument(
+        "--existing",
+        type=int,
+        default=1_000_000,
+        help="transfers in the seed before measuring (default 1,000,000)",
+    )
     parser.add_argument("--fresh", action="store_true", help="seed the template again")
-    parser.add_argument("--stock", action="store_true", help="keep PostgreSQL's default shared_buffers (128 MB)")
-    parser.add_argument("--verify", action="store_true", help="run the full `ledger verify` afterwards (slow)")
+    parser.add_argument(
+        "--stock", action="store_true", help="keep PostgreSQL's default shared_buffers (128 MB)"
+    )
+    parser.add_argument(
+        "--verify", action="store_true", help="run the full `ledger verify` afterwards (slow)"
+    )
     parser.add_argument("--keep-server", action="store_true", help="leave the benchmark's PostgreSQL running")
     args = parser.parse_args(argv)
 

@@ -205,6 +205,15 @@ def register_terminal_drivers(register: Callable[[Any], None], platform: Platfor
 
 
 @hookspec
+def register_file_stores(register: Callable[[Any], None], platform: Platform, settings: Any) -> None:
+    """Hand over file stores (``core.files.FileStore``) for uploaded and generated documents.
+
+    The deployment picks one by name with ``[plugins."core.projects"] file_store``; the
+    built-in ``local`` store keeps files under the data folder.
+    """
+
+
+@hookspec
 def register_signature_methods(register: Callable[[Any], None], platform: Platform, settings: Any) -> None:
     """Hand over document-signature methods (``core.contracts.signatures.SignatureMethod``)."""
 

@@ -242,8 +242,11 @@ PlatformFactory = Callable[..., Awaitable[Any]]
 
 
 @pytest.fixture
-async def make_platform(db: PinnedDatabase) -> AsyncIterator[PlatformFactory]:
-    """Build and start platforms on the test's database (``db`` unless ``database=`` is given)."""
+async def make_platform(db: PinnedDatabase, tmp_path: Path) -> AsyncIterator[PlatformFactory]:
+    """Build and start platforms on the test's database (``db`` unless ``database=`` is given).
+
+    Unless ``core`` sets one, the data folder (uploads, generated files) is the test's ``tmp_path``.
+    """
     from core.platform import Platform
 
     started: list[Platform] = []
@@ -258,6 +261,8 @@ async def make_platform(db: PinnedDatabase) -> AsyncIterator[PlatformFactory]:
     ) -> Platform:
         if database is None:
             database = db
+        core = dict(core or {})
+        core["platform"] = {"data_dir": str(tmp_path / "data"), **core.get("platform", {})}
         names = all_plugin_names() if plugins is None else plugins
         platform = Platform.from_deployment(
             "test.toml", text=deployment_text(names, settings, core), extra_plugins=extra_plugins

@@ -69,6 +69,9 @@ class Database:
             "statement_timeout": str(statement_timeout_ms),
             # Array-parameter queries lose half their speed on generic plans (ledger.md §7).
             "plan_cache_mode": "force_custom_plan",
+            # The working set lives in memory (or on SSD): the default of 4 makes the planner
+            # scan whole tables rather than fetch a few thousand rows by index or tuple id.
+            "random_page_cost": "1.1",
         }
         self._pool: asyncpg.Pool | None = None
         self._scope: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar(f"db_scope_{id(self)}", default=None)

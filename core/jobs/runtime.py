@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
@@ -26,9 +27,19 @@ log = logging.getLogger(__name__)
 SCHEDULER_LOCK = "kopilka.scheduler"
 
 
-def _bind(definition: TaskDefinition, platform: Platform):
+#: How long a stopping worker waits for the tasks it is running before the database closes.
+STOP_GRACE_S = 20
+
+
+def _bind(definition: TaskDefinition, platform: Platform, running: set[asyncio.Task[Any]]):
     async def run(**kwargs: Any) -> Any:
-        return await definition.fn(platform, **kwargs)
+        task = asyncio.current_task()
+        if task is not None:
+            running.add(task)
+        try:
+            return await definition.fn(platform, **kwargs)
+        finally:
+            running.discard(task)  # type: ignore[arg-type]
 
     run.__name__ = definition.name.replace(".", "_")
     run.__doc__ = definition.fn.__doc__
@@ -72,6 +83,30 @@ class RecordingBroker(InMemoryBroker):
         return ran
 
 
+class MemoryBroker(InMemoryBroker):
+    """In-process tasks that behave like queued ones: sent after the kicker's transaction
+    commits (dropped if it rolls back), and run in a context of their own, so a task never
+    shares the kicker's database connection."""
+
+    def __init__(self, database: Any) -> None:
+        super().__init__()
+        self.database = database
+
+    async def kick(self, message: BrokerMessage) -> None:
+        if self.find_task(message.task_name) is None:
+            raise LookupError(f"no task named {message.task_name!r}")
+
+        async def run() -> None:
+            task = asyncio.create_task(self.receiver.callback(message=message.message), context=contextvars.Context())
+            self._running_tasks.add(task)
+            task.add_done_callback(self._running_tasks.discard)
+
+        if self.database.in_transaction:
+            self.database.after_commit(run)
+        else:
+            await run()
+
+
 class Jobs:
     """Kicks tasks, runs workers and the scheduler, and closes business days."""
 
@@ -80,9 +115,11 @@ class Jobs:
         self.settings = platform.core.jobs
         self.broker: AsyncBroker = self._make_broker()
         self.tasks: dict[str, Any] = {}
+        #: Tasks this process is running; a stopping worker lets them finish before the database closes.
+        self.running: set[asyncio.Task[Any]] = set()
         for definition in platform.tasks:
             self.tasks[definition.name] = self.broker.register_task(
-                _bind(definition, platform),
+                _bind(definition, platform, self.running),
                 task_name=definition.name,
                 schedule=[self._with_timezone(s) for s in definition.schedule],
                 retry_on_error=definition.labels.get("retry_on_error", True),
@@ -105,7 +142,7 @@ class Jobs:
                 poll_interval=self.settings.poll_interval_ms / 1000,
             )
         elif url == "memory":
-            broker = InMemoryBroker()
+            broker = MemoryBroker(self.platform.db)
         elif url == "recording":
             broker = RecordingBroker(self.platform.db)
         elif url.startswith(("redis://", "rediss://")):
@@ -153,7 +190,26 @@ class Jobs:
             run_receiver_task(broker, max_async_tasks=self.settings.max_concurrency, run_startup=False),
             name="kopilka-worker",
         )
-        await _until(stop, receiver)
+        try:
+            await _until(stop, receiver)
+        finally:
+            await self._finish_running()
+
+    async def _finish_running(self, grace_s: float = STOP_GRACE_S) -> None:
+        """Let the tasks already running finish (they outlive the cancelled receiver), then cancel the rest.
+
+        Without this a stopping process closed the database under its running tasks; a task
+        cancelled here was not acknowledged and is delivered again after the visibility timeout.
+        """
+        if not self.running:
+            return
+        _done, late = await asyncio.wait(set(self.running), timeout=grace_s)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("cancelled %d tasks still running after %s s; they will be delivered again", len(late),
+                        grace_s)
+            await asyncio.wait(late, timeout=5)
 
     async def run_scheduler(self, stop: asyncio.Event | None = None) -> None:
         """Send scheduled tasks, as the one scheduler of the deployment.

@@ -66,14 +66,14 @@ TRANSFER_COLUMNS = """id, seq, ledger_id, kind, debit_account_id, credit_account
 _SELECT_TRANSFERS = f"SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE id = ANY($1::uuid[])"
 
 _LOCK_ACCOUNTS = """
-SELECT id, ledger_id, flags, debits_limit, credits_limit,
+SELECT id, ctid, ledger_id, flags, debits_limit, credits_limit,
        debits_posted, credits_posted, debits_pending, credits_pending, updated_at,
        clock_timestamp() AS clock,
        (SELECT coalesce((SELECT business_date FROM core_business_date LIMIT 1), current_date)) AS business_date,
        (SELECT nextval('ledger_transfer_seq')) AS seq_base
 FROM ledger_accounts WHERE id = ANY($1::bigint[])
 ORDER BY id
-FOR UPDATE
+FOR NO KEY UPDATE
 """
 
 # Read after the locks: resolving or reversing a transfer needs the locks of its accounts,
@@ -87,42 +87,87 @@ UNION ALL
 SELECT 'reversed', reverses_id, id, kind, NULL FROM ledger_transfers WHERE reverses_id = ANY($2::uuid[])
 """
 
-_WRITE = """
+_TRANSFER_FIELDS = """id, seq, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s,
+    value_date, metadata, d1, d2, d3, d4, c1, c2, c3, c4, digest"""
+_TRANSFERS_FROM_ARRAYS = f"""unnest($1::uuid[], $2::int8[], $3::int4[], $4::int2[], $5::int8[], $6::int8[], $7::int8[],
+    $8::text[], $9::uuid[], $10::uuid[], $11::int4[], $12::date[], $13::text[], $14::int8[], $15::int8[], $16::int8[],
+    $17::int8[], $18::int8[], $19::int8[], $20::int8[], $21::int8[], $22::bytea[]) AS t({_TRANSFER_FIELDS})"""
+_ACCOUNTS_FROM_ARRAYS = """unnest($25::tid[], $26::int8[], $27::int8[], $28::int8[], $29::int8[], $30::int8[])
+    AS u(row_tid, id, dp, cp, dpe, cpe)"""
+
+# Large batches go through COPY into per-session staging tables instead of array
+# parameters: asyncpg checks every array element for nesting, which costs more Python
+# time than the rest of the batch.
+_STAGE_TABLES = """
+CREATE TEMP TABLE IF NOT EXISTS ledger_stage_transfers (
+    id uuid, seq int8, ledger_id int4, kind int2, debit int8, credit int8, amount int8, code text, pending_id uuid,
+    reverses_id uuid, timeout_s int4, value_date date, metadata text, d1 int8, d2 int8, d3 int8, d4 int8,
+    c1 int8, c2 int8, c3 int8, c4 int8, digest bytea
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS ledger_stage_accounts (
+    row_tid tid, id int8, dp int8, cp int8, dpe int8, cpe int8
+) ON COMMIT DELETE ROWS;
+"""
+#: From this many transfers on, a batch is staged with COPY.
+COPY_FROM = 64
+
+
+def _write_statement(
+    transfers: str, accounts: str, *, staged: bool, released: int, recorded: int, holds: int
+) -> str:
+    """The one statement that writes a batch; the numbers are the positions of its parameters."""
+    h = [f"${holds + i}" for i in range(6)]
+    clear = (
+        """, unstaged AS (DELETE FROM ledger_stage_transfers RETURNING 1),
+    unstaged_accounts AS (DELETE FROM ledger_stage_accounts RETURNING 1)"""
+        if staged
+        else ""
+    )
+    return f"""
 WITH inserted AS (
     INSERT INTO ledger_transfers (id, seq, ledger_id, kind, debit_account_id, credit_account_id, amount, code,
         pending_id, reverses_id, timeout_s, value_date, recorded_at, metadata,
         dr_debits_posted, dr_credits_posted, dr_debits_pending, dr_credits_pending,
         cr_debits_posted, cr_credits_posted, cr_debits_pending, cr_credits_pending, digest)
     SELECT t.id, t.seq, t.ledger_id, t.kind, t.debit, t.credit, t.amount, t.code, t.pending_id, t.reverses_id,
-        t.timeout_s, t.value_date, $24::timestamptz, t.metadata::jsonb,
+        t.timeout_s, t.value_date, ${recorded}::timestamptz, t.metadata::jsonb,
         t.d1, t.d2, t.d3, t.d4, t.c1, t.c2, t.c3, t.c4, t.digest
-    FROM unnest($1::uuid[], $2::int8[], $3::int4[], $4::int2[], $5::int8[], $6::int8[], $7::int8[], $8::text[],
-                $9::uuid[], $10::uuid[], $11::int4[], $12::date[], $13::text[],
-                $14::int8[], $15::int8[], $16::int8[], $17::int8[], $18::int8[], $19::int8[], $20::int8[],
-                $21::int8[], $22::bytea[])
-         AS t(id, seq, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s,
-              value_date, metadata, d1, d2, d3, d4, c1, c2, c3, c4, digest)
+    FROM {transfers}
     ORDER BY t.id  -- the same order in every batch: racing inserts of one id wait, never deadlock
     ON CONFLICT (id) DO NOTHING
     RETURNING 1
 ), updated AS (
     UPDATE ledger_accounts AS a
     SET debits_posted = u.dp, credits_posted = u.cp, debits_pending = u.dpe, credits_pending = u.cpe,
-        updated_at = $24::timestamptz
-    FROM unnest($25::int8[], $26::int8[], $27::int8[], $28::int8[], $29::int8[]) AS u(id, dp, cp, dpe, cpe)
-    WHERE a.id = u.id
+        updated_at = ${recorded}::timestamptz
+    FROM {accounts}
+    -- Reach each row by the tuple id the lock returned (a TID scan per row): joining on id
+    -- alone makes the planner hash every account. The rows are locked, so their tids hold.
+    WHERE a.ctid = u.row_tid AND a.id = u.id
     RETURNING 1
 ), held AS (
     INSERT INTO ledger_holds (pending_id, ledger_id, debit_account_id, credit_account_id, amount, expires_at)
-    SELECT * FROM unnest($30::uuid[], $31::int4[], $32::int8[], $33::int8[], $34::int8[], $35::timestamptz[])
+    SELECT * FROM unnest({h[0]}::uuid[], {h[1]}::int4[], {h[2]}::int8[], {h[3]}::int8[], {h[4]}::int8[],
+                         {h[5]}::timestamptz[])
     RETURNING 1
 ), released AS (
-    DELETE FROM ledger_holds WHERE pending_id = ANY($23::uuid[])
+    DELETE FROM ledger_holds WHERE pending_id = ANY(${released}::uuid[])
     RETURNING 1
-)
+){clear}
 SELECT (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM updated) AS updated,
        (SELECT count(*) FROM held) AS held, (SELECT count(*) FROM released) AS released
 """
+
+
+# Array form: $1..$22 transfers, $23 released holds, $24 recorded_at, $25..$30 accounts, $31..$36 new holds.
+_WRITE = _write_statement(
+    _TRANSFERS_FROM_ARRAYS, _ACCOUNTS_FROM_ARRAYS, staged=False, released=23, recorded=24, holds=31
+)
+_WRITE_STAGED = _write_statement(
+    "ledger_stage_transfers AS t", "ledger_stage_accounts AS u", staged=True, released=1, recorded=2, holds=3
+)
+#: Backend process ids of the sessions that have the staging tables.
+_staged_sessions: set[int] = set()
 
 
 class Conflict(Exception):
@@ -154,10 +199,18 @@ def transfer_from_row(row: Any, currency: str) -> Transfer:
         pending_id=row["pending_id"],
         reverses_id=row["reverses_id"],
         timeout_s=row["timeout_s"],
-        debit_totals=Totals(row["dr_debits_posted"], row["dr_credits_posted"], row["dr_debits_pending"],
-                            row["dr_credits_pending"]),
-        credit_totals=Totals(row["cr_debits_posted"], row["cr_credits_posted"], row["cr_debits_pending"],
-                             row["cr_credits_pending"]),
+        debit_totals=Totals(
+            row["dr_debits_posted"],
+            row["dr_credits_posted"],
+            row["dr_debits_pending"],
+            row["dr_credits_pending"],
+        ),
+        credit_totals=Totals(
+            row["cr_debits_posted"],
+            row["cr_credits_posted"],
+            row["cr_debits_pending"],
+            row["cr_credits_pending"],
+        ),
     )
 
 
@@ -222,7 +275,10 @@ def static_problem(r: Request) -> tuple[ResultCode, str] | tuple[None, str]:
             if not r.pending:
                 return R.INVALID_FIELD, "timeout_s is only for pending transfers"
             if not 1 <= r.timeout_s <= MAX_TIMEOUT_S:
-                return R.INVALID_FIELD, "timeout_s must be between 1 second and 10 years (omit it for no timeout)"
+                return (
+                    R.INVALID_FIELD,
+                    "timeout_s must be between 1 second and 10 years (omit it for no timeout)",
+                )
     elif op is PostPending or op is Reversal:
         if r.amount is not None:
             if r.amount <= 0:
@@ -243,7 +299,11 @@ def _type_error(r: Any) -> str | None:
         return "id must be a uuid.UUID (use transfer_id(...) or new_transfer_id())"
     if op is NewTransfer:
         # `type(x) is int` also refuses bool, which is an int to isinstance.
-        if type(r.amount) is not int or type(r.debit_account_id) is not int or type(r.credit_account_id) is not int:
+        if (
+            type(r.amount) is not int
+            or type(r.debit_account_id) is not int
+            or type(r.credit_account_id) is not int
+        ):
             return "amount and account ids must be ints (minor units, account ids)"
         if r.timeout_s is not None and type(r.timeout_s) is not int:
             return "timeout_s must be an int"
@@ -275,10 +335,23 @@ def check_types(requests: list[Request]) -> None:
 
 
 class _Account:
-    __slots__ = ("cp", "cpe", "credits_limit", "debits_limit", "dp", "dpe", "flags", "id", "ledger_id", "touched")
+    __slots__ = (
+        "cp",
+        "cpe",
+        "credits_limit",
+        "ctid",
+        "debits_limit",
+        "dp",
+        "dpe",
+        "flags",
+        "id",
+        "ledger_id",
+        "touched",
+    )
 
     def __init__(self, row: Any) -> None:
         self.id = row["id"]
+        self.ctid = row["ctid"]
         self.ledger_id = row["ledger_id"]
         self.flags = row["flags"]
         self.debits_limit = row["debits_limit"]
@@ -293,11 +366,31 @@ class _Account:
 class _Pending:
     """A pending transfer this batch may resolve."""
 
-    __slots__ = ("amount", "code", "credit", "debit", "expires_us", "held_before", "id", "ledger_id", "open",
-                 "resolved_by")
+    __slots__ = (
+        "amount",
+        "code",
+        "credit",
+        "debit",
+        "expires_us",
+        "held_before",
+        "id",
+        "ledger_id",
+        "open",
+        "resolved_by",
+    )
 
-    def __init__(self, id: uuid.UUID, ledger_id: int, debit: int, credit: int, amount: int, code: str,
-                 expires_us: int | None, open: bool, resolved_by: tuple[uuid.UUID, int] | None) -> None:
+    def __init__(
+        self,
+        id: uuid.UUID,
+        ledger_id: int,
+        debit: int,
+        credit: int,
+        amount: int,
+        code: str,
+        expires_us: int | None,
+        open: bool,
+        resolved_by: tuple[uuid.UUID, int] | None,
+    ) -> None:
         self.id = id
         self.ledger_id = ledger_id
         self.debit = debit
@@ -312,15 +405,38 @@ class _Pending:
 
 
 # A written row, before its sequence number and digest are known.
-_ID, _LEDGER, _KIND, _DEBIT, _CREDIT, _AMOUNT, _CODE, _PENDING_ID, _REVERSES_ID, _TIMEOUT, _VALUE_DATE, _META_JSON, \
-    _META, _DR, _CR = range(15)
+(
+    _ID,
+    _LEDGER,
+    _KIND,
+    _DEBIT,
+    _CREDIT,
+    _AMOUNT,
+    _CODE,
+    _PENDING_ID,
+    _REVERSES_ID,
+    _TIMEOUT,
+    _VALUE_DATE,
+    _META_JSON,
+    _META,
+    _DR,
+    _CR,
+) = range(15)
 
 
 @dataclass
 class Outcome:
     results: list[TransferResult]
-    #: Transfers created by this batch, in the order they were applied.
-    created: list[Transfer]
+    batch: Applied
+
+    @property
+    def created(self) -> list[Transfer]:
+        """Transfers created by this batch, in the order they were applied."""
+        return self.batch.transfers()
+
+    @property
+    def created_count(self) -> int:
+        return len(self.batch.rows)
 
 
 class Applied:
@@ -331,22 +447,25 @@ class Applied:
         self.catalog = catalog
         self.results: list[Any] = [None] * len(requests)
         self.meta_json: list[str] = [""] * len(requests)
-        self.existing: dict[uuid.UUID, Any] = {}
+        #: Stored transfers this batch names, by ``id.int`` (int keys hash in C; UUIDs hash in Python).
+        self.existing: dict[int, Any] = {}
         self.accounts: dict[int, _Account] = {}
         self.pendings: dict[uuid.UUID, _Pending] = {}
         self.reversed: set[uuid.UUID] = set()
         self.rows: list[tuple[Any, ...]] = []
-        self.row_of: dict[uuid.UUID, int] = {}
+        #: Rows this batch writes, by ``id.int``.
+        self.row_of: dict[int, int] = {}
         self.journal: list[tuple[Any, ...]] | None = None
         self.now_us = 0
         self.business_date = dt.date.today()
         self.seq_base = 0
+        self._made: list[Transfer | None] | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
     async def read(self, conn: Any) -> None:
         requests = self.requests
-        wanted: set[uuid.UUID] = set()
+        wanted: dict[int, uuid.UUID] = {}
         refs: set[uuid.UUID] = set()
         for index, r in enumerate(requests):
             code, detail = static_problem(r)
@@ -354,7 +473,7 @@ class Applied:
                 self.results[index] = (code, detail, None)
                 continue
             self.meta_json[index] = detail
-            wanted.add(r.id)
+            wanted[r.id.int] = r.id
             op = type(r)
             if op is Reversal:
                 refs.add(r.original_id)
@@ -362,39 +481,43 @@ class Applied:
                 refs.add(r.pending_id)
         if not wanted:
             return
-        rows = await conn.fetch(_SELECT_TRANSFERS, list(wanted | refs))
-        existing = self.existing = {row["id"]: row for row in rows}
+        rows = await conn.fetch(
+            _SELECT_TRANSFERS, [*wanted.values(), *(ref for ref in refs if ref.int not in wanted)]
+        )
+        existing = self.existing = {row["id"].int: row for row in rows}
         await self.catalog.ensure_ids(conn, {row["ledger_id"] for row in rows})
 
         account_ids: set[int] = set()
         for index, r in enumerate(requests):
-            if self.results[index] is not None or r.id in existing:
+            if self.results[index] is not None or r.id.int in existing:
                 continue
             op = type(r)
             if op is NewTransfer:
                 account_ids.add(r.debit_account_id)
                 account_ids.add(r.credit_account_id)
             else:
-                ref = existing.get(r.original_id if op is Reversal else r.pending_id)
+                ref = existing.get((r.original_id if op is Reversal else r.pending_id).int)
                 if ref is not None:
                     account_ids.add(ref["debit_account_id"])
                     account_ids.add(ref["credit_account_id"])
         if not account_ids:
             return
         locked = await conn.fetch(_LOCK_ACCOUNTS, sorted(account_ids))
-        floor_us = 0
+        accounts = self.accounts
         for row in locked:
-            self.accounts[row["id"]] = _Account(row)
-            floor_us = max(floor_us, micros(row["updated_at"]) + 1, micros(row["clock"]))
+            accounts[row["id"]] = _Account(row)
         if locked:
             # recorded_at only grows per account: never before the last transfer of any account touched
-            self.now_us = floor_us
+            self.now_us = max(
+                micros(max(row["updated_at"] for row in locked)) + 1,
+                micros(max(row["clock"] for row in locked)),
+            )
             self.business_date = locked[0]["business_date"]
             self.seq_base = locked[0]["seq_base"]
         await self.catalog.ensure_ids(conn, {a.ledger_id for a in self.accounts.values()})
 
-        pending_refs = [ref for ref in refs if ref in existing and existing[ref]["kind"] == _PENDING]
-        reversal_refs = [ref for ref in refs if ref in existing and existing[ref]["kind"] != _PENDING]
+        pending_refs = [ref for ref in refs if ref.int in existing and existing[ref.int]["kind"] == _PENDING]
+        reversal_refs = [ref for ref in refs if ref.int in existing and existing[ref.int]["kind"] != _PENDING]
         if pending_refs or reversal_refs:
             holds: dict[uuid.UUID, Any] = {}
             resolved: dict[uuid.UUID, tuple[uuid.UUID, int]] = {}
@@ -407,11 +530,18 @@ class Applied:
                 else:
                     self.reversed.add(row["ref"])
             for ref in pending_refs:
-                row = existing[ref]
+                row = existing[ref.int]
                 expires = holds.get(ref)
                 pending = self.pendings[ref] = _Pending(
-                    ref, row["ledger_id"], row["debit_account_id"], row["credit_account_id"], row["amount"],
-                    row["code"], micros(expires) if expires is not None else None, ref in holds, resolved.get(ref),
+                    ref,
+                    row["ledger_id"],
+                    row["debit_account_id"],
+                    row["credit_account_id"],
+                    row["amount"],
+                    row["code"],
+                    micros(expires) if expires is not None else None,
+                    ref in holds,
+                    resolved.get(ref),
                 )
                 pending.held_before = ref in holds
 
@@ -428,7 +558,11 @@ class Applied:
             if end == n:  # the last request says "linked": the chain never closes
                 for index in range(start, n):
                     if index == n - 1:
-                        self.results[index] = (R.LINKED_EVENT_CHAIN_OPEN, "the last request of a batch must not be linked", None)
+                        self.results[index] = (
+                            R.LINKED_EVENT_CHAIN_OPEN,
+                            "the last request of a batch must not be linked",
+                            None,
+                        )
                     else:
                         self.results[index] = (R.LINKED_EVENT_FAILED, "its linked chain is open", None)
                 break
@@ -464,8 +598,11 @@ class Applied:
                     continue
                 # Keep "exists" of a stored transfer (it is true); everything else in the chain
                 # failed with it, including an "exists" of a transfer the chain itself just undid.
-                still_exists = (outcome is not None and outcome[0] is R.EXISTS
-                                and not (outcome[2][0] == "row" and outcome[2][1] not in self.row_of))
+                still_exists = (
+                    outcome is not None
+                    and outcome[0] is R.EXISTS
+                    and not (outcome[2][0] == "row" and outcome[2][1].int not in self.row_of)
+                )
                 if not still_exists:
                     self.results[index] = (R.LINKED_EVENT_FAILED, reason, None)
         self.journal = None
@@ -485,20 +622,23 @@ class Applied:
             elif tag == "reversed":
                 self.reversed.discard(entry[1])
         for row in self.rows[rows_mark:]:
-            del self.row_of[row[_ID]]
+            del self.row_of[row[_ID].int]
         del self.rows[rows_mark:]
 
     def _touch(self, account: _Account) -> None:
         if self.journal is not None:
-            self.journal.append(("account", account, account.dp, account.cp, account.dpe, account.cpe, account.touched))
+            self.journal.append(
+                ("account", account, account.dp, account.cp, account.dpe, account.cpe, account.touched)
+            )
         account.touched = True
 
     def _apply_one(self, index: int) -> tuple[ResultCode, str, Any]:
         r = self.requests[index]
-        known = self.row_of.get(r.id)
+        key = r.id.int
+        known = self.row_of.get(key)
         if known is not None:
             return self._compare(index, self.rows[known], in_batch=True)
-        stored = self.existing.get(r.id)
+        stored = self.existing.get(key)
         if stored is not None:
             return self._compare(index, stored, in_batch=False)
         op = type(r)
@@ -508,15 +648,20 @@ class Applied:
             return self._reverse(index, r)
         return self._resolve(index, r)
 
-    def _account_problem(self, debit: _Account | None, credit: _Account | None, debit_id: int,
-                         credit_id: int) -> tuple[ResultCode, str, Any] | None:
+    def _account_problem(
+        self, debit: _Account | None, credit: _Account | None, debit_id: int, credit_id: int
+    ) -> tuple[ResultCode, str, Any] | None:
         if debit is None:
             return R.ACCOUNT_NOT_FOUND, f"debit account {debit_id} does not exist", None
         if credit is None:
             return R.ACCOUNT_NOT_FOUND, f"credit account {credit_id} does not exist", None
         if debit.ledger_id != credit.ledger_id:
-            return (R.LEDGER_MISMATCH, f"account {debit_id} is on {self.catalog.by_id[debit.ledger_id].code}, "
-                    f"account {credit_id} on {self.catalog.by_id[credit.ledger_id].code}", None)
+            return (
+                R.LEDGER_MISMATCH,
+                f"account {debit_id} is on {self.catalog.by_id[debit.ledger_id].code}, "
+                f"account {credit_id} on {self.catalog.by_id[credit.ledger_id].code}",
+                None,
+            )
         if debit.flags & _CLOSED:
             return R.ACCOUNT_CLOSED, f"debit account {debit_id} is closed", None
         if credit.flags & _CLOSED:
@@ -528,16 +673,32 @@ class Applied:
         # Pending debits count (Blnk #181): what is held cannot be spent twice.
         owed = debit.dp + debit.dpe + amount
         if debit.flags & _DMNEC and owed > debit.cp:
-            return R.EXCEEDS_CREDITS, f"account {debit.id} would have {owed - debit.cp} more debits than credits", None
+            return (
+                R.EXCEEDS_CREDITS,
+                f"account {debit.id} would have {owed - debit.cp} more debits than credits",
+                None,
+            )
         if debit.debits_limit is not None and owed - debit.cp > debit.debits_limit:
-            return (R.EXCEEDS_CREDITS, f"account {debit.id} would go {owed - debit.cp - debit.debits_limit} "
-                    f"over its debit limit of {debit.debits_limit}", None)
+            return (
+                R.EXCEEDS_CREDITS,
+                f"account {debit.id} would go {owed - debit.cp - debit.debits_limit} "
+                f"over its debit limit of {debit.debits_limit}",
+                None,
+            )
         owing = credit.cp + credit.cpe + amount
         if credit.flags & _CMNED and owing > credit.dp:
-            return R.EXCEEDS_DEBITS, f"account {credit.id} would have {owing - credit.dp} more credits than debits", None
+            return (
+                R.EXCEEDS_DEBITS,
+                f"account {credit.id} would have {owing - credit.dp} more credits than debits",
+                None,
+            )
         if credit.credits_limit is not None and owing - credit.dp > credit.credits_limit:
-            return (R.EXCEEDS_DEBITS, f"account {credit.id} would go {owing - credit.dp - credit.credits_limit} "
-                    f"over its credit limit of {credit.credits_limit}", None)
+            return (
+                R.EXCEEDS_DEBITS,
+                f"account {credit.id} would go {owing - credit.dp - credit.credits_limit} "
+                f"over its credit limit of {credit.credits_limit}",
+                None,
+            )
         if owed > MAX_AMOUNT or owing > MAX_AMOUNT:
             return R.OVERFLOW, "an account total would not fit in 64 bits", None
         return None
@@ -550,8 +711,11 @@ class Applied:
             return problem
         assert debit is not None and credit is not None
         if r.currency is not None and self.catalog.by_id[debit.ledger_id].code != r.currency:
-            return (R.LEDGER_MISMATCH, f"the accounts are on {self.catalog.by_id[debit.ledger_id].code}, "
-                    f"not {r.currency}", None)
+            return (
+                R.LEDGER_MISMATCH,
+                f"the accounts are on {self.catalog.by_id[debit.ledger_id].code}, not {r.currency}",
+                None,
+            )
         amount = r.amount
         problem = self._limit_problem(debit, credit, amount)
         if problem:
@@ -563,8 +727,9 @@ class Applied:
             credit.cpe += amount
             kind = _PENDING
             expires = None if r.timeout_s is None else self.now_us + r.timeout_s * 1_000_000
-            self.pendings[r.id] = _Pending(r.id, debit.ledger_id, debit.id, credit.id, amount, r.code, expires,
-                                           True, None)
+            self.pendings[r.id] = _Pending(
+                r.id, debit.ledger_id, debit.id, credit.id, amount, r.code, expires, True, None
+            )
             if self.journal is not None:
                 self.journal.append(("pending_new", r.id))
         else:
@@ -574,19 +739,28 @@ class Applied:
         self._add_row(index, r, debit.ledger_id, kind, debit, credit, amount, r.code, None, None, r.timeout_s)
         return R.OK, "", None
 
-    def _resolve(self, index: int, r: PostPending | VoidPending | ExpirePending) -> tuple[ResultCode, str, Any]:
+    def _resolve(
+        self, index: int, r: PostPending | VoidPending | ExpirePending
+    ) -> tuple[ResultCode, str, Any]:
         pending = self.pendings.get(r.pending_id)
         if pending is None:
-            stored = self.existing.get(r.pending_id)
-            known = self.row_of.get(r.pending_id)
+            stored = self.existing.get(r.pending_id.int)
+            known = self.row_of.get(r.pending_id.int)
             if stored is not None or known is not None:
-                return R.PENDING_TRANSFER_NOT_PENDING, f"transfer {r.pending_id} is not a pending transfer", None
+                return (
+                    R.PENDING_TRANSFER_NOT_PENDING,
+                    f"transfer {r.pending_id} is not a pending transfer",
+                    None,
+                )
             return R.PENDING_TRANSFER_NOT_FOUND, f"no pending transfer {r.pending_id}", None
         if not pending.open:
             if pending.resolved_by is not None:
                 by, kind = pending.resolved_by
-                return (R.PENDING_ALREADY_RESOLVED,
-                        f"pending transfer {pending.id} was already {_RESOLVED_AS[kind]} by transfer {by}", None)
+                return (
+                    R.PENDING_ALREADY_RESOLVED,
+                    f"pending transfer {pending.id} was already {_RESOLVED_AS[kind]} by transfer {by}",
+                    None,
+                )
             return R.PENDING_ALREADY_RESOLVED, f"pending transfer {pending.id} is no longer open", None
         debit = self.accounts.get(pending.debit)
         credit = self.accounts.get(pending.credit)
@@ -597,14 +771,21 @@ class Applied:
         expired = pending.expires_us is not None and pending.expires_us <= self.now_us
         if op is ExpirePending:
             if not expired:
-                return R.PENDING_TRANSFER_NOT_EXPIRED, f"pending transfer {pending.id} has not timed out", None
+                return (
+                    R.PENDING_TRANSFER_NOT_EXPIRED,
+                    f"pending transfer {pending.id} has not timed out",
+                    None,
+                )
         elif expired:
             return R.PENDING_TRANSFER_EXPIRED, f"pending transfer {pending.id} timed out", None
         if op is PostPending:
             amount = pending.amount if r.amount is None else r.amount
             if amount > pending.amount:
-                return (R.EXCEEDS_PENDING_AMOUNT,
-                        f"cannot post {amount}: pending transfer {pending.id} holds {pending.amount}", None)
+                return (
+                    R.EXCEEDS_PENDING_AMOUNT,
+                    f"cannot post {amount}: pending transfer {pending.id} holds {pending.amount}",
+                    None,
+                )
             if debit.flags & _CLOSED or credit.flags & _CLOSED:
                 closed = debit.id if debit.flags & _CLOSED else credit.id
                 return R.ACCOUNT_CLOSED, f"account {closed} is closed", None
@@ -630,35 +811,56 @@ class Applied:
         return R.OK, "", None
 
     def _reverse(self, index: int, r: Reversal) -> tuple[ResultCode, str, Any]:
-        known = self.row_of.get(r.original_id)
+        known = self.row_of.get(r.original_id.int)
         if known is not None:
             row = self.rows[known]
             ledger_id, kind, debit_id, credit_id, original_amount, original_code, reverses = (
-                row[_LEDGER], row[_KIND], row[_DEBIT], row[_CREDIT], row[_AMOUNT], row[_CODE], row[_REVERSES_ID])
+                row[_LEDGER],
+                row[_KIND],
+                row[_DEBIT],
+                row[_CREDIT],
+                row[_AMOUNT],
+                row[_CODE],
+                row[_REVERSES_ID],
+            )
         else:
-            stored = self.existing.get(r.original_id)
+            stored = self.existing.get(r.original_id.int)
             if stored is None:
                 return R.TRANSFER_NOT_FOUND, f"no transfer {r.original_id}", None
             ledger_id, kind, debit_id, credit_id, original_amount, original_code, reverses = (
-                stored["ledger_id"], stored["kind"], stored["debit_account_id"], stored["credit_account_id"],
-                stored["amount"], stored["code"], stored["reverses_id"])
+                stored["ledger_id"],
+                stored["kind"],
+                stored["debit_account_id"],
+                stored["credit_account_id"],
+                stored["amount"],
+                stored["code"],
+                stored["reverses_id"],
+            )
         if kind not in (_POSTED, _POST):
-            return (R.TRANSFER_NOT_REVERSIBLE,
-                    f"transfer {r.original_id} is {TransferKind(kind).label}; void a pending transfer instead", None)
+            return (
+                R.TRANSFER_NOT_REVERSIBLE,
+                f"transfer {r.original_id} is {TransferKind(kind).label}; void a pending transfer instead",
+                None,
+            )
         if reverses is not None:
             return R.TRANSFER_NOT_REVERSIBLE, f"transfer {r.original_id} is itself a reversal", None
         if r.original_id in self.reversed:
             return R.ALREADY_REVERSED, f"transfer {r.original_id} was already reversed", None
         amount = original_amount if r.amount is None else r.amount
         if amount > original_amount:
-            return (R.EXCEEDS_ORIGINAL_AMOUNT,
-                    f"cannot reverse {amount}: transfer {r.original_id} moved {original_amount}", None)
+            return (
+                R.EXCEEDS_ORIGINAL_AMOUNT,
+                f"cannot reverse {amount}: transfer {r.original_id} moved {original_amount}",
+                None,
+            )
         # Money goes back: the original's credit account is debited.
         debit = self.accounts.get(credit_id)
         credit = self.accounts.get(debit_id)
         if debit is None or credit is None:
             raise Conflict(f"transfer {r.original_id} appeared while the batch was applied")
-        problem = self._account_problem(debit, credit, credit_id, debit_id) or self._limit_problem(debit, credit, amount)
+        problem = self._account_problem(debit, credit, credit_id, debit_id) or self._limit_problem(
+            debit, credit, amount
+        )
         if problem:
             return problem
         self._touch(debit)
@@ -672,15 +874,40 @@ class Applied:
         self._add_row(index, r, ledger_id, _POSTED, debit, credit, amount, code, None, r.original_id, None)
         return R.OK, "", None
 
-    def _add_row(self, index: int, r: Request, ledger_id: int, kind: int, debit: _Account, credit: _Account,
-                 amount: int, code: str, pending_id: uuid.UUID | None, reverses_id: uuid.UUID | None,
-                 timeout_s: int | None) -> None:
-        self.row_of[r.id] = len(self.rows)
-        self.rows.append((
-            r.id, ledger_id, kind, debit.id, credit.id, amount, code, pending_id, reverses_id, timeout_s,
-            r.value_date or self.business_date, self.meta_json[index], r.metadata or {},
-            (debit.dp, debit.cp, debit.dpe, debit.cpe), (credit.dp, credit.cp, credit.dpe, credit.cpe),
-        ))
+    def _add_row(
+        self,
+        index: int,
+        r: Request,
+        ledger_id: int,
+        kind: int,
+        debit: _Account,
+        credit: _Account,
+        amount: int,
+        code: str,
+        pending_id: uuid.UUID | None,
+        reverses_id: uuid.UUID | None,
+        timeout_s: int | None,
+    ) -> None:
+        self.row_of[r.id.int] = len(self.rows)
+        self.rows.append(
+            (
+                r.id,
+                ledger_id,
+                kind,
+                debit.id,
+                credit.id,
+                amount,
+                code,
+                pending_id,
+                reverses_id,
+                timeout_s,
+                r.value_date or self.business_date,
+                self.meta_json[index],
+                r.metadata or {},
+                (debit.dp, debit.cp, debit.dpe, debit.cpe),
+                (credit.dp, credit.cp, credit.dpe, credit.cpe),
+            )
+        )
 
     # -- idempotency -------------------------------------------------------------------------------
 
@@ -688,15 +915,45 @@ class Applied:
         """``exists`` when ``stored`` is what request ``index`` asks for, else which fields differ."""
         r = self.requests[index]
         if in_batch:
-            kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s, value_date, meta_json, ledger_id = (
-                stored[_KIND], stored[_DEBIT], stored[_CREDIT], stored[_AMOUNT], stored[_CODE], stored[_PENDING_ID],
-                stored[_REVERSES_ID], stored[_TIMEOUT], stored[_VALUE_DATE], stored[_META_JSON], stored[_LEDGER])
+            (
+                kind,
+                debit,
+                credit,
+                amount,
+                code,
+                pending_id,
+                reverses_id,
+                timeout_s,
+                value_date,
+                meta_json,
+                ledger_id,
+            ) = (
+                stored[_KIND],
+                stored[_DEBIT],
+                stored[_CREDIT],
+                stored[_AMOUNT],
+                stored[_CODE],
+                stored[_PENDING_ID],
+                stored[_REVERSES_ID],
+                stored[_TIMEOUT],
+                stored[_VALUE_DATE],
+                stored[_META_JSON],
+                stored[_LEDGER],
+            )
             ref: Any = ("row", stored[_ID])
         else:
             kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s, value_date, ledger_id = (
-                stored["kind"], stored["debit_account_id"], stored["credit_account_id"], stored["amount"],
-                stored["code"], stored["pending_id"], stored["reverses_id"], stored["timeout_s"],
-                stored["value_date"], stored["ledger_id"])
+                stored["kind"],
+                stored["debit_account_id"],
+                stored["credit_account_id"],
+                stored["amount"],
+                stored["code"],
+                stored["pending_id"],
+                stored["reverses_id"],
+                stored["timeout_s"],
+                stored["value_date"],
+                stored["ledger_id"],
+            )
             meta_json = canonical_json(stored["metadata"])
             ref = ("stored", stored)
         differ: list[str] = []
@@ -738,8 +995,11 @@ class Applied:
         if r.value_date is not None and value_date != r.value_date:
             differ.append("value_date")
         if differ:
-            return (R.EXISTS_WITH_DIFFERENT_FIELDS,
-                    f"transfer {r.id} exists with a different {', '.join(differ)}", ref)
+            return (
+                R.EXISTS_WITH_DIFFERENT_FIELDS,
+                f"transfer {r.id} exists with a different {', '.join(differ)}",
+                ref,
+            )
         return R.EXISTS, "", ref
 
     # -- writing -------------------------------------------------------------------------------------
@@ -751,40 +1011,62 @@ class Applied:
         if len(rows) > MAX_BATCH:
             raise ValueError(f"a batch may create at most {MAX_BATCH} transfers")
         recorded_us = self.now_us
-        recorded_at = EPOCH + recorded_us * ONE_MICROSECOND
         seq_base = self.seq_base
-        columns: list[list[Any]] = [[] for _ in range(22)]
-        (c_id, c_seq, c_ledger, c_kind, c_debit, c_credit, c_amount, c_code, c_pending, c_reverses, c_timeout,
-         c_date, c_meta, d1, d2, d3, d4, k1, k2, k3, k4, c_digest) = columns
-        for offset, row in enumerate(rows):
-            seq = seq_base + offset
-            (id_, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s, value_date,
-             meta_json, _meta, dr, cr) = row
-            c_id.append(id_)
-            c_seq.append(seq)
-            c_ledger.append(ledger_id)
-            c_kind.append(kind)
-            c_debit.append(debit)
-            c_credit.append(credit)
-            c_amount.append(amount)
-            c_code.append(code)
-            c_pending.append(pending_id)
-            c_reverses.append(reverses_id)
-            c_timeout.append(timeout_s)
-            c_date.append(value_date)
-            c_meta.append(meta_json)
-            d1.append(dr[0])
-            d2.append(dr[1])
-            d3.append(dr[2])
-            d4.append(dr[3])
-            k1.append(cr[0])
-            k2.append(cr[1])
-            k3.append(cr[2])
-            k4.append(cr[3])
-            c_digest.append(transfer_digest(id_, seq, ledger_id, kind, debit, credit, amount, code, pending_id,
-                                            reverses_id, timeout_s, value_date, recorded_us, meta_json, dr + cr))
-
+        records = [
+            (
+                id_,
+                seq_base + offset,
+                ledger_id,
+                kind,
+                debit,
+                credit,
+                amount,
+                code,
+                pending_id,
+                reverses_id,
+                timeout_s,
+                value_date,
+                meta_json,
+                *dr,
+                *cr,
+                transfer_digest(
+                    id_,
+                    seq_base + offset,
+                    ledger_id,
+                    kind,
+                    debit,
+                    credit,
+                    amount,
+                    code,
+                    pending_id,
+                    reverses_id,
+                    timeout_s,
+                    value_date,
+                    recorded_us,
+                    meta_json,
+                    dr + cr,
+                ),
+            )
+            for offset, (
+                id_,
+                ledger_id,
+                kind,
+                debit,
+                credit,
+                amount,
+                code,
+                pending_id,
+                reverses_id,
+                timeout_s,
+                value_date,
+                meta_json,
+                _meta,
+                dr,
+                cr,
+            ) in enumerate(rows)
+        ]
         touched = [a for a in self.accounts.values() if a.touched]
+        accounts = [(a.ctid, a.id, a.dp, a.cp, a.dpe, a.cpe) for a in touched]
         hold_new: list[_Pending] = []
         hold_gone: list[uuid.UUID] = []
         for pending in self.pendings.values():
@@ -793,43 +1075,114 @@ class Applied:
                     hold_gone.append(pending.id)
             elif pending.open:
                 hold_new.append(pending)
-        counts = await conn.fetchrow(
-            _WRITE, *columns, hold_gone, recorded_at,
-            [a.id for a in touched], [a.dp for a in touched], [a.cp for a in touched], [a.dpe for a in touched],
-            [a.cpe for a in touched],
-            [p.id for p in hold_new], [p.ledger_id for p in hold_new], [p.debit for p in hold_new],
-            [p.credit for p in hold_new], [p.amount for p in hold_new],
+        holds = [
+            [p.id for p in hold_new],
+            [p.ledger_id for p in hold_new],
+            [p.debit for p in hold_new],
+            [p.credit for p in hold_new],
+            [p.amount for p in hold_new],
             [None if p.expires_us is None else EPOCH + p.expires_us * ONE_MICROSECOND for p in hold_new],
-        )
+        ]
+        recorded_at = EPOCH + recorded_us * ONE_MICROSECOND
+        if len(rows) >= COPY_FROM:
+            await self._stage(conn, records, accounts)
+            counts = await conn.fetchrow(_WRITE_STAGED, hold_gone, recorded_at, *holds)
+        else:
+            transfer_columns = [list(c) for c in zip(*records, strict=True)]
+            account_columns = [list(c) for c in zip(*accounts, strict=True)]
+            counts = await conn.fetchrow(
+                _WRITE, *transfer_columns, hold_gone, recorded_at, *account_columns, *holds
+            )
         if counts["inserted"] != len(rows) or counts["released"] != len(hold_gone):
             raise Conflict("another transaction wrote some of these transfers first")
         if counts["updated"] != len(touched):
-            raise RuntimeError("ledger: an account locked by this batch vanished")  # accounts are never deleted
+            raise RuntimeError(
+                "ledger: an account locked by this batch vanished"
+            )  # accounts are never deleted
+
+    @staticmethod
+    async def _stage(conn: Any, records: list[tuple[Any, ...]], accounts: list[tuple[Any, ...]]) -> None:
+        pid = conn.get_server_pid()
+        if pid not in _staged_sessions:
+            await conn.execute(_STAGE_TABLES)
+            _staged_sessions.add(pid)
+        try:
+            await conn.copy_records_to_table("ledger_stage_transfers", records=records)
+            await conn.copy_records_to_table("ledger_stage_accounts", records=accounts)
+        except asyncpg.UndefinedTableError:
+            # A new session that reuses an old process id: create the tables and apply again.
+            _staged_sessions.discard(pid)
+            raise Conflict("staging tables were missing") from None
+
+    def transfer_at(self, row: int) -> Transfer:
+        """The created transfer of a written row (built once, on demand)."""
+        made = self._made
+        if made is None:
+            made = self._made = [None] * len(self.rows)
+        transfer = made[row]
+        if transfer is None:
+            (
+                id_,
+                ledger_id,
+                kind,
+                debit,
+                credit,
+                amount,
+                code,
+                pending_id,
+                reverses_id,
+                timeout_s,
+                value_date,
+                _meta_json,
+                meta,
+                dr,
+                cr,
+            ) = self.rows[row]
+            transfer = made[row] = Transfer(
+                id_,
+                self.seq_base + row,
+                self.catalog.by_id[ledger_id].code,
+                _KINDS[kind],
+                debit,
+                credit,
+                amount,
+                code,
+                meta,
+                value_date,
+                EPOCH + self.now_us * ONE_MICROSECOND,
+                pending_id,
+                reverses_id,
+                timeout_s,
+                Totals(*dr),
+                Totals(*cr),
+            )
+        return transfer
+
+    def transfers(self) -> list[Transfer]:
+        return [self.transfer_at(row) for row in range(len(self.rows))]
 
     def outcome(self) -> Outcome:
         """The results; built after the commit, so that the accounts are not kept locked meanwhile."""
-        recorded_at = EPOCH + self.now_us * ONE_MICROSECOND
-        by_code = self.catalog.by_id
-        created = [
-            Transfer(id_, self.seq_base + offset, by_code[ledger_id].code, _KINDS[kind], debit, credit, amount, code,
-                     meta, value_date, recorded_at, pending_id, reverses_id, timeout_s, Totals(*dr), Totals(*cr))
-            for offset, (id_, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s,
-                         value_date, _meta_json, meta, dr, cr) in enumerate(self.rows)
-        ]
-        by_id = {t.id: t for t in created}
+        row_of = self.row_of
+        ledgers = self.catalog.by_id
         results: list[TransferResult] = []
+        append = results.append
+        ok = R.OK
         for r, (code, detail, ref) in zip(self.requests, self.results, strict=True):
-            transfer = None
-            if code is R.OK:
-                transfer = by_id[r.id]
-            elif ref is not None:
-                if ref[0] == "row":
-                    transfer = by_id.get(ref[1])
-                else:
-                    stored = ref[1]
-                    transfer = transfer_from_row(stored, by_code[stored["ledger_id"]].code)
-            results.append(TransferResult(r.id, code, transfer, detail))
-        return Outcome(results, created)
+            if code is ok:
+                append(TransferResult(r.id, code, None, detail, source=(self, row_of[r.id.int])))
+            elif ref is None:
+                append(TransferResult(r.id, code, None, detail))
+            elif ref[0] == "row":
+                append(TransferResult(r.id, code, None, detail, source=(self, row_of[ref[1].int])))
+            else:
+                stored = ref[1]
+                append(
+                    TransferResult(
+                        r.id, code, transfer_from_row(stored, ledgers[stored["ledger_id"]].code), detail
+                    )
+                )
+        return Outcome(results, self)
 
 
 _RESOLVED_AS = {_POST: "posted", _VOID: "voided", _EXPIRE: "expired"}

@@ -37,8 +37,12 @@ T = TypeVar("T")
 
 #: Attempts for a batch that keeps hitting retryable conflicts or a lost connection.
 MAX_ATTEMPTS = 8
-_CONNECTION_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-                      asyncpg.ConnectionDoesNotExistError)
+_CONNECTION_ERRORS = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.ConnectionDoesNotExistError,
+)
 
 
 @dataclass
@@ -48,7 +52,12 @@ class _Job:
     ids: set[Any] = field(default_factory=set)
 
 
-async def run_with_retries(run: Callable[[], Awaitable[T]], *, attempts: int = MAX_ATTEMPTS) -> T:
+async def run_with_retries(
+    run: Callable[[], Awaitable[T]],
+    *,
+    attempts: int = MAX_ATTEMPTS,
+    on_retry: Callable[[], None] | None = None,
+) -> T:
     """Call ``run`` (one transaction) again after a retryable failure, with a short random pause."""
     for attempt in range(1, attempts + 1):
         try:
@@ -56,6 +65,8 @@ async def run_with_retries(run: Callable[[], Awaitable[T]], *, attempts: int = M
         except RETRYABLE as exc:
             if attempt == attempts:
                 raise
+            if on_retry is not None:
+                on_retry()
             log.info("ledger batch retried after %s: %s", type(exc).__name__, exc)
         except _CONNECTION_ERRORS as exc:
             # Whether the commit happened is unknown; applying the batch again is safe:
@@ -94,6 +105,8 @@ class GroupCommit:
         self.transfers = 0
         #: Seconds spent in batch transactions, summed over writers.
         self.transaction_s = 0.0
+        #: Batches applied again after a conflict with another transaction.
+        self.retries = 0
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -177,7 +190,9 @@ class GroupCommit:
     async def _write(self, jobs: list[_Job]) -> None:
         requests = [r for job in jobs for r in job.requests] if len(jobs) > 1 else jobs[0].requests
         try:
-            outcome = (await run_with_retries(lambda: self._transaction(requests))).outcome()
+            outcome = (
+                await run_with_retries(lambda: self._transaction(requests), on_retry=self._retried)
+            ).outcome()
         except Exception as exc:
             if len(jobs) > 1:
                 # Find the request at fault: each job alone, so the others still commit.
@@ -189,15 +204,18 @@ class GroupCommit:
                 jobs[0].future.set_exception(exc)
             return
         self.batches += 1
-        self.transfers += len(outcome.created)
+        self.transfers += outcome.created_count
         start = 0
         for job in jobs:
             end = start + len(job.requests)
             if not job.future.done():  # a caller may have been cancelled; its transfers stand
                 job.future.set_result(outcome.results[start:end])
             start = end
-        if outcome.created and self.on_commit is not None:
+        if outcome.created_count and self.on_commit is not None:
             self.on_commit(outcome.created)
+
+    def _retried(self) -> None:
+        self.retries += 1
 
     async def _transaction(self, requests: list[Request]) -> Applied:
         began = time.perf_counter()

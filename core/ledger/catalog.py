@@ -55,7 +55,7 @@ class Catalog:
         except MoneyError:
             raise UnknownLedger(
                 f"{code!r} is neither an ISO 4217 currency nor an asset declared in the ledger settings "
-                "([plugins.\"core.ledger\"] assets = { CODE = scale })"
+                '([plugins."core.ledger"] assets = { CODE = scale })'
             ) from None
 
     async def ensure(self, conn: Any, code: str, scale: int | None = None) -> LedgerInfo:

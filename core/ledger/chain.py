@@ -58,7 +58,9 @@ async def seal(db: Any, *, block_max: int = 100_000) -> list[Block]:
             return made  # another process is sealing
         horizon = await conn.fetchval(_HORIZON)
         last = await conn.fetchrow(_LAST_BLOCK)
-        height, start, prev = (last["height"] + 1, last["xid_to"], last["hash"]) if last else (1, 0, ZERO_HASH)
+        height, start, prev = (
+            (last["height"] + 1, last["xid_to"], last["hash"]) if last else (1, 0, ZERO_HASH)
+        )
         if start >= horizon:
             return made
 
@@ -82,13 +84,28 @@ async def seal(db: Any, *, block_max: int = 100_000) -> list[Block]:
 
 def _block(height: int, xid_from: int, xid_to: int, digests: list[bytes], prev: bytes) -> Block:
     transfers_hash = hashlib.sha256(b"".join(digests)).digest()
-    return Block(height, xid_from, xid_to, len(digests), transfers_hash, prev,
-                 block_hash(height, xid_from, xid_to, len(digests), transfers_hash, prev))
+    return Block(
+        height,
+        xid_from,
+        xid_to,
+        len(digests),
+        transfers_hash,
+        prev,
+        block_hash(height, xid_from, xid_to, len(digests), transfers_hash, prev),
+    )
 
 
 async def _insert(conn: Any, block: Block) -> None:
-    await conn.execute(_INSERT_BLOCK, block.height, block.xid_from, block.xid_to, block.transfers,
-                       block.transfers_hash, block.prev_hash, block.hash)
+    await conn.execute(
+        _INSERT_BLOCK,
+        block.height,
+        block.xid_from,
+        block.xid_to,
+        block.transfers,
+        block.transfers_hash,
+        block.prev_hash,
+        block.hash,
+    )
 
 
 async def check_chain(conn: Any) -> AsyncIterator[tuple[str | None, int]]:
@@ -117,12 +134,20 @@ async def check_chain(conn: Any) -> AsyncIterator[tuple[str | None, int]]:
             hasher.update(row["digest"])
             count += 1
         if count != block["transfers"]:
-            yield (f"block {height} sealed {block['transfers']} transfers, but {count} are stored in its range "
-                   "(transfers were added or deleted after sealing)"), sealed
+            yield (
+                (
+                    f"block {height} sealed {block['transfers']} transfers, but {count} are stored in its range "
+                    "(transfers were added or deleted after sealing)"
+                ),
+                sealed,
+            )
             return
         transfers_hash = hasher.digest()
         if transfers_hash != block["transfers_hash"]:
-            yield f"block {height}: its transfers do not hash to the sealed value (a sealed transfer changed)", sealed
+            yield (
+                f"block {height}: its transfers do not hash to the sealed value (a sealed transfer changed)",
+                sealed,
+            )
             return
         expected = block_hash(height, block["xid_from"], block["xid_to"], count, transfers_hash, prev)
         if expected != block["hash"]:

@@ -23,8 +23,9 @@ def ledger() -> None:
 
 
 @ledger.command("verify")
-@click.option("--max-faults", default=1, show_default=True, type=click.IntRange(1),
-              help="Stop after this many faults.")
+@click.option(
+    "--max-faults", default=1, show_default=True, type=click.IntRange(1), help="Stop after this many faults."
+)
 @pass_context
 def verify_command(pctx: PlatformContext, max_faults: int) -> None:
     """Check the hash chain, debits = credits per ledger, and every stored balance against its transfers.
@@ -36,8 +37,10 @@ def verify_command(pctx: PlatformContext, max_faults: int) -> None:
         return await _ledger(platform).verify(max_faults=max_faults, progress=lambda step: console.log(step))
 
     report = pctx.run(work)
-    summary = (f"{report.transfers} transfers, {report.accounts} accounts, {report.blocks} sealed blocks "
-               f"({report.sealed} transfers sealed, {report.unsealed} not yet)")
+    summary = (
+        f"{report.transfers} transfers, {report.accounts} accounts, {report.blocks} sealed blocks "
+        f"({report.sealed} transfers sealed, {report.unsealed} not yet)"
+    )
     if report.ok:
         click.echo(f"ledger verified: {summary}")
         return
@@ -83,14 +86,20 @@ def balances_command(pctx: PlatformContext, owner: str) -> None:
     for column in ("account", "currency", "purpose", "posted", "pending", "available"):
         table.add_column(column, justify="right" if column in ("posted", "pending", "available") else "left")
     for b in pctx.run(work):
-        table.add_row(str(b.account_id), b.currency, b.purpose, str(b.posted), str(b.pending), str(b.available))
+        table.add_row(
+            str(b.account_id), b.currency, b.purpose, str(b.posted), str(b.pending), str(b.available)
+        )
     Console().print(table)
 
 
 @ledger.command("trial-balance")
 @click.option("--currency", required=True, help="Currency or asset code, e.g. RUB.")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True, allow_dash=True),
-              help="Write every account as CSV to this file ('-' for standard output).")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+    help="Write every account as CSV to this file ('-' for standard output).",
+)
 @pass_context
 def trial_balance_command(pctx: PlatformContext, currency: str, csv_path: str | None) -> None:
     """Totals per account purpose for one ledger; --csv exports every account."""
@@ -112,15 +121,35 @@ def trial_balance_command(pctx: PlatformContext, currency: str, csv_path: str | 
     if csv_path:
         return
     table = Table(title=f"Trial balance {trial.currency} (minor units, scale {trial.scale})")
-    for column in ("purpose", "accounts", "debits posted", "credits posted", "balance", "debits pending",
-                   "credits pending"):
+    for column in (
+        "purpose",
+        "accounts",
+        "debits posted",
+        "credits posted",
+        "balance",
+        "debits pending",
+        "credits pending",
+    ):
         table.add_column(column, justify="left" if column == "purpose" else "right")
     for r in trial.rows:
-        table.add_row(r.purpose, str(r.accounts), str(r.debits_posted), str(r.credits_posted), str(r.balance),
-                      str(r.debits_pending), str(r.credits_pending))
-    table.add_row("TOTAL", "", str(trial.debits_posted), str(trial.credits_posted),
-                  str(trial.credits_posted - trial.debits_posted), str(trial.debits_pending),
-                  str(trial.credits_pending))
+        table.add_row(
+            r.purpose,
+            str(r.accounts),
+            str(r.debits_posted),
+            str(r.credits_posted),
+            str(r.balance),
+            str(r.debits_pending),
+            str(r.credits_pending),
+        )
+    table.add_row(
+        "TOTAL",
+        "",
+        str(trial.debits_posted),
+        str(trial.credits_posted),
+        str(trial.credits_posted - trial.debits_posted),
+        str(trial.debits_pending),
+        str(trial.credits_pending),
+    )
     Console().print(table)
     if not trial.balanced:
         click.echo("error: debits and credits differ", err=True)

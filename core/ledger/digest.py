@@ -58,32 +58,69 @@ def transfer_digest(
     totals: tuple[int, int, int, int, int, int, int, int],
 ) -> bytes:
     fixed = _FIXED.pack(
-        _VERSION, id.bytes, seq, ledger_id, kind, debit_account_id, credit_account_id, amount,
-        -1 if timeout_s is None else timeout_s, value_date.toordinal(), recorded_micros, *totals,
+        _VERSION,
+        id.bytes,
+        seq,
+        ledger_id,
+        kind,
+        debit_account_id,
+        credit_account_id,
+        amount,
+        -1 if timeout_s is None else timeout_s,
+        value_date.toordinal(),
+        recorded_micros,
+        *totals,
     )
     code_bytes = code.encode()
     meta_bytes = metadata_json.encode()
     return hashlib.sha256(
-        b"".join((
-            fixed,
-            pending_id.bytes if pending_id else _NIL,
-            reverses_id.bytes if reverses_id else _NIL,
-            _LENGTH.pack(len(code_bytes)), code_bytes,
-            _LENGTH.pack(len(meta_bytes)), meta_bytes,
-        ))
+        b"".join(
+            (
+                fixed,
+                pending_id.bytes if pending_id else _NIL,
+                reverses_id.bytes if reverses_id else _NIL,
+                _LENGTH.pack(len(code_bytes)),
+                code_bytes,
+                _LENGTH.pack(len(meta_bytes)),
+                meta_bytes,
+            )
+        )
     ).digest()
 
 
 def digest_of_row(row: Any) -> bytes:
     """Recompute a stored transfer's digest from its columns (as read by :data:`TRANSFER_COLUMNS`)."""
     return transfer_digest(
-        row["id"], row["seq"], row["ledger_id"], row["kind"], row["debit_account_id"], row["credit_account_id"],
-        row["amount"], row["code"], row["pending_id"], row["reverses_id"], row["timeout_s"], row["value_date"],
-        micros(row["recorded_at"]), canonical_json(row["metadata"]),
-        (row["dr_debits_posted"], row["dr_credits_posted"], row["dr_debits_pending"], row["dr_credits_pending"],
-         row["cr_debits_posted"], row["cr_credits_posted"], row["cr_debits_pending"], row["cr_credits_pending"]),
+        row["id"],
+        row["seq"],
+        row["ledger_id"],
+        row["kind"],
+        row["debit_account_id"],
+        row["credit_account_id"],
+        row["amount"],
+        row["code"],
+        row["pending_id"],
+        row["reverses_id"],
+        row["timeout_s"],
+        row["value_date"],
+        micros(row["recorded_at"]),
+        canonical_json(row["metadata"]),
+        (
+            row["dr_debits_posted"],
+            row["dr_credits_posted"],
+            row["dr_debits_pending"],
+            row["dr_credits_pending"],
+            row["cr_debits_posted"],
+            row["cr_credits_posted"],
+            row["cr_debits_pending"],
+            row["cr_credits_pending"],
+        ),
     )
 
 
-def block_hash(height: int, xid_from: int, xid_to: int, count: int, transfers_hash: bytes, prev_hash: bytes) -> bytes:
-    return hashlib.sha256(_BLOCK.pack(b"KLB1", height, xid_from, xid_to, count) + transfers_hash + prev_hash).digest()
+def block_hash(
+    height: int, xid_from: int, xid_to: int, count: int, transfers_hash: bytes, prev_hash: bytes
+) -> bytes:
+    return hashlib.sha256(
+        _BLOCK.pack(b"KLB1", height, xid_from, xid_to, count) + transfers_hash + prev_hash
+    ).digest()

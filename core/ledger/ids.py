@@ -30,7 +30,9 @@ def _part(value: object) -> str:
     if isinstance(value, str | int | uuid.UUID | dt.date):
         text = value.isoformat() if isinstance(value, dt.date) else str(value)
     else:
-        raise TypeError(f"transfer_id parts must be strings, ints, UUIDs or dates, got {type(value).__name__}")
+        raise TypeError(
+            f"transfer_id parts must be strings, ints, UUIDs or dates, got {type(value).__name__}"
+        )
     if _SEPARATOR in text:
         raise ValueError("transfer_id parts must not contain the unit separator \\x1f")
     return text
@@ -42,7 +44,9 @@ def transfer_id(*parts: object) -> uuid.UUID:
     Start with the plugin's name so that two plugins never derive the same id.
     """
     if not parts:
-        raise ValueError("transfer_id needs at least one part, e.g. transfer_id('payments', 'topup', payment_id)")
+        raise ValueError(
+            "transfer_id needs at least one part, e.g. transfer_id('payments', 'topup', payment_id)"
+        )
     return uuid.uuid5(NAMESPACE, _SEPARATOR.join(_part(p) for p in parts))
 
 
@@ -58,7 +62,7 @@ class _Entropy:
         with self.lock:
             if self.at + n > len(self.pool):
                 self.pool, self.at = os.urandom(4096), 0
-            chunk = self.pool[self.at:self.at + n]
+            chunk = self.pool[self.at : self.at + n]
             self.at += n
             return chunk
 

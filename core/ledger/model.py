@@ -118,8 +118,17 @@ class AccountBalance:
 
     @classmethod
     def of(cls, account: Account, totals: Totals, as_of: dt.datetime | None = None) -> AccountBalance:
-        return cls(account.id, account.currency, account.owner, account.purpose, totals.posted, totals.pending,
-                   totals.available, totals, as_of)
+        return cls(
+            account.id,
+            account.currency,
+            account.owner,
+            account.purpose,
+            totals.posted,
+            totals.pending,
+            totals.available,
+            totals,
+            as_of,
+        )
 
 
 # -- transfers ----------------------------------------------------------------------------
@@ -325,14 +334,39 @@ class ResultCode(enum.StrEnum):
     EXCEEDS_ORIGINAL_AMOUNT = "exceeds_original_amount"
 
 
-class TransferResult(NamedTuple):
-    id: uuid.UUID
-    code: ResultCode
-    #: The transfer as stored: the new one for ``ok``, the earlier one for ``exists`` and
-    #: ``exists_with_different_fields``; None otherwise.
-    transfer: Transfer | None = None
-    #: What was wrong, for people (which account, which fields, which limit).
-    detail: str = ""
+class TransferResult:
+    """The outcome of one request.
+
+    ``transfer`` is the transfer as stored: the new one for ``ok``, the earlier one for
+    ``exists`` and ``exists_with_different_fields``, None otherwise. It is built when first
+    read: most callers only look at ``code`` and the group commit answers thousands a second.
+    """
+
+    __slots__ = ("_source", "_transfer", "code", "detail", "id")
+
+    def __init__(
+        self,
+        id: uuid.UUID,
+        code: ResultCode,
+        transfer: Transfer | None = None,
+        detail: str = "",
+        *,
+        source: Any = None,
+    ) -> None:
+        self.id = id
+        self.code = code
+        #: What was wrong, for people (which account, which fields, which limit).
+        self.detail = detail
+        self._transfer = transfer
+        #: ``(batch, row)``: where to build ``transfer`` from when it is first read.
+        self._source = source
+
+    @property
+    def transfer(self) -> Transfer | None:
+        if self._transfer is None and self._source is not None:
+            batch, row = self._source
+            self._transfer, self._source = batch.transfer_at(row), None
+        return self._transfer
 
     @property
     def accepted(self) -> bool:
@@ -343,12 +377,28 @@ class TransferResult(NamedTuple):
     def created(self) -> bool:
         return self.code is ResultCode.OK
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TransferResult):
+            return NotImplemented
+        return (self.id, self.code, self.detail, self.transfer) == (
+            other.id,
+            other.code,
+            other.detail,
+            other.transfer,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"TransferResult(id={self.id!r}, code={self.code.value!r}, detail={self.detail!r})"
+
     def as_json(self) -> dict[str, Any]:
+        transfer = self.transfer
         return {
             "id": str(self.id),
             "result": self.code.value,
             "detail": self.detail,
-            "transfer": self.transfer.as_json() if self.transfer else None,
+            "transfer": transfer.as_json() if transfer else None,
         }
 
 

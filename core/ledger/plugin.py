@@ -31,7 +31,9 @@ def register_services(register, platform, settings):
 def register_tasks(tasks, settings):
     from core.ledger import tasks as ledger_tasks
 
-    tasks.task(ledger_tasks.expire_pending, name="ledger.expire_pending", schedule=[{"cron": settings.expire_cron}])
+    tasks.task(
+        ledger_tasks.expire_pending, name="ledger.expire_pending", schedule=[{"cron": settings.expire_cron}]
+    )
     tasks.task(ledger_tasks.seal, name="ledger.seal", schedule=[{"cron": settings.seal_cron}])
 
 

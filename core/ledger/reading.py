@@ -51,7 +51,9 @@ def account_from_row(row: Any, catalog: Catalog) -> Account:
         flags=AccountFlags(row["flags"]),
         debits_limit=row["debits_limit"],
         credits_limit=row["credits_limit"],
-        totals=Totals(row["debits_posted"], row["credits_posted"], row["debits_pending"], row["credits_pending"]),
+        totals=Totals(
+            row["debits_posted"], row["credits_posted"], row["debits_pending"], row["credits_pending"]
+        ),
         metadata=row["metadata"],
         created_at=row["created_at"],
     )
@@ -69,8 +71,16 @@ async def get_account(conn: Any, catalog: Catalog, account_id: int) -> Account |
     return (await accounts_from_rows(conn, [row], catalog))[0]
 
 
-async def list_accounts(conn: Any, catalog: Catalog, *, owner: str | None = None, currency: str | None = None,
-                        purpose: str | None = None, after_id: int = 0, limit: int = 100) -> list[Account]:
+async def list_accounts(
+    conn: Any,
+    catalog: Catalog,
+    *,
+    owner: str | None = None,
+    currency: str | None = None,
+    purpose: str | None = None,
+    after_id: int = 0,
+    limit: int = 100,
+) -> list[Account]:
     conditions = ["id > $1"]
     args: list[Any] = [after_id]
     if owner is not None:
@@ -119,7 +129,9 @@ WHERE (debit_account_id = $1 OR credit_account_id = $1) AND kind IN (0, 2) AND v
 """
 
 
-async def balance(conn: Any, catalog: Catalog, account_id: int, at: dt.datetime | None = None) -> AccountBalance | None:
+async def balance(
+    conn: Any, catalog: Catalog, account_id: int, at: dt.datetime | None = None
+) -> AccountBalance | None:
     account = await get_account(conn, catalog, account_id)
     if account is None:
         return None
@@ -141,7 +153,9 @@ async def posted_balance_on(conn: Any, account_id: int, value_date: dt.date) -> 
 
 
 async def owner_balances(conn: Any, catalog: Catalog, owner: str) -> list[AccountBalance]:
-    rows = await conn.fetch(f"SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE owner = $1 ORDER BY id", owner)
+    rows = await conn.fetch(
+        f"SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE owner = $1 ORDER BY id", owner
+    )
     return [AccountBalance.of(a, a.totals) for a in await accounts_from_rows(conn, rows, catalog)]
 
 
@@ -182,8 +196,9 @@ SELECT * FROM (
 """
 
 
-async def statement(conn: Any, catalog: Catalog, account_id: int, *, before: str | None = None,
-                    limit: int = 50) -> StatementPage:
+async def statement(
+    conn: Any, catalog: Catalog, account_id: int, *, before: str | None = None, limit: int = 50
+) -> StatementPage:
     if not 1 <= limit <= MAX_PAGE:
         raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
     if before is None:
@@ -195,21 +210,27 @@ async def statement(conn: Any, catalog: Catalog, account_id: int, *, before: str
     for row in rows[:limit]:
         debited = row["side"] == "debit"
         prefix = "dr_" if debited else "cr_"
-        lines.append(StatementLine(
-            transfer_id=row["id"],
-            seq=row["seq"],
-            kind=TransferKind(row["kind"]),
-            code=row["code"],
-            value_date=row["value_date"],
-            recorded_at=row["recorded_at"],
-            amount=-row["amount"] if debited else row["amount"],
-            counterparty_account_id=row["credit_account_id"] if debited else row["debit_account_id"],
-            totals_after=Totals(row[prefix + "debits_posted"], row[prefix + "credits_posted"],
-                                row[prefix + "debits_pending"], row[prefix + "credits_pending"]),
-            metadata=row["metadata"],
-            pending_id=row["pending_id"],
-            reverses_id=row["reverses_id"],
-        ))
+        lines.append(
+            StatementLine(
+                transfer_id=row["id"],
+                seq=row["seq"],
+                kind=TransferKind(row["kind"]),
+                code=row["code"],
+                value_date=row["value_date"],
+                recorded_at=row["recorded_at"],
+                amount=-row["amount"] if debited else row["amount"],
+                counterparty_account_id=row["credit_account_id"] if debited else row["debit_account_id"],
+                totals_after=Totals(
+                    row[prefix + "debits_posted"],
+                    row[prefix + "credits_posted"],
+                    row[prefix + "debits_pending"],
+                    row[prefix + "credits_pending"],
+                ),
+                metadata=row["metadata"],
+                pending_id=row["pending_id"],
+                reverses_id=row["reverses_id"],
+            )
+        )
     next_cursor = encode_cursor(lines[-1].recorded_at, lines[-1].seq) if len(rows) > limit else None
     return StatementPage(account_id, lines, next_cursor)
 
@@ -230,14 +251,30 @@ async def trial_balance(conn: Any, catalog: Catalog, currency: str) -> TrialBala
         " FROM ledger_accounts WHERE ledger_id = $1 GROUP BY purpose ORDER BY purpose",
         info.id,
     )
-    return TrialBalance(info.code, info.scale, [
-        TrialBalanceRow(r["purpose"], r["accounts"], int(r["dp"]), int(r["cp"]), int(r["dpe"]), int(r["cpe"]))
-        for r in rows
-    ])
+    return TrialBalance(
+        info.code,
+        info.scale,
+        [
+            TrialBalanceRow(
+                r["purpose"], r["accounts"], int(r["dp"]), int(r["cp"]), int(r["dpe"]), int(r["cpe"])
+            )
+            for r in rows
+        ],
+    )
 
 
-CSV_HEADER = ["account_id", "owner", "purpose", "currency", "debits_posted", "credits_posted", "balance",
-              "balance_decimal", "debits_pending", "credits_pending"]
+CSV_HEADER = [
+    "account_id",
+    "owner",
+    "purpose",
+    "currency",
+    "debits_posted",
+    "credits_posted",
+    "balance",
+    "balance_decimal",
+    "debits_pending",
+    "credits_pending",
+]
 
 
 def _csv_line(values: list[Any]) -> str:
@@ -262,7 +299,9 @@ async def trial_balance_csv(db: Any, catalog: Catalog, currency: str, page: int 
             rows = await conn.fetch(
                 "SELECT id, owner, purpose, debits_posted, credits_posted, debits_pending, credits_pending"
                 " FROM ledger_accounts WHERE ledger_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-                info.id, after, page,
+                info.id,
+                after,
+                page,
             )
         if not rows:
             break
@@ -273,11 +312,36 @@ async def trial_balance_csv(db: Any, catalog: Catalog, currency: str, page: int 
             totals[1] += r["credits_posted"]
             totals[2] += r["debits_pending"]
             totals[3] += r["credits_pending"]
-            chunk.append(_csv_line([r["id"], r["owner"], r["purpose"], info.code, r["debits_posted"],
-                                    r["credits_posted"], balance_minor, Decimal(balance_minor) * unit,
-                                    r["debits_pending"], r["credits_pending"]]))
+            chunk.append(
+                _csv_line(
+                    [
+                        r["id"],
+                        r["owner"],
+                        r["purpose"],
+                        info.code,
+                        r["debits_posted"],
+                        r["credits_posted"],
+                        balance_minor,
+                        Decimal(balance_minor) * unit,
+                        r["debits_pending"],
+                        r["credits_pending"],
+                    ]
+                )
+            )
         yield "".join(chunk)
         after = rows[-1]["id"]
     balance_minor = totals[1] - totals[0]
-    yield _csv_line(["TOTAL", "", "", info.code, totals[0], totals[1], balance_minor, Decimal(balance_minor) * unit,
-                     totals[2], totals[3]])
+    yield _csv_line(
+        [
+            "TOTAL",
+            "",
+            "",
+            info.code,
+            totals[0],
+            totals[1],
+            balance_minor,
+            Decimal(balance_minor) * unit,
+            totals[2],
+            totals[3],
+        ]
+    )

@@ -136,10 +136,19 @@ class TransferItem(_Item):
     timeout_s: Int | None = None
 
     def request(self) -> NewTransfer:
-        return NewTransfer(id=self.id, debit_account_id=self.debit_account_id,
-                           credit_account_id=self.credit_account_id, amount=self.amount, code=self.code or "",
-                           metadata=self.metadata, value_date=self.value_date, currency=self.currency,
-                           pending=self.pending, timeout_s=self.timeout_s, linked=self.linked)
+        return NewTransfer(
+            id=self.id,
+            debit_account_id=self.debit_account_id,
+            credit_account_id=self.credit_account_id,
+            amount=self.amount,
+            code=self.code or "",
+            metadata=self.metadata,
+            value_date=self.value_date,
+            currency=self.currency,
+            pending=self.pending,
+            timeout_s=self.timeout_s,
+            linked=self.linked,
+        )
 
 
 class PostItem(_Item):
@@ -148,8 +157,15 @@ class PostItem(_Item):
     amount: Amount | None = None
 
     def request(self) -> PostPending:
-        return PostPending(id=self.id, pending_id=self.pending_id, amount=self.amount, code=self.code,
-                           metadata=self.metadata, value_date=self.value_date, linked=self.linked)
+        return PostPending(
+            id=self.id,
+            pending_id=self.pending_id,
+            amount=self.amount,
+            code=self.code,
+            metadata=self.metadata,
+            value_date=self.value_date,
+            linked=self.linked,
+        )
 
 
 class VoidItem(_Item):
@@ -157,8 +173,14 @@ class VoidItem(_Item):
     pending_id: uuid.UUID
 
     def request(self) -> VoidPending:
-        return VoidPending(id=self.id, pending_id=self.pending_id, code=self.code, metadata=self.metadata,
-                           value_date=self.value_date, linked=self.linked)
+        return VoidPending(
+            id=self.id,
+            pending_id=self.pending_id,
+            code=self.code,
+            metadata=self.metadata,
+            value_date=self.value_date,
+            linked=self.linked,
+        )
 
 
 class ReversalItem(_Item):
@@ -167,15 +189,23 @@ class ReversalItem(_Item):
     amount: Amount | None = None
 
     def request(self) -> Reversal:
-        return Reversal(id=self.id, original_id=self.original_id, amount=self.amount, code=self.code,
-                        metadata=self.metadata, value_date=self.value_date, linked=self.linked)
+        return Reversal(
+            id=self.id,
+            original_id=self.original_id,
+            amount=self.amount,
+            code=self.code,
+            metadata=self.metadata,
+            value_date=self.value_date,
+            linked=self.linked,
+        )
 
 
 class SubmitTransfers(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    transfers: list[Annotated[TransferItem | PostItem | VoidItem | ReversalItem, Field(discriminator="type")]] = Field(
-        min_length=1, max_length=8190)
+    transfers: list[
+        Annotated[TransferItem | PostItem | VoidItem | ReversalItem, Field(discriminator="type")]
+    ] = Field(min_length=1, max_length=8190)
     #: All or nothing: link every transfer into one chain.
     atomic: Bool = False
 
@@ -198,23 +228,34 @@ class LedgerAdminController(Controller):
         after_id: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
-        accounts = await _ledger(request).accounts(owner=owner, currency=currency, purpose=purpose,
-                                                   after_id=after_id, limit=limit)
+        accounts = await _ledger(request).accounts(
+            owner=owner, currency=currency, purpose=purpose, after_id=after_id, limit=limit
+        )
         return {
             "accounts": [_account_json(a) for a in accounts],
             "next_after_id": accounts[-1].id if len(accounts) == limit else None,
         }
 
-    @post("/accounts", guards=[requires("ledger.accounts")], status_code=201,
-          summary="Open an account (returns the existing one for the same owner, purpose and currency)")
-    async def open_account(self, request: Request[Any, Any, Any], data: JSONBody[OpenAccount]) -> dict[str, Any]:
+    @post(
+        "/accounts",
+        guards=[requires("ledger.accounts")],
+        status_code=201,
+        summary="Open an account (returns the existing one for the same owner, purpose and currency)",
+    )
+    async def open_account(
+        self, request: Request[Any, Any, Any], data: JSONBody[OpenAccount]
+    ) -> dict[str, Any]:
         from core.ledger.catalog import UnknownLedger
 
         try:
             account = await _ledger(request).open_account(
-                owner=data.owner, purpose=data.purpose, currency=data.currency,
-                flags=AccountFlags.parse(data.flags), debits_limit=data.debits_limit,
-                credits_limit=data.credits_limit, metadata=data.metadata,
+                owner=data.owner,
+                purpose=data.purpose,
+                currency=data.currency,
+                flags=AccountFlags.parse(data.flags),
+                debits_limit=data.debits_limit,
+                credits_limit=data.credits_limit,
+                metadata=data.metadata,
             )
         except UnknownLedger as exc:
             raise ValidationException(f"currency: {exc}") from None
@@ -222,7 +263,11 @@ class LedgerAdminController(Controller):
             raise ValidationException(str(exc)) from None
         return _account_json(account)
 
-    @get("/accounts/{account_id:int}", guards=[requires("ledger.view")], summary="One account with its balances")
+    @get(
+        "/accounts/{account_id:int}",
+        guards=[requires("ledger.view")],
+        summary="One account with its balances",
+    )
     async def get_account(self, request: Request[Any, Any, Any], account_id: FromPath[int]) -> dict[str, Any]:
         _check_id(account_id)
         account = await _ledger(request).get_account(account_id)
@@ -230,10 +275,14 @@ class LedgerAdminController(Controller):
             raise NotFoundException(f"no ledger account {account_id}")
         return _account_json(account)
 
-    @patch("/accounts/{account_id:int}", guards=[requires("ledger.accounts")],
-           summary="Change limits (null removes one) or close / reopen")
-    async def change_account(self, request: Request[Any, Any, Any], account_id: FromPath[int],
-                             data: JSONBody[ChangeAccount]) -> dict[str, Any]:
+    @patch(
+        "/accounts/{account_id:int}",
+        guards=[requires("ledger.accounts")],
+        summary="Change limits (null removes one) or close / reopen",
+    )
+    async def change_account(
+        self, request: Request[Any, Any, Any], account_id: FromPath[int], data: JSONBody[ChangeAccount]
+    ) -> dict[str, Any]:
         _check_id(account_id)
         ledger = _ledger(request)
         given = data.model_fields_set
@@ -253,10 +302,17 @@ class LedgerAdminController(Controller):
         assert account is not None
         return _account_json(account)
 
-    @get("/accounts/{account_id:int}/balance", guards=[requires("ledger.view")],
-         summary="Balances now, or at a past moment (?at=ISO 8601 with a time zone)")
-    async def get_balance(self, request: Request[Any, Any, Any], account_id: FromPath[int],
-                          at: FromQuery[dt.datetime | None] = None) -> dict[str, Any]:
+    @get(
+        "/accounts/{account_id:int}/balance",
+        guards=[requires("ledger.view")],
+        summary="Balances now, or at a past moment (?at=ISO 8601 with a time zone)",
+    )
+    async def get_balance(
+        self,
+        request: Request[Any, Any, Any],
+        account_id: FromPath[int],
+        at: FromQuery[dt.datetime | None] = None,
+    ) -> dict[str, Any]:
         _check_id(account_id)
         if at is not None and at.tzinfo is None:
             raise ValidationException("at: give a time zone, e.g. 2026-01-31T23:59:59+03:00")
@@ -265,8 +321,11 @@ class LedgerAdminController(Controller):
             raise NotFoundException(f"no ledger account {account_id}")
         return _balance_json(balance)
 
-    @get("/accounts/{account_id:int}/statement", guards=[requires("ledger.view")],
-         summary="Statement lines, newest first, with the balance after each; page with ?before=next_cursor")
+    @get(
+        "/accounts/{account_id:int}/statement",
+        guards=[requires("ledger.view")],
+        summary="Statement lines, newest first, with the balance after each; page with ?before=next_cursor",
+    )
     async def get_statement(
         self,
         request: Request[Any, Any, Any],
@@ -290,25 +349,39 @@ class LedgerAdminController(Controller):
         }
 
     @get("/balances", guards=[requires("ledger.view")], summary="Every account of an owner with its balances")
-    async def get_owner_balances(self, request: Request[Any, Any, Any], owner: FromQuery[str]) -> list[dict[str, Any]]:
+    async def get_owner_balances(
+        self, request: Request[Any, Any, Any], owner: FromQuery[str]
+    ) -> list[dict[str, Any]]:
         return [_balance_json(b) for b in await _ledger(request).owner_balances(owner)]
 
     @get("/transfers/{transfer_id:uuid}", guards=[requires("ledger.view")], summary="One transfer")
-    async def get_transfer(self, request: Request[Any, Any, Any], transfer_id: FromPath[uuid.UUID]) -> dict[str, Any]:
+    async def get_transfer(
+        self, request: Request[Any, Any, Any], transfer_id: FromPath[uuid.UUID]
+    ) -> dict[str, Any]:
         transfer = await _ledger(request).get_transfer(transfer_id)
         if transfer is None:
             raise NotFoundException(f"no transfer {transfer_id}")
         return transfer.as_json()
 
-    @post("/transfers", guards=[requires("ledger.transfer")], status_code=200,
-          summary="Submit transfers; each gets a result code (ok, exists, exceeds_credits, ...)")
-    async def submit_transfers(self, request: Request[Any, Any, Any], data: JSONBody[SubmitTransfers]) -> dict[str, Any]:
+    @post(
+        "/transfers",
+        guards=[requires("ledger.transfer")],
+        status_code=200,
+        summary="Submit transfers; each gets a result code (ok, exists, exceeds_credits, ...)",
+    )
+    async def submit_transfers(
+        self, request: Request[Any, Any, Any], data: JSONBody[SubmitTransfers]
+    ) -> dict[str, Any]:
         requests = [item.request() for item in data.transfers]
         results = await _ledger(request).submit(requests, atomic=data.atomic)
         return {"results": [result.as_json() for result in results]}
 
-    @get("/trial-balance", guards=[requires("ledger.view")], summary="Totals per account purpose of one ledger")
-    async def get_trial_balance(self, request: Request[Any, Any, Any], currency: FromQuery[str]) -> dict[str, Any]:
+    @get(
+        "/trial-balance", guards=[requires("ledger.view")], summary="Totals per account purpose of one ledger"
+    )
+    async def get_trial_balance(
+        self, request: Request[Any, Any, Any], currency: FromQuery[str]
+    ) -> dict[str, Any]:
         trial = await _ledger(request).trial_balance(currency)
         if trial is None:
             raise NotFoundException(f"no ledger for {currency!r}")
@@ -317,17 +390,29 @@ class LedgerAdminController(Controller):
             "scale": trial.scale,
             "balanced": trial.balanced,
             "rows": [
-                {"purpose": r.purpose, "accounts": r.accounts, "debits_posted": r.debits_posted,
-                 "credits_posted": r.credits_posted, "balance": r.balance, "debits_pending": r.debits_pending,
-                 "credits_pending": r.credits_pending}
+                {
+                    "purpose": r.purpose,
+                    "accounts": r.accounts,
+                    "debits_posted": r.debits_posted,
+                    "credits_posted": r.credits_posted,
+                    "balance": r.balance,
+                    "debits_pending": r.debits_pending,
+                    "credits_pending": r.credits_pending,
+                }
                 for r in trial.rows
             ],
-            "totals": {"debits_posted": trial.debits_posted, "credits_posted": trial.credits_posted,
-                       "debits_pending": trial.debits_pending, "credits_pending": trial.credits_pending},
+            "totals": {
+                "debits_posted": trial.debits_posted,
+                "credits_posted": trial.credits_posted,
+                "debits_pending": trial.debits_pending,
+                "credits_pending": trial.credits_pending,
+            },
         }
 
     @get("/trial-balance.csv", guards=[requires("ledger.view")], summary="Every account of one ledger as CSV")
-    async def get_trial_balance_csv(self, request: Request[Any, Any, Any], currency: FromQuery[str]) -> Stream:
+    async def get_trial_balance_csv(
+        self, request: Request[Any, Any, Any], currency: FromQuery[str]
+    ) -> Stream:
         ledger = _ledger(request)
         if await ledger.trial_balance(currency) is None:
             raise NotFoundException(f"no ledger for {currency!r}")

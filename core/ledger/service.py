@@ -70,7 +70,9 @@ def _check_owner_purpose(owner: str, purpose: str) -> None:
 
 
 def _check_limit(name: str, value: Any) -> None:
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63):
+    if value is not None and (
+        not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63
+    ):
         raise ValueError(f"{name} must be None or a non-negative int of minor units")
 
 
@@ -98,7 +100,9 @@ def _chunks(requests: list[Request], size: int) -> list[list[Request]]:
 
 
 class Ledger:
-    def __init__(self, db: Any, settings: LedgerSettings | None = None, *, publish: Publisher | None = None) -> None:
+    def __init__(
+        self, db: Any, settings: LedgerSettings | None = None, *, publish: Publisher | None = None
+    ) -> None:
         self.db = db
         self.settings = settings or LedgerSettings()
         self.catalog = Catalog(self.settings.assets)
@@ -184,7 +188,9 @@ class Ledger:
             raise ValueError("an account cannot be opened closed")
         both = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS | AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS
         if flags & both == both:
-            raise ValueError("debits_must_not_exceed_credits and credits_must_not_exceed_debits exclude each other")
+            raise ValueError(
+                "debits_must_not_exceed_credits and credits_must_not_exceed_debits exclude each other"
+            )
         _check_limit("debits_limit", debits_limit)
         _check_limit("credits_limit", credits_limit)
         for attempt in range(2):
@@ -196,13 +202,21 @@ class Ledger:
                         " metadata) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)"
                         " ON CONFLICT (owner, purpose, ledger_id) DO NOTHING"
                         f" RETURNING {reading.ACCOUNT_COLUMNS}",
-                        info.id, owner, purpose, int(flags), debits_limit, credits_limit, metadata or {},
+                        info.id,
+                        owner,
+                        purpose,
+                        int(flags),
+                        debits_limit,
+                        credits_limit,
+                        metadata or {},
                     )
                     if row is None:
                         row = await conn.fetchrow(
                             f"SELECT {reading.ACCOUNT_COLUMNS} FROM ledger_accounts"
                             " WHERE owner = $1 AND purpose = $2 AND ledger_id = $3",
-                            owner, purpose, info.id,
+                            owner,
+                            purpose,
+                            info.id,
                         )
                     return reading.account_from_row(row, self.catalog)
             except asyncpg.ForeignKeyViolationError:
@@ -223,7 +237,9 @@ class Ledger:
             row = await conn.fetchrow(
                 f"SELECT {reading.ACCOUNT_COLUMNS} FROM ledger_accounts"
                 " WHERE owner = $1 AND purpose = $2 AND ledger_id = $3",
-                owner, purpose, info.id,
+                owner,
+                purpose,
+                info.id,
             )
             return reading.account_from_row(row, self.catalog) if row else None
 
@@ -231,12 +247,26 @@ class Ledger:
         async with self.db.connection() as conn:
             return await reading.get_account(conn, self.catalog, account_id)
 
-    async def accounts(self, *, owner: str | None = None, currency: str | None = None, purpose: str | None = None,
-                       after_id: int = 0, limit: int = 100) -> list[Account]:
+    async def accounts(
+        self,
+        *,
+        owner: str | None = None,
+        currency: str | None = None,
+        purpose: str | None = None,
+        after_id: int = 0,
+        limit: int = 100,
+    ) -> list[Account]:
         """Accounts in id order, filtered; page with ``after_id`` = the last id seen."""
         async with self.db.connection() as conn:
-            return await reading.list_accounts(conn, self.catalog, owner=owner, currency=currency, purpose=purpose,
-                                               after_id=after_id, limit=limit)
+            return await reading.list_accounts(
+                conn,
+                self.catalog,
+                owner=owner,
+                currency=currency,
+                purpose=purpose,
+                after_id=after_id,
+                limit=limit,
+            )
 
     async def _update_account(self, account_id: int, assignments: str, *args: Any) -> Account | None:
         # The row lock of the UPDATE waits for any batch using the account: limits and
@@ -244,12 +274,14 @@ class Ledger:
         async with self.db.transaction() as conn:
             row = await conn.fetchrow(
                 f"UPDATE ledger_accounts SET {assignments} WHERE id = $1 RETURNING {reading.ACCOUNT_COLUMNS}",
-                account_id, *args,
+                account_id,
+                *args,
             )
             return (await reading.accounts_from_rows(conn, [row], self.catalog))[0] if row else None
 
-    async def set_limits(self, account_id: int, *, debits_limit: int | None = _UNSET,
-                         credits_limit: int | None = _UNSET) -> Account | None:
+    async def set_limits(
+        self, account_id: int, *, debits_limit: int | None = _UNSET, credits_limit: int | None = _UNSET
+    ) -> Account | None:
         """Change an account's limits (None removes one); transfers already made stand."""
         account = await self.get_account(account_id)
         if account is None:
@@ -260,8 +292,9 @@ class Ledger:
             credits_limit = account.credits_limit
         _check_limit("debits_limit", debits_limit)
         _check_limit("credits_limit", credits_limit)
-        return await self._update_account(account_id, "debits_limit = $2, credits_limit = $3", debits_limit,
-                                          credits_limit)
+        return await self._update_account(
+            account_id, "debits_limit = $2, credits_limit = $3", debits_limit, credits_limit
+        )
 
     async def close_account(self, account_id: int) -> Account | None:
         """Refuse new transfers in and out; pending transfers can still be voided or expire."""
@@ -286,7 +319,9 @@ class Ledger:
         async with self.db.connection() as conn:
             return await reading.owner_balances(conn, self.catalog, owner)
 
-    async def statement(self, account_id: int, *, before: str | None = None, limit: int = 50) -> StatementPage:
+    async def statement(
+        self, account_id: int, *, before: str | None = None, limit: int = 50
+    ) -> StatementPage:
         """Lines newest first, each with the running balance after it; ``before`` = a page's ``next_cursor``."""
         async with self.db.connection() as conn:
             return await reading.statement(conn, self.catalog, account_id, before=before, limit=limit)
@@ -319,29 +354,63 @@ class Ledger:
         timeout_s: int | None = None,
     ) -> TransferResult:
         """Move (or, with ``pending``, hold) ``amount`` minor units from the debit to the credit account."""
-        request = NewTransfer(id=id, debit_account_id=debit_account_id, credit_account_id=credit_account_id,
-                              amount=amount, code=code, metadata=metadata, value_date=value_date, currency=currency,
-                              pending=pending, timeout_s=timeout_s)
+        request = NewTransfer(
+            id=id,
+            debit_account_id=debit_account_id,
+            credit_account_id=credit_account_id,
+            amount=amount,
+            code=code,
+            metadata=metadata,
+            value_date=value_date,
+            currency=currency,
+            pending=pending,
+            timeout_s=timeout_s,
+        )
         return (await self.submit([request]))[0]
 
-    async def post_pending(self, *, id: uuid.UUID, pending_id: uuid.UUID, amount: int | None = None,
-                           code: str | None = None, metadata: dict[str, Any] | None = None,
-                           value_date: dt.date | None = None) -> TransferResult:
-        request = PostPending(id=id, pending_id=pending_id, amount=amount, code=code, metadata=metadata,
-                              value_date=value_date)
+    async def post_pending(
+        self,
+        *,
+        id: uuid.UUID,
+        pending_id: uuid.UUID,
+        amount: int | None = None,
+        code: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        value_date: dt.date | None = None,
+    ) -> TransferResult:
+        request = PostPending(
+            id=id, pending_id=pending_id, amount=amount, code=code, metadata=metadata, value_date=value_date
+        )
         return (await self.submit([request]))[0]
 
-    async def void_pending(self, *, id: uuid.UUID, pending_id: uuid.UUID, code: str | None = None,
-                           metadata: dict[str, Any] | None = None, value_date: dt.date | None = None) -> TransferResult:
-        request = VoidPending(id=id, pending_id=pending_id, code=code, metadata=metadata, value_date=value_date)
+    async def void_pending(
+        self,
+        *,
+        id: uuid.UUID,
+        pending_id: uuid.UUID,
+        code: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        value_date: dt.date | None = None,
+    ) -> TransferResult:
+        request = VoidPending(
+            id=id, pending_id=pending_id, code=code, metadata=metadata, value_date=value_date
+        )
         return (await self.submit([request]))[0]
 
-    async def reverse(self, *, id: uuid.UUID, original_id: uuid.UUID, amount: int | None = None,
-                      code: str | None = None, metadata: dict[str, Any] | None = None,
-                      value_date: dt.date | None = None) -> TransferResult:
+    async def reverse(
+        self,
+        *,
+        id: uuid.UUID,
+        original_id: uuid.UUID,
+        amount: int | None = None,
+        code: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        value_date: dt.date | None = None,
+    ) -> TransferResult:
         """Send (part of) a posted transfer back; a transfer can be reversed once."""
-        request = Reversal(id=id, original_id=original_id, amount=amount, code=code, metadata=metadata,
-                           value_date=value_date)
+        request = Reversal(
+            id=id, original_id=original_id, amount=amount, code=code, metadata=metadata, value_date=value_date
+        )
         return (await self.submit([request]))[0]
 
     async def submit(self, requests: Sequence[Request], *, atomic: bool = False) -> list[TransferResult]:
@@ -352,8 +421,10 @@ class Ledger:
         check_types(requests)
         if atomic:
             last = len(requests) - 1
-            requests = [r if r.linked == (i < last) else dataclasses.replace(r, linked=i < last)
-                        for i, r in enumerate(requests)]
+            requests = [
+                r if r.linked == (i < last) else dataclasses.replace(r, linked=i < last)
+                for i, r in enumerate(requests)
+            ]
         chunks = _chunks(requests, self.settings.batch_max)
         if self.db.current is not None:
             inline = [await self._submit_inline(chunk) for chunk in chunks]
@@ -372,9 +443,10 @@ class Ledger:
                     return await apply_batch(conn, requests, self.catalog)
 
             outcome = (await run_with_retries(once)).outcome()
-        if outcome.created and self._publish is not None:
+        if outcome.created_count and self._publish is not None:
             created = outcome.created
             if in_transaction:
+
                 async def announce() -> None:
                     self._committed(created)
 
@@ -389,7 +461,9 @@ class Ledger:
         """Seal committed transfers into the hash chain (normally done by the ``ledger.seal`` task)."""
         return await chain.seal(self.db, block_max=self.settings.seal_block_max)
 
-    async def verify(self, *, max_faults: int = 1, progress: Callable[[str], None] | None = None) -> VerifyReport:
+    async def verify(
+        self, *, max_faults: int = 1, progress: Callable[[str], None] | None = None
+    ) -> VerifyReport:
         return await verify(self.db, max_faults=max_faults, progress=progress)
 
     async def expire_pending(self, *, limit: int = 1000) -> int:
@@ -404,7 +478,9 @@ class Ledger:
             if not rows:
                 return expired
             requests: list[Request] = [
-                ExpirePending(id=transfer_id("ledger", "expire", row["pending_id"]), pending_id=row["pending_id"])
+                ExpirePending(
+                    id=transfer_id("ledger", "expire", row["pending_id"]), pending_id=row["pending_id"]
+                )
                 for row in rows
             ]
             results = await self.submit(requests)

@@ -32,7 +32,9 @@ class LedgerSettings(BaseModel):
     def _assets(cls, value: dict[str, int]) -> dict[str, int]:
         for code, scale in value.items():
             if not LEDGER_CODE.match(code):
-                raise ValueError(f"asset code {code!r} must be upper-case letters, digits and _ (2-32 characters)")
+                raise ValueError(
+                    f"asset code {code!r} must be upper-case letters, digits and _ (2-32 characters)"
+                )
             if not 0 <= scale <= 18:
                 raise ValueError(f"asset {code}: scale must be between 0 and 18")
         return value

@@ -106,11 +106,19 @@ class _Verifier:
         self.progress("comparing account totals")
         for account_id, row in stored.items():
             expected = replay[account_id]
-            actual = [row["debits_posted"], row["credits_posted"], row["debits_pending"], row["credits_pending"]]
+            actual = [
+                row["debits_posted"],
+                row["credits_posted"],
+                row["debits_pending"],
+                row["credits_pending"],
+            ]
             if actual != expected:
                 names = ("debits_posted", "credits_posted", "debits_pending", "credits_pending")
-                diffs = ", ".join(f"{n} {a} (transfers give {e})" for n, a, e in zip(names, actual, expected,
-                                                                                      strict=True) if a != e)
+                diffs = ", ".join(
+                    f"{n} {a} (transfers give {e})"
+                    for n, a, e in zip(names, actual, expected, strict=True)
+                    if a != e
+                )
                 self.fault(f"account {account_id}: stored {diffs}")
 
         holds = {row["pending_id"]: row for row in await conn.fetch("SELECT * FROM ledger_holds")}
@@ -119,7 +127,11 @@ class _Verifier:
             if hold is None:
                 self.fault(f"pending transfer {pending_id} is unresolved but has no open hold")
             elif (hold["ledger_id"], hold["debit_account_id"], hold["credit_account_id"], hold["amount"]) != (
-                ledger_id, debit, credit, amount):
+                ledger_id,
+                debit,
+                credit,
+                amount,
+            ):
                 self.fault(f"hold {pending_id} does not match its pending transfer")
         for pending_id in holds:
             self.fault(f"hold {pending_id} has no unresolved pending transfer")
@@ -135,13 +147,21 @@ class _Verifier:
             if row["dpe"] != row["cpe"]:
                 self.fault(f"ledger {code}: pending debits {row['dpe']} != pending credits {row['cpe']}")
 
-    def _transfer(self, row: Any, stored: dict[int, Any], replay: dict[int, list[int]],
-                  open_pending: dict[Any, tuple[int, int, int, int]], resolved: set[Any],
-                  reversed_ids: set[Any]) -> None:
+    def _transfer(
+        self,
+        row: Any,
+        stored: dict[int, Any],
+        replay: dict[int, list[int]],
+        open_pending: dict[Any, tuple[int, int, int, int]],
+        resolved: set[Any],
+        reversed_ids: set[Any],
+    ) -> None:
         tid = row["id"]
         if digest_of_row(row) != row["digest"]:
-            self.fault(f"transfer {tid} (seq {row['seq']}): its fields do not match its digest "
-                       "(it was changed after it was written)")
+            self.fault(
+                f"transfer {tid} (seq {row['seq']}): its fields do not match its digest "
+                "(it was changed after it was written)"
+            )
         debit_id, credit_id, ledger_id = row["debit_account_id"], row["credit_account_id"], row["ledger_id"]
         for side, account_id in (("debit", debit_id), ("credit", credit_id)):
             account = stored.get(account_id)
@@ -184,19 +204,33 @@ class _Verifier:
                 cr[1] += amount
             elif amount != held:
                 self.fault(f"transfer {tid} releases {amount}, not the {held} held")
-        stored_dr = [row["dr_debits_posted"], row["dr_credits_posted"], row["dr_debits_pending"],
-                     row["dr_credits_pending"]]
-        stored_cr = [row["cr_debits_posted"], row["cr_credits_posted"], row["cr_debits_pending"],
-                     row["cr_credits_pending"]]
+        stored_dr = [
+            row["dr_debits_posted"],
+            row["dr_credits_posted"],
+            row["dr_debits_pending"],
+            row["dr_credits_pending"],
+        ]
+        stored_cr = [
+            row["cr_debits_posted"],
+            row["cr_credits_posted"],
+            row["cr_debits_pending"],
+            row["cr_credits_pending"],
+        ]
         if stored_dr != dr:
-            self.fault(f"transfer {tid}: running totals of account {debit_id} {stored_dr} do not follow from "
-                       f"the transfers before it {dr}")
+            self.fault(
+                f"transfer {tid}: running totals of account {debit_id} {stored_dr} do not follow from "
+                f"the transfers before it {dr}"
+            )
         if stored_cr != cr:
-            self.fault(f"transfer {tid}: running totals of account {credit_id} {stored_cr} do not follow from "
-                       f"the transfers before it {cr}")
+            self.fault(
+                f"transfer {tid}: running totals of account {credit_id} {stored_cr} do not follow from "
+                f"the transfers before it {cr}"
+            )
 
 
-async def verify(db: Any, *, max_faults: int = 1, progress: Callable[[str], None] | None = None) -> VerifyReport:
+async def verify(
+    db: Any, *, max_faults: int = 1, progress: Callable[[str], None] | None = None
+) -> VerifyReport:
     """Check the whole ledger; stops after ``max_faults`` faults (the first one names what broke first)."""
     async with db.connection() as conn:
         if conn.is_in_transaction():  # a test's transaction, or a caller's: it is one snapshot already

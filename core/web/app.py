@@ -33,7 +33,7 @@ SWAGGER_URL = "/static/swagger-ui"
 def _route_paths(handler: Any) -> list[str]:
     """The paths a contributed handler, controller or router will serve."""
     if isinstance(handler, Router):
-        return [f"{handler.path.rstrip('/')}{p}" for r in handler.routes for p in [r.path]]
+        return sorted({route.path for route in handler.routes})  # already prefixed with the router's path
     if isinstance(handler, BaseRouteHandler):
         return sorted(handler.paths)
     if inspect.isclass(handler):

@@ -23,9 +23,11 @@ async def test_serve_demo_on_embedded_postgres():
     deployment.write_text(demo.replace("[platform]\n", f'[platform]\ndata_dir = "{data_dir}"\n', 1))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    # The log goes to a file: a pipe nobody reads fills up and blocks the server mid-write.
+    log = (data_dir / "serve.log").open("w+b")
     process = subprocess.Popen(
         [sys.executable, "-m", "core.cli", "-d", str(deployment), "serve", "--port", str(port), "--demo"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
     )
     try:
         await wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=120)
@@ -41,6 +43,8 @@ async def test_serve_demo_on_embedded_postgres():
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
-    assert process.returncode in (0, -signal.SIGINT), process.stderr.read().decode()[-2000:]
+    log.seek(0)
+    assert process.returncode in (0, -signal.SIGINT), log.read().decode()[-2000:]
+    log.close()
     # The embedded server stopped with the last process that used it.
     assert not (data_dir / "pgdata" / "postmaster.pid").exists()

@@ -21,8 +21,9 @@ class Accounts:
         self.count += 1
         import uuid
 
-        return await self.ledger.open_account(owner=f"test:{uuid.uuid4()}", purpose=purpose, currency=currency,
-                                              flags=flags, **kw)
+        return await self.ledger.open_account(
+            owner=f"test:{uuid.uuid4()}", purpose=purpose, currency=currency, flags=flags, **kw
+        )
 
     async def funded(self, source, amount: int, **kw):
         """A no-overdraft wallet holding ``amount``, paid from ``source``."""
@@ -30,8 +31,13 @@ class Accounts:
 
         wallet = await self.open(flags=AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS, **kw)
         if amount:
-            result = await self.ledger.transfer(id=new_transfer_id(), debit_account_id=source.id,
-                                                credit_account_id=wallet.id, amount=amount, code="fund")
+            result = await self.ledger.transfer(
+                id=new_transfer_id(),
+                debit_account_id=source.id,
+                credit_account_id=wallet.id,
+                amount=amount,
+                code="fund",
+            )
             assert result.created, result
         return wallet
 

@@ -31,16 +31,30 @@ def plan(treasury: int, wallets: list[int]) -> list[list]:
             key = ("crash", b, i)
             roll = rng.random()
             if b == 0 or roll < 0.2:
-                batch.append(NewTransfer(id=transfer_id(*key), debit_account_id=treasury,
-                                         credit_account_id=rng.choice(wallets), amount=rng.randint(1_000, 5_000)))
+                batch.append(
+                    NewTransfer(
+                        id=transfer_id(*key),
+                        debit_account_id=treasury,
+                        credit_account_id=rng.choice(wallets),
+                        amount=rng.randint(1_000, 5_000),
+                    )
+                )
             elif roll < 0.3 and holds:
                 hold = holds.pop()
-                batch.append(PostPending(id=transfer_id(*key), pending_id=hold.id, amount=max(1, hold.amount // 2))
-                             if rng.random() < 0.5 else VoidPending(id=transfer_id(*key), pending_id=hold.id))
+                batch.append(
+                    PostPending(id=transfer_id(*key), pending_id=hold.id, amount=max(1, hold.amount // 2))
+                    if rng.random() < 0.5
+                    else VoidPending(id=transfer_id(*key), pending_id=hold.id)
+                )
             else:
                 debit, credit = rng.sample(wallets, 2)
-                request = NewTransfer(id=transfer_id(*key), debit_account_id=debit, credit_account_id=credit,
-                                      amount=rng.randint(1, 10), pending=roll > 0.9)
+                request = NewTransfer(
+                    id=transfer_id(*key),
+                    debit_account_id=debit,
+                    credit_account_id=credit,
+                    amount=rng.randint(1, 10),
+                    pending=roll > 0.9,
+                )
                 if request.pending:
                     holds.append(request)
                 batch.append(request)

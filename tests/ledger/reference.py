@@ -77,7 +77,11 @@ class Model:
 
     def restore(self, snap: tuple[Any, ...]) -> None:
         self.accounts, self.transfers, self.open, self.reversed = (
-            dict(snap[0]), dict(snap[1]), set(snap[2]), set(snap[3]))
+            dict(snap[0]),
+            dict(snap[1]),
+            set(snap[2]),
+            set(snap[3]),
+        )
 
     def totals(self, account_id: int) -> tuple[int, int, int, int]:
         a = self.accounts[account_id]
@@ -113,7 +117,7 @@ class Model:
             if i == j:
                 i = j + 1
                 continue
-            values = [c for c in codes[i:j + 1] if c is not None]
+            values = [c for c in codes[i : j + 1] if c is not None]
             plain = {c if not isinstance(c, tuple) else R.EXISTS for c in values}
             if failed is not None or (R.OK in plain and R.EXISTS in plain):
                 self.restore(snap)
@@ -170,17 +174,30 @@ class Model:
         same = meta_text(r.metadata) == t.meta and (r.value_date is None or r.value_date == t.value_date)
         if isinstance(r, NewTransfer):
             same = same and (
-                t.kind == ("pending" if r.pending else "posted") and t.reverses_id is None
-                and t.debit == r.debit_account_id and t.credit == r.credit_account_id and t.amount == r.amount
-                and t.code == r.code and t.timeout_s == r.timeout_s
+                t.kind == ("pending" if r.pending else "posted")
+                and t.reverses_id is None
+                and t.debit == r.debit_account_id
+                and t.credit == r.credit_account_id
+                and t.amount == r.amount
+                and t.code == r.code
+                and t.timeout_s == r.timeout_s
                 and (r.currency is None or r.currency == t.currency)
             )
         elif isinstance(r, Reversal):
-            same = same and t.reverses_id == r.original_id and (r.amount is None or r.amount == t.amount) and (
-                r.code is None or r.code == t.code)
+            same = (
+                same
+                and t.reverses_id == r.original_id
+                and (r.amount is None or r.amount == t.amount)
+                and (r.code is None or r.code == t.code)
+            )
         else:
             kind = {PostPending: "post", VoidPending: "void", ExpirePending: "expire"}[type(r)]
-            same = same and t.kind == kind and t.pending_id == r.pending_id and (r.code is None or r.code == t.code)
+            same = (
+                same
+                and t.kind == kind
+                and t.pending_id == r.pending_id
+                and (r.code is None or r.code == t.code)
+            )
             if isinstance(r, PostPending) and r.amount is not None:
                 same = same and t.amount == r.amount
         return R.EXISTS if same else R.EXISTS_WITH_DIFFERENT_FIELDS
@@ -227,9 +244,17 @@ class Model:
             self.accounts[d_id := r.debit_account_id] = replace(d, dp=d.dp + r.amount)
             self.accounts[r.credit_account_id] = replace(c, cp=c.cp + r.amount)
         del d_id
-        self.transfers[r.id] = MTransfer("pending" if r.pending else "posted", r.debit_account_id,
-                                         r.credit_account_id, r.amount, r.code, meta_text(r.metadata),
-                                         r.value_date or self.business_date, d.currency, r.timeout_s)
+        self.transfers[r.id] = MTransfer(
+            "pending" if r.pending else "posted",
+            r.debit_account_id,
+            r.credit_account_id,
+            r.amount,
+            r.code,
+            meta_text(r.metadata),
+            r.value_date or self.business_date,
+            d.currency,
+            r.timeout_s,
+        )
         return R.OK
 
     def resolve(self, r: Any) -> ResultCode:
@@ -255,9 +280,17 @@ class Model:
         self.accounts[p.credit] = replace(c, cpe=c.cpe - p.amount, cp=c.cp + posted)
         self.open.discard(r.pending_id)
         kind = "post" if isinstance(r, PostPending) else "void"
-        self.transfers[r.id] = MTransfer(kind, p.debit, p.credit, amount, p.code if r.code is None else r.code,
-                                         meta_text(r.metadata), r.value_date or self.business_date, p.currency,
-                                         pending_id=r.pending_id)
+        self.transfers[r.id] = MTransfer(
+            kind,
+            p.debit,
+            p.credit,
+            amount,
+            p.code if r.code is None else r.code,
+            meta_text(r.metadata),
+            r.value_date or self.business_date,
+            p.currency,
+            pending_id=r.pending_id,
+        )
         return R.OK
 
     def reverse(self, r: Reversal) -> ResultCode:
@@ -278,7 +311,15 @@ class Model:
         self.accounts[o.credit] = replace(d, dp=d.dp + amount)
         self.accounts[o.debit] = replace(c, cp=c.cp + amount)
         self.reversed.add(r.original_id)
-        self.transfers[r.id] = MTransfer("posted", o.credit, o.debit, amount, o.code if r.code is None else r.code,
-                                         meta_text(r.metadata), r.value_date or self.business_date, o.currency,
-                                         reverses_id=r.original_id)
+        self.transfers[r.id] = MTransfer(
+            "posted",
+            o.credit,
+            o.debit,
+            amount,
+            o.code if r.code is None else r.code,
+            meta_text(r.metadata),
+            r.value_date or self.business_date,
+            o.currency,
+            reverses_id=r.original_id,
+        )
         return R.OK

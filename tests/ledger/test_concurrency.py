@@ -35,14 +35,26 @@ async def test_many_writers_hot_account_no_overdraft_no_deadlock(make_platform, 
     await ledger_b.start()
     try:
         treasury = await ledger_a.open_account(owner="platform", purpose="treasury", currency="RUB")
-        hot = await ledger_a.open_account(owner="platform", purpose="settlement", currency="RUB",
-                                          debits_limit=HOT_LIMIT)
-        wallets = [await ledger_a.open_account(owner=f"user:{i}", purpose="wallet", currency="RUB",
-                                               flags=AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS)
-                   for i in range(WALLETS)]
-        funding = await ledger_a.submit([
-            NewTransfer(id=new_transfer_id(), debit_account_id=treasury.id, credit_account_id=w.id, amount=FUND)
-            for w in wallets])
+        hot = await ledger_a.open_account(
+            owner="platform", purpose="settlement", currency="RUB", debits_limit=HOT_LIMIT
+        )
+        wallets = [
+            await ledger_a.open_account(
+                owner=f"user:{i}",
+                purpose="wallet",
+                currency="RUB",
+                flags=AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
+            )
+            for i in range(WALLETS)
+        ]
+        funding = await ledger_a.submit(
+            [
+                NewTransfer(
+                    id=new_transfer_id(), debit_account_id=treasury.id, credit_account_id=w.id, amount=FUND
+                )
+                for w in wallets
+            ]
+        )
         assert all(r.created for r in funding)
 
         moved: dict[int, int] = defaultdict(int)  # account -> net posted change the writers were told about
@@ -72,34 +84,75 @@ async def test_many_writers_hot_account_no_overdraft_no_deadlock(make_platform, 
                 amount = rng.randint(1, 400)
                 style = rng.choice(["batched", "batched", "inline", "chain", "hold"])
                 if style == "batched":
-                    note([await ledger.transfer(id=new_transfer_id(), debit_account_id=debit.id,
-                                                credit_account_id=credit.id, amount=amount)])
+                    note(
+                        [
+                            await ledger.transfer(
+                                id=new_transfer_id(),
+                                debit_account_id=debit.id,
+                                credit_account_id=credit.id,
+                                amount=amount,
+                            )
+                        ]
+                    )
                 elif style == "inline":
                     async with ledger.db.transaction():
-                        results = await ledger.submit([NewTransfer(id=new_transfer_id(), debit_account_id=debit.id,
-                                                                   credit_account_id=credit.id, amount=amount)])
+                        results = await ledger.submit(
+                            [
+                                NewTransfer(
+                                    id=new_transfer_id(),
+                                    debit_account_id=debit.id,
+                                    credit_account_id=credit.id,
+                                    amount=amount,
+                                )
+                            ]
+                        )
                     note(results)
                 elif style == "chain":  # a payment with a fee to the hot account: both or neither
-                    note(await ledger.submit([
-                        NewTransfer(id=new_transfer_id(), debit_account_id=debit.id, credit_account_id=credit.id,
-                                    amount=amount),
-                        NewTransfer(id=new_transfer_id(), debit_account_id=wallet.id, credit_account_id=hot.id,
-                                    amount=rng.randint(1, 20)),
-                    ], atomic=True))
+                    note(
+                        await ledger.submit(
+                            [
+                                NewTransfer(
+                                    id=new_transfer_id(),
+                                    debit_account_id=debit.id,
+                                    credit_account_id=credit.id,
+                                    amount=amount,
+                                ),
+                                NewTransfer(
+                                    id=new_transfer_id(),
+                                    debit_account_id=wallet.id,
+                                    credit_account_id=hot.id,
+                                    amount=rng.randint(1, 20),
+                                ),
+                            ],
+                            atomic=True,
+                        )
+                    )
                 else:
-                    hold = NewTransfer(id=new_transfer_id(), debit_account_id=debit.id, credit_account_id=credit.id,
-                                       amount=amount, pending=True)
+                    hold = NewTransfer(
+                        id=new_transfer_id(),
+                        debit_account_id=debit.id,
+                        credit_account_id=credit.id,
+                        amount=amount,
+                        pending=True,
+                    )
                     held = await ledger.submit([hold])
                     note(held)
                     if held[0].created:
                         await asyncio.sleep(rng.random() / 100)
-                        resolve = (PostPending(id=new_transfer_id(), pending_id=hold.id, amount=rng.randint(1, amount))
-                                   if rng.random() < 0.7 else VoidPending(id=new_transfer_id(), pending_id=hold.id))
+                        resolve = (
+                            PostPending(
+                                id=new_transfer_id(), pending_id=hold.id, amount=rng.randint(1, amount)
+                            )
+                            if rng.random() < 0.7
+                            else VoidPending(id=new_transfer_id(), pending_id=hold.id)
+                        )
                         resolved = await ledger.submit([resolve])
                         assert resolved[0].created, resolved
                         note(resolved)
 
-        await asyncio.gather(*(writer(i) for i in range(WRITERS)))  # any exception (a deadlock) fails the test
+        await asyncio.gather(
+            *(writer(i) for i in range(WRITERS))
+        )  # any exception (a deadlock) fails the test
     finally:
         await ledger_b.stop()
         await second_pool.close()
@@ -117,12 +170,54 @@ async def test_many_writers_hot_account_no_overdraft_no_deadlock(make_platform, 
         "SELECT count(*) FROM ledger_transfers WHERE"
         " (debit_account_id = $1 AND dr_debits_posted + dr_debits_pending - dr_credits_posted > $2)"
         " OR (credit_account_id = $1 AND cr_debits_posted + cr_debits_pending - cr_credits_posted > $2)",
-        hot.id, HOT_LIMIT)
+        hot.id,
+        HOT_LIMIT,
+    )
     assert over_hot == 0
     overdrawn = await db.fetchval(
         "SELECT count(*) FROM ledger_transfers t JOIN ledger_accounts a ON a.flags & 1 = 1 AND"
         " ((a.id = t.debit_account_id AND t.dr_debits_posted + t.dr_debits_pending > t.dr_credits_posted) OR"
-        "  (a.id = t.credit_account_id AND t.cr_debits_posted + t.cr_debits_pending > t.cr_credits_posted))")
+        "  (a.id = t.credit_account_id AND t.cr_debits_posted + t.cr_debits_pending > t.cr_credits_posted))"
+    )
     assert overdrawn == 0
     report = await ledger_a.verify()
     assert report.ok, report.faults
+
+
+async def test_the_same_id_from_two_processes_moves_money_once(make_platform, committed_db):
+    platform = await make_platform(plugins=[], database=committed_db)
+    ledger_a = platform.service(Ledger)
+    other_pool = Database(committed_db.dsn, min_size=1, max_size=4)
+    await other_pool.start()
+    ledger_b = Ledger(other_pool)
+    await ledger_b.start()
+    try:
+        cash = await ledger_a.open_account(owner="platform", purpose="cash", currency="RUB")
+        wallet = await ledger_a.open_account(owner="user:1", purpose="wallet", currency="RUB")
+        others = [
+            await ledger_a.open_account(owner=f"user:{i}", purpose="wallet", currency="RUB")
+            for i in range(2, 6)
+        ]
+        for round_ in range(10):
+            same = NewTransfer(
+                id=new_transfer_id(), debit_account_id=cash.id, credit_account_id=wallet.id, amount=1
+            )
+            # Each process batches the shared id with unrelated transfers, so their locks do not meet.
+            filler = [
+                NewTransfer(id=new_transfer_id(), debit_account_id=cash.id, credit_account_id=o.id, amount=1)
+                for o in others[round_ % 2 * 2 : round_ % 2 * 2 + 2]
+            ]
+            results = await asyncio.gather(
+                ledger_a.submit([same, *filler]),
+                ledger_b.submit([same]),
+                ledger_b.submit([same]),
+                ledger_a.submit([same]),
+            )
+            codes = [r[0].code.value for r in results]
+            assert sorted(codes) == ["exists", "exists", "exists", "ok"], codes
+        assert (await ledger_a.balance(wallet.id)).posted == 10
+        assert ledger_a.group_commit.retries + ledger_b.group_commit.retries > 0  # the race did happen
+        assert (await ledger_a.verify()).ok
+    finally:
+        await ledger_b.stop()
+        await other_pool.close()

@@ -22,14 +22,29 @@ async def test_kill_mid_batch_then_retry(make_platform, committed_db):
     platform = await make_platform(plugins=[], database=committed_db)
     ledger = platform.service(Ledger)
     treasury = await ledger.open_account(owner="platform", purpose="treasury", currency="RUB")
-    wallets = [await ledger.open_account(owner=f"user:{i}", purpose="wallet", currency="RUB",
-                                         flags=AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS) for i in range(20)]
+    wallets = [
+        await ledger.open_account(
+            owner=f"user:{i}",
+            purpose="wallet",
+            currency="RUB",
+            flags=AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
+        )
+        for i in range(20)
+    ]
     wallet_ids = [w.id for w in wallets]
 
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.ledger.crash_writer", committed_db.dsn, str(treasury.id),
-        *map(str, wallet_ids), "--pause-at", str(PAUSE_AT),
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        sys.executable,
+        "-m",
+        "tests.ledger.crash_writer",
+        committed_db.dsn,
+        str(treasury.id),
+        *map(str, wallet_ids),
+        "--pause-at",
+        str(PAUSE_AT),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     lines = []
     while True:
@@ -45,13 +60,14 @@ async def test_kill_mid_batch_then_retry(make_platform, committed_db):
     # The server notices the dead client and rolls its transaction back.
     for _ in range(100):
         if not await committed_db.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in%'"):
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in%'"
+        ):
             break
         await asyncio.sleep(0.1)
 
     batches = plan(treasury.id, wallet_ids)
     present = {row["id"] for row in await committed_db.fetch("SELECT id FROM ledger_transfers")}
-    committed_ids = {r.id for batch in batches[:PAUSE_AT - 1] for r in batch}
+    committed_ids = {r.id for batch in batches[: PAUSE_AT - 1] for r in batch}
     killed_ids = {r.id for r in batches[PAUSE_AT - 1]}
     assert committed_ids <= present  # what was acknowledged is there
     assert not killed_ids & present  # the killed batch left nothing behind

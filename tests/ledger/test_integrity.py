@@ -19,13 +19,19 @@ async def ledger_db(make_platform, committed_db):
     platform = await make_platform(plugins=[], database=committed_db)
     ledger = platform.service(Ledger)
     cash = await ledger.open_account(owner="platform", purpose="cash", currency="RUB")
-    wallets = [await ledger.open_account(owner=f"user:{i}", purpose="wallet", currency="RUB") for i in range(3)]
+    wallets = [
+        await ledger.open_account(owner=f"user:{i}", purpose="wallet", currency="RUB") for i in range(3)
+    ]
     return ledger, committed_db, cash, wallets
 
 
 async def some_transfers(ledger, cash, wallets, n=6):
-    requests = [NewTransfer(id=new_transfer_id(), debit_account_id=cash.id, credit_account_id=wallets[i % 3].id,
-                            amount=10 + i) for i in range(n)]
+    requests = [
+        NewTransfer(
+            id=new_transfer_id(), debit_account_id=cash.id, credit_account_id=wallets[i % 3].id, amount=10 + i
+        )
+        for i in range(n)
+    ]
     results = await ledger.submit(requests)
     assert all(r.created for r in results)
     return requests
@@ -101,10 +107,16 @@ async def test_verify_names_a_rewritten_sealed_transfer(ledger_db):
     requests = await some_transfers(ledger, cash, wallets)
     await ledger.seal()
     # A careful forger changes the amount, the running totals and the digest: the block gives it away.
-    await tamper(db, "UPDATE ledger_transfers SET amount = amount + 1, cr_credits_posted = cr_credits_posted + 1"
-                     " WHERE id = $1", requests[5].id)
+    await tamper(
+        db,
+        "UPDATE ledger_transfers SET amount = amount + 1, cr_credits_posted = cr_credits_posted + 1"
+        " WHERE id = $1",
+        requests[5].id,
+    )
     row = await db.fetchrow("SELECT * FROM ledger_transfers WHERE id = $1", requests[5].id)
-    await tamper(db, "UPDATE ledger_transfers SET digest = $2 WHERE id = $1", requests[5].id, digest_of_row(row))
+    await tamper(
+        db, "UPDATE ledger_transfers SET digest = $2 WHERE id = $1", requests[5].id, digest_of_row(row)
+    )
     report = await ledger.verify()
     assert report.faults[0].startswith("hash chain: block 1")
 
@@ -113,7 +125,9 @@ async def test_verify_names_a_deleted_transfer_and_a_wrong_balance(ledger_db):
     ledger, db, cash, wallets = ledger_db
     requests = await some_transfers(ledger, cash, wallets)
     await ledger.seal()
-    await db.execute("UPDATE ledger_accounts SET credits_posted = credits_posted + 1 WHERE id = $1", wallets[1].id)
+    await db.execute(
+        "UPDATE ledger_accounts SET credits_posted = credits_posted + 1 WHERE id = $1", wallets[1].id
+    )
     report = await ledger.verify(max_faults=5)
     assert report.faults[0].startswith(f"account {wallets[1].id}: stored credits_posted")
     assert any("ledger RUB: posted debits" in f for f in report.faults)

@@ -31,6 +31,7 @@ from hypothesis.stateful import (
 )
 
 from core.ledger import AccountFlags, NewTransfer, PostPending, Reversal, VoidPending, new_transfer_id
+from core.ledger.apply import COPY_FROM
 
 from .reference import MAccount, Model
 
@@ -56,7 +57,8 @@ def run(coro, timeout: float = 60):
     return asyncio.run_coroutine_threadsafe(coro, ENV.loop).result(timeout)
 
 
-amounts = st.one_of(*[st.integers(1, 300)] * 16, *[st.integers(1, 3000)] * 3, st.sampled_from([0, -5, 2**63]))
+amounts = st.one_of(*[st.integers(1, 300)] * 5, st.integers(1, 3000))
+bad_amounts = st.sampled_from([0, -5, 2**63])
 metadata = st.one_of(
     st.none(),
     st.just({}),
@@ -89,75 +91,128 @@ class LedgerMachine(RuleBasedStateMachine):
             ]
             opened = []
             for purpose, currency, flags, debits_limit, credits_limit in specs:
-                opened.append(await ledger.open_account(owner=f"model:{tag}", purpose=purpose, currency=currency,
-                                                        flags=flags, debits_limit=debits_limit,
-                                                        credits_limit=credits_limit))
+                opened.append(
+                    await ledger.open_account(
+                        owner=f"model:{tag}",
+                        purpose=purpose,
+                        currency=currency,
+                        flags=flags,
+                        debits_limit=debits_limit,
+                        credits_limit=credits_limit,
+                    )
+                )
             return business_date, opened
 
         business_date, opened = run(setup())
         self.model = Model(business_date)
         self.ids = [a.id for a in opened]
         for account in opened:
-            self.model.accounts[account.id] = MAccount(account.currency, int(account.flags), account.debits_limit,
-                                                       account.credits_limit)
+            self.model.accounts[account.id] = MAccount(
+                account.currency, int(account.flags), account.debits_limit, account.credits_limit
+            )
         # Seed money so that most transfers can succeed.
         cash, wallet, wallet2 = self.ids[:3]
-        seed = [NewTransfer(id=new_transfer_id(), debit_account_id=cash, credit_account_id=w, amount=1000)
-                for w in (wallet, wallet2)]
+        seed = [
+            NewTransfer(id=new_transfer_id(), debit_account_id=cash, credit_account_id=w, amount=1000)
+            for w in (wallet, wallet2)
+        ]
         self._submit(seed, inline=False)
 
     # -- drawing requests ------------------------------------------------------------------
 
-    def _account(self, data) -> int:
-        # Mostly the RUB accounts; sometimes the USD one or one that does not exist.
+    def _accounts(self, data, defect: str | None) -> tuple[int, int]:
         rub = self.ids[:5]
-        return data.draw(st.sampled_from([*rub, *rub, *rub, self.ids[5], 999_999_999_999]), label="account")
+        debit = data.draw(st.sampled_from(rub), label="debit")
+        credit = data.draw(st.sampled_from([i for i in rub if i != debit]), label="credit")
+        if defect == "account":
+            wrong = data.draw(st.sampled_from([self.ids[5], 999_999_999_999, debit]), label="wrong account")
+            return (wrong, credit) if data.draw(st.booleans(), label="side") else (debit, wrong)
+        return debit, credit
 
     def _known_id(self, data, kind: str | None = None) -> uuid.UUID:
+        if kind == "pending" and self.model.open and data.draw(st.integers(0, 4), label="open") > 0:
+            return data.draw(st.sampled_from(sorted(self.model.open)), label="open pending")
         choices = [i for i, t in self.model.transfers.items() if kind is None or t.kind == kind]
         if choices and data.draw(st.integers(0, 19), label="known") > 0:
             return data.draw(st.sampled_from(choices), label="ref")
         return uuid.uuid4()
 
     def _request(self, data):
-        kind = data.draw(st.sampled_from(
-            ["posted"] * 7 + ["pending"] * 3 + ["post"] * 3 + ["void"] * 2 + ["reverse"] * 2 + ["retry"] * 2
-            + ["changed"] + ["junk"]), label="kind")
-        meta = data.draw(st.one_of(*[metadata] * 15, bad_metadata), label="metadata")
-        code = data.draw(st.sampled_from(["", "topup", "fee"] * 6 + ["x" * 65]), label="code")
+        """Mostly well-formed requests; one in seven carries one defect."""
+        kind = data.draw(
+            st.sampled_from(
+                ["posted"] * 7
+                + ["pending"] * 3
+                + ["post"] * 3
+                + ["void"] * 2
+                + ["reverse"] * 2
+                + ["retry"] * 2
+                + ["changed"]
+            ),
+            label="kind",
+        )
+        defect = data.draw(
+            st.sampled_from(
+                [None] * 18 + ["code", "metadata", "amount", "timeout", "currency", "account", "id"]
+            ),
+            label="defect",
+        )
+        meta = data.draw(bad_metadata if defect == "metadata" else metadata, label="metadata")
+        code = (
+            "x" * 65 if defect == "code" else data.draw(st.sampled_from(["", "topup", "fee"]), label="code")
+        )
         value_date = data.draw(st.sampled_from([None, None, None, dt.date(2030, 1, 2)]), label="value_date")
+        amount = data.draw(bad_amounts if defect == "amount" else amounts, label="amount")
+        new_id = uuid.UUID(int=0) if defect == "id" else new_transfer_id()
         if kind in ("posted", "pending"):
-            debit, credit = self._account(data), self._account(data)
+            debit, credit = self._accounts(data, defect)
             pending = kind == "pending"
-            return NewTransfer(id=new_transfer_id(), debit_account_id=debit, credit_account_id=credit,
-                               amount=data.draw(amounts, label="amount"), code=code, metadata=meta,
-                               value_date=value_date, pending=pending,
-                               timeout_s=data.draw(st.sampled_from([None] * 4 + [3600, 0]), label="timeout") if pending
-                               else None,
-                               currency=data.draw(st.sampled_from([None] * 6 + ["RUB", "USD"]), label="currency"))
+            timeout = (
+                0 if defect == "timeout" else data.draw(st.sampled_from([None, None, 3600]), label="timeout")
+            )
+            return NewTransfer(
+                id=new_id,
+                debit_account_id=debit,
+                credit_account_id=credit,
+                amount=amount,
+                code=code,
+                metadata=meta,
+                value_date=value_date,
+                pending=pending,
+                timeout_s=timeout if pending or defect == "timeout" else None,
+                currency="USD"
+                if defect == "currency"
+                else data.draw(st.sampled_from([None, "RUB"]), label="cur"),
+            )
+        partial = data.draw(st.booleans(), label="partial")
         if kind == "post":
-            return PostPending(id=new_transfer_id(), pending_id=self._known_id(data, "pending"),
-                               amount=data.draw(st.one_of(st.none(), amounts), label="amount"),
-                               code=data.draw(st.sampled_from([None, "capture"]), label="code"), metadata=meta,
-                               value_date=value_date)
+            return PostPending(
+                id=new_id,
+                pending_id=self._known_id(data, "pending"),
+                amount=amount if partial or defect == "amount" else None,
+                code=data.draw(st.sampled_from([None, "capture"]), label="code")
+                if defect != "code"
+                else code,
+                metadata=meta,
+                value_date=value_date,
+            )
         if kind == "void":
-            return VoidPending(id=new_transfer_id(), pending_id=self._known_id(data, "pending"), metadata=meta)
+            return VoidPending(id=new_id, pending_id=self._known_id(data, "pending"), metadata=meta)
         if kind == "reverse":
-            return Reversal(id=new_transfer_id(), original_id=self._known_id(data),
-                            amount=data.draw(st.one_of(st.none(), amounts), label="amount"), metadata=meta)
-        if kind in ("retry", "changed") and self.history:
-            earlier = data.draw(st.sampled_from(self.history), label="earlier")
-            earlier = _unlink(earlier)
+            return Reversal(
+                id=new_id,
+                original_id=self._known_id(data),
+                amount=amount if partial or defect == "amount" else None,
+                metadata=meta,
+            )
+        if self.history:
+            earlier = _unlink(data.draw(st.sampled_from(self.history), label="earlier"))
             if kind == "retry":
                 return earlier
             if isinstance(earlier, NewTransfer):
                 return _replace(earlier, amount=earlier.amount + 1)
             return _replace(earlier, metadata={"changed": True})
-        if kind == "junk" and data.draw(st.booleans(), label="zero id"):
-            return NewTransfer(id=uuid.UUID(int=0), debit_account_id=self.ids[0], credit_account_id=self.ids[1],
-                               amount=1)
-        return NewTransfer(id=new_transfer_id(), debit_account_id=self.ids[0], credit_account_id=self.ids[0],
-                           amount=5)
+        return NewTransfer(id=new_id, debit_account_id=self.ids[0], credit_account_id=self.ids[1], amount=5)
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -178,13 +233,18 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(data=st.data(), inline=st.booleans())
     def submit(self, data, inline: bool) -> None:
-        n = data.draw(st.integers(1, 4), label="size")
+        # Now and then a batch large enough for the COPY-staged write path.
+        n = data.draw(
+            st.one_of(*[st.integers(1, 4)] * 12, st.integers(COPY_FROM, COPY_FROM + 8)), label="size"
+        )
         requests = [self._request(data) for _ in range(n)]
-        links = data.draw(st.lists(st.sampled_from([False, False, True]), min_size=n - 1, max_size=n - 1),
-                          label="links")
+        chance = [False, False, True] if n < COPY_FROM else [False] * 15 + [True]
+        links = data.draw(st.lists(st.sampled_from(chance), min_size=n - 1, max_size=n - 1), label="links")
         links.append(data.draw(st.sampled_from([False] * 15 + [True]), label="open chain"))
-        requests = [_replace(r, linked=link) if r.linked != link else r for r, link in zip(requests, links,
-                                                                                               strict=True)]
+        requests = [
+            _replace(r, linked=link) if r.linked != link else r
+            for r, link in zip(requests, links, strict=True)
+        ]
         self._submit(requests, inline=inline)
 
     @precondition(lambda self: hasattr(self, "ids"))
@@ -212,11 +272,17 @@ class LedgerMachine(RuleBasedStateMachine):
     def balances_equal(self) -> None:
         if not hasattr(self, "ids"):
             return
-        rows = run(ENV.db.fetch(
-            "SELECT id, debits_posted, credits_posted, debits_pending, credits_pending FROM ledger_accounts"
-            " WHERE id = ANY($1::bigint[])", self.ids))
-        actual = {r["id"]: (r["debits_posted"], r["credits_posted"], r["debits_pending"], r["credits_pending"])
-                  for r in rows}
+        rows = run(
+            ENV.db.fetch(
+                "SELECT id, debits_posted, credits_posted, debits_pending, credits_pending FROM ledger_accounts"
+                " WHERE id = ANY($1::bigint[])",
+                self.ids,
+            )
+        )
+        actual = {
+            r["id"]: (r["debits_posted"], r["credits_posted"], r["debits_pending"], r["credits_pending"])
+            for r in rows
+        }
         expected = {i: self.model.totals(i) for i in self.ids}
         assert actual == expected
         rub = [t for i, t in expected.items() if self.model.accounts[i].currency == "RUB"]
@@ -257,10 +323,24 @@ async def test_ledger_matches_the_reference_model(ledger, db):
     assert ENV.operations >= MIN_OPERATIONS
     report = await ledger.verify(max_faults=5)
     assert report.ok, report.faults
-    print(f"\n{ENV.operations} operations in {ENV.examples} examples; verify checked {report.transfers} transfers")
+    print(
+        f"\n{ENV.operations} operations in {ENV.examples} examples; verify checked {report.transfers} transfers"
+    )
     print(dict(ENV.codes.most_common()))
     # Every rule of the ledger was exercised, not only the happy path.
-    for code in ("ok", "exists", "exists_with_different_fields", "exceeds_credits", "exceeds_debits",
-                 "linked_event_failed", "pending_already_resolved", "already_reversed", "account_not_found",
-                 "ledger_mismatch", "account_closed", "exceeds_pending_amount", "exceeds_original_amount"):
+    for code in (
+        "ok",
+        "exists",
+        "exists_with_different_fields",
+        "exceeds_credits",
+        "exceeds_debits",
+        "linked_event_failed",
+        "pending_already_resolved",
+        "already_reversed",
+        "account_not_found",
+        "ledger_mismatch",
+        "account_closed",
+        "exceeds_pending_amount",
+        "exceeds_original_amount",
+    ):
         assert ENV.codes[code], f"no request ended {code}"

@@ -13,8 +13,9 @@ from core.ledger.reading import BadCursor
 
 
 async def pay(ledger, debit, credit, amount, **kw):
-    result = await ledger.transfer(id=new_transfer_id(), debit_account_id=debit.id, credit_account_id=credit.id,
-                                   amount=amount, **kw)
+    result = await ledger.transfer(
+        id=new_transfer_id(), debit_account_id=debit.id, credit_account_id=credit.id, amount=amount, **kw
+    )
     assert result.created, result
     return result.transfer
 
@@ -65,7 +66,9 @@ async def test_balance_at_a_past_moment(ledger, accounts, db):
 async def test_recorded_time_never_goes_back_per_account(ledger, accounts, db):
     cash, wallet = await accounts.open("cash"), await accounts.open()
     # Pretend the last transfer came from a clock an hour ahead (a clock that then stepped back).
-    await db.execute("UPDATE ledger_accounts SET updated_at = now() + interval '1 hour' WHERE id = $1", wallet.id)
+    await db.execute(
+        "UPDATE ledger_accounts SET updated_at = now() + interval '1 hour' WHERE id = $1", wallet.id
+    )
     transfer = await pay(ledger, cash, wallet, 1)
     assert transfer.recorded_at > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=59)
 
@@ -94,7 +97,9 @@ async def test_owner_balances_and_listing(ledger):
     await pay(ledger, cash, wallet, 250)
     balances = await ledger.owner_balances(owner)
     assert [(b.account_id, b.currency, b.purpose, b.posted, b.available) for b in balances] == [
-        (wallet.id, "RUB", "wallet", 250, 250), (usd.id, "USD", "wallet", 0, 0)]
+        (wallet.id, "RUB", "wallet", 250, 250),
+        (usd.id, "USD", "wallet", 0, 0),
+    ]
     assert [a.id for a in await ledger.accounts(owner=owner)] == [wallet.id, usd.id]
     assert [a.id for a in await ledger.accounts(owner=owner, currency="USD")] == [usd.id]
     assert [a.id for a in await ledger.accounts(owner=owner, after_id=wallet.id)] == [usd.id]
@@ -110,7 +115,11 @@ async def test_trial_balance_and_csv(ledger, accounts):
     trial = await ledger.trial_balance("EUR")
     rows = {r.purpose: r for r in trial.rows}
     assert trial.balanced and trial.scale == 2
-    assert rows["tb-cash"].balance == -600 and rows["tb-wallet"].balance == 600 and rows["tb-wallet"].accounts == 3
+    assert (
+        rows["tb-cash"].balance == -600
+        and rows["tb-wallet"].balance == 600
+        and rows["tb-wallet"].accounts == 3
+    )
     assert trial.debits_pending == trial.credits_pending == 7
     text = "".join([chunk async for chunk in ledger.trial_balance_csv("EUR")])
     table = list(csv.DictReader(io.StringIO(text)))
@@ -136,7 +145,9 @@ async def test_hook_fires_after_commit_only(make_platform, db):
     ledger = platform.service(Ledger)
     cash = await ledger.open_account(owner="platform", purpose="hook-cash", currency="RUB")
     wallet = await ledger.open_account(owner="platform", purpose="hook-wallet", currency="RUB")
-    request = NewTransfer(id=new_transfer_id(), debit_account_id=cash.id, credit_account_id=wallet.id, amount=5)
+    request = NewTransfer(
+        id=new_transfer_id(), debit_account_id=cash.id, credit_account_id=wallet.id, amount=5
+    )
 
     with pytest.raises(RuntimeError):
         async with db.transaction():
@@ -151,8 +162,9 @@ async def test_hook_fires_after_commit_only(make_platform, db):
         await asyncio.sleep(0.05)
         assert listener.seen == []  # not before the commit
     await ledger.submit([request])  # a retry: exists, not announced again
-    batched = await ledger.transfer(id=new_transfer_id(), debit_account_id=cash.id, credit_account_id=wallet.id,
-                                    amount=6)
+    batched = await ledger.transfer(
+        id=new_transfer_id(), debit_account_id=cash.id, credit_account_id=wallet.id, amount=6
+    )
     for _ in range(50):
         if len(listener.seen) == 2:
             break

@@ -5,11 +5,13 @@ async def test_transfer_and_balances(ledger, accounts, db):
     cash = await accounts.open("cash")
     wallet = await accounts.funded(cash, 1000)
     other = await accounts.open()
-    r = await ledger.transfer(id=new_transfer_id(), debit_account_id=wallet.id, credit_account_id=other.id,
-                              amount=1500)
+    r = await ledger.transfer(
+        id=new_transfer_id(), debit_account_id=wallet.id, credit_account_id=other.id, amount=1500
+    )
     assert r.code is ResultCode.EXCEEDS_CREDITS, r
-    r = await ledger.transfer(id=new_transfer_id(), debit_account_id=wallet.id, credit_account_id=other.id,
-                              amount=400)
+    r = await ledger.transfer(
+        id=new_transfer_id(), debit_account_id=wallet.id, credit_account_id=other.id, amount=400
+    )
     assert r.code is ResultCode.OK
     assert r.transfer.debit_totals.posted == 600
     again = await ledger.transfer(id=r.id, debit_account_id=wallet.id, credit_account_id=other.id, amount=400)
@@ -19,8 +21,13 @@ async def test_transfer_and_balances(ledger, accounts, db):
     b = await ledger.balance(wallet.id)
     assert (b.posted, b.available) == (600, 600)
     async with db.transaction():
-        r2 = await ledger.transfer(id=new_transfer_id(), debit_account_id=wallet.id, credit_account_id=other.id,
-                                   amount=100, pending=True)
+        r2 = await ledger.transfer(
+            id=new_transfer_id(),
+            debit_account_id=wallet.id,
+            credit_account_id=other.id,
+            amount=100,
+            pending=True,
+        )
         assert r2.created
     b = await ledger.balance(wallet.id)
     assert (b.posted, b.pending, b.available) == (600, -100, 500)

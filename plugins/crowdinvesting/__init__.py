@@ -1,0 +1,1 @@
+"""Crowdinvesting: investing in staged projects, income distribution, certificates and referrals."""

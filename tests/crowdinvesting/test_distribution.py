@@ -1,0 +1,90 @@
+"""Income distribution: exact to the kopeck, deterministic, and never twice."""
+
+import uuid
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.ledger import Ledger
+from core.projects import Conflict, ProjectService
+from plugins.crowdinvesting.distribution import Holding, IncomeService, split
+from plugins.crowdinvesting.investing import InvestmentService
+from tests.crowdinvesting.helpers import fund, people, wallet
+from tests.projects.helpers import open_stage, published_project
+
+contributions = st.lists(st.integers(min_value=1, max_value=60_000_000), min_size=1, max_size=200)
+incomes = st.integers(min_value=1, max_value=10**13)
+
+
+def holdings_of(amounts):
+    return [Holding(uuid.UUID(int=i + 1), a, i) for i, a in enumerate(amounts)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(amounts=contributions, income=incomes)
+def test_every_distribution_is_exact(amounts, income):
+    holdings = holdings_of(amounts)
+    payouts = split(income, holdings)
+    total = sum(amounts)
+    assert sum(payouts) == income
+    assert all(p >= 0 for p in payouts)
+    for amount, paid in zip(amounts, payouts, strict=True):
+        exact = Fraction(income * amount, total)
+        assert abs(paid - exact) < 1  # each is its exact share rounded down or up, never further
+    # Largest remainder: whoever got the extra kopeck had a remainder at least as large as anyone who did not.
+    remainders = [Fraction(income * a, total) - (income * a // total) for a in amounts]
+    bumped = [r for r, a, p in zip(remainders, amounts, payouts, strict=True) if p > income * a // total]
+    kept = [r for r, a, p in zip(remainders, amounts, payouts, strict=True) if p == income * a // total]
+    if bumped and kept:
+        assert min(bumped) >= max(kept)
+
+
+@settings(max_examples=100, deadline=None)
+@given(amounts=contributions, income=incomes)
+def test_the_split_is_deterministic_and_ties_go_to_the_earlier_investor(amounts, income):
+    holdings = holdings_of(amounts)
+    assert split(income, holdings) == split(income, list(holdings))
+    equal = split(income, holdings_of([7] * len(amounts)))
+    assert equal == sorted(equal, reverse=True)  # equal stakes: the leftover kopecks go in order
+
+
+async def three_investors_funded(platform):
+    investing = platform.service(InvestmentService)
+    project = await published_project(platform)
+    stage = await open_stage(platform, project, target=60_000_00, cap=60_000_00)
+    investors = people(3)
+    for who, amount in zip(investors, (10_000_00, 20_000_00, 30_000_00), strict=True):
+        await fund(platform, who, amount)
+        await investing.invest(who, project.id, amount)
+    assert (await platform.service(ProjectService).stage(stage.id)).status == "funded"
+    return project, stage, investors
+
+
+async def test_posting_income_pays_investors_pro_rata_once(platform):
+    income = platform.service(IncomeService)
+    project, stage, (a, b, c) = await three_investors_funded(platform)
+    first = await income.distribute(project.id, amount_minor=1_000_00, period="2026-Q4", note="rent")
+    assert first.created and (first.investors, first.base_minor) == (3, 60_000_00)
+    paid = {who: await wallet(platform, who) for who in (a, b, c)}
+    # 1000.00 over 1:2:3 is 166.666..., 333.333..., 500.00: the leftover kopeck goes to the largest remainder.
+    assert paid == {a: 166_67, b: 333_33, c: 500_00}
+    again = await income.distribute(project.id, amount_minor=1_000_00, period="2026-Q4")
+    assert not again.created and again.id == first.id
+    assert {who: await wallet(platform, who) for who in (a, b, c)} == paid
+    with pytest.raises(Conflict, match="different amount"):
+        await income.distribute(project.id, amount_minor=999_00, period="2026-Q4")
+    payouts = await income.payouts(first.id)
+    assert sum(p["amount_minor"] for p in payouts) == 1_000_00
+    assert (await income.income_of(b)) == {project.id: 333_33}
+    stage_only = await income.distribute(project.id, amount_minor=1, period="2026-Q4", stage_id=stage.id)
+    assert stage_only.created and stage_only.id != first.id
+    assert (await platform.service(Ledger).verify()).ok
+
+
+async def test_no_income_without_funded_investors(platform):
+    project = await published_project(platform)
+    await open_stage(platform, project, target=1_000_00)
+    with pytest.raises(Conflict, match="no investor"):
+        await platform.service(IncomeService).distribute(project.id, amount_minor=100, period="2026-01")
