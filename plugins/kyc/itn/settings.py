@@ -1,0 +1,42 @@
+"""The ``[plugins."kyc.itn"]`` section, and the check it configures."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from plugins.kyc.itn.check import ItnCheck
+from plugins.kyc.itn.client import PRODUCTION_URL, FnsClient
+from plugins.kyc.sandbox import provider_url
+
+if TYPE_CHECKING:
+    from core.platform import Platform
+
+
+class ItnSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: Ask the tax service whose ITN this is (needs the passport); false: check digits only.
+    lookup: bool = True
+    #: The service's address; empty: service.nalog.ru, or the sandbox emulator with ``[platform] sandbox = true``.
+    base_url: str | None = None
+    #: Seconds one HTTP call may take.
+    timeout_s: float = Field(10, gt=0)
+    #: Seconds between the request and the first ask for its answer.
+    first_poll_delay_s: float = Field(0.5, ge=0)
+    #: Seconds before asking again about an answer still being prepared.
+    poll_after_s: int = Field(10, ge=1)
+    #: Seconds to leave the service alone after it asked for a captcha.
+    captcha_backoff_s: int = Field(900, ge=1)
+    #: Seconds to wait after HTTP 429 without a Retry-After.
+    throttle_backoff_s: int = Field(300, ge=1)
+
+
+def build_check(settings: ItnSettings, platform: Platform) -> ItnCheck:
+    client = None
+    if settings.lookup:
+        client = FnsClient(provider_url(platform, settings.base_url, "fns", PRODUCTION_URL),
+                           timeout_s=settings.timeout_s, first_poll_delay_s=settings.first_poll_delay_s)
+    return ItnCheck(client, poll_after_s=settings.poll_after_s, captcha_backoff_s=settings.captcha_backoff_s,
+                    throttle_backoff_s=settings.throttle_backoff_s)
