@@ -15,7 +15,7 @@ from uuid import UUID
 import msgspec
 from litestar import Request, get, post
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.params import FromPath
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from core.access import identity_of, requires
@@ -162,10 +162,11 @@ recheck_page = _decision_page("rechecked", "recheck")
 
 
 @get("/api/v1/admin/kyc/submissions", tags=TAGS, summary="Submissions in one state, oldest first", **GUARD)
-async def api_queue(request: Request[Any, Any, Any], state: str = "review",
-                    after: Annotated[str | None, msgspec.Meta(max_length=100)] = None) -> dict[str, Any]:
+async def api_queue(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """``?state=review`` (``checking``, ``verified``, ``rejected``) and ``&after=`` the previous page's ``next``."""
     kyc = kyc_of(request)
-    items = await kyc.queue((state_of(state),), after=cursor_of(after), limit=50)
+    state = state_of(request.query_params.get("state"))
+    items = await kyc.queue((state,), after=cursor_of(request.query_params.get("after")), limit=50)
     return {"items": [submission_json(s) for s in items], "next": cursor(items[-1]) if len(items) == 50 else None,
             "counts": await kyc.counts()}
 
@@ -180,7 +181,7 @@ async def api_detail(request: Request[Any, Any, Any], submission_id: FromPath[UU
 
 def _decision_api(action: str, verb: str, summary: str):
     async def handler(request: Request[Any, Any, Any], submission_id: FromPath[UUID],
-                      data: DecisionBody | None = None) -> dict[str, Any]:
+                      data: Annotated[DecisionBody | None, Body()] = None) -> dict[str, Any]:
         moved = await _decide(request, action, submission_id, data.reason if data else "")
         return submission_json(moved)
 

@@ -14,7 +14,7 @@ from uuid import UUID
 import msgspec
 from litestar import Request, get, post
 from litestar.exceptions import HTTPException
-from litestar.params import FromPath
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from core.access import identity_of, requires_login
@@ -135,7 +135,7 @@ async def api_status(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 @post("/api/v1/kyc/submissions", tags=TAGS, summary="Send my documents to be verified (replaces earlier ones)",
       status_code=201, **SIGNED_IN)
-async def api_submit(request: Request[Any, Any, Any], data: SubmissionBody) -> dict[str, Any]:
+async def api_submit(request: Request[Any, Any, Any], data: Annotated[SubmissionBody, Body()]) -> dict[str, Any]:
     submission = await kyc_of(request).submit(user_of(request), msgspec.structs.asdict(data))
     return submission.public()
 

@@ -37,9 +37,18 @@ class KycWorld:
 
 
 @pytest.fixture
-async def world(make_platform, sandbox) -> KycWorld:
+async def platform(make_platform, sandbox) -> Any:
+    """The kyc plugins talking to the emulators, with the list of invalid passports loaded.
+
+    It replaces the testing kit's ``platform``, so ``client_as``, ``jobs`` and ``broker`` use it.
+    """
     platform = await make_platform(["notify.outbox", *PLUGINS], settings={**sandbox.settings(), **FAST_HASHING})
     await sandbox.load_invalid_passports(platform)
+    return platform
+
+
+@pytest.fixture
+def world(platform, sandbox) -> KycWorld:
     return KycWorld(platform, sandbox)
 
 

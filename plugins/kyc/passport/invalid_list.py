@@ -32,9 +32,9 @@ TABLE = "kyc_invalid_passports"
 LOAD_TABLE = "kyc_invalid_passports_load"
 INDEX = "kyc_invalid_passports_passport"
 #: Decompressed bytes taken from the decompressor at a time (bounds memory whatever the ratio).
-OUT_CHUNK = 1 << 20
+OUT_CHUNK = 1 << 18
 READ_CHUNK = 1 << 16
-BATCH_ROWS = 20_000
+BATCH_ROWS = 10_000
 LOCK = "kyc.passport.import"
 #: What the MVD's reason codes mean, for reviewers.
 REASONS = {
