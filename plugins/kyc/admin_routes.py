@@ -29,10 +29,11 @@ from plugins.kyc.service import FLAG_TEXTS, KycService, SubmissionView
 GUARD = {"guards": [requires("admin.access", "kyc.review")]}
 TAGS = ["kyc admin"]
 QUEUES = (State.REVIEW, State.CHECKING, State.VERIFIED, State.REJECTED)
+N_ = str
 DONE = {
-    "approved": "The customer is verified.",
-    "rejected": "The submission is rejected; the customer is told why.",
-    "rechecked": "The checks run again.",
+    "approved": N_("The customer is verified."),
+    "rejected": N_("The submission is rejected; the customer is told why."),
+    "rechecked": N_("The checks run again."),
 }
 
 

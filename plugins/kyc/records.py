@@ -69,7 +69,7 @@ STATE_LABELS = {
 }
 STATUS_LABELS = {
     KycStatus.PASSED: N_("passed"),
-    KycStatus.FAILED: N_("failed"),
+    KycStatus.FAILED: N_("did not pass"),
     KycStatus.PENDING: N_("waiting for the provider"),
     KycStatus.ERROR: N_("could not be made"),
 }

@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 
 from core.access import identity_of, requires_login
 from core.users.web import describe, read_form
+from core.web.i18n import gettext as _
 from core.web.templating import render
 from plugins.kyc.documents import KIND_FIELDS, KIND_TITLES
 from plugins.kyc.records import STATE_LABELS, STATUS_LABELS, CheckRecord, State
@@ -28,7 +29,8 @@ SIGNED_IN = {"guards": [requires_login]}
 TAGS = ["kyc"]
 Short = Annotated[str, msgspec.Meta(max_length=100)]
 Long = Annotated[str, msgspec.Meta(max_length=300)]
-DONE = {"sent": "Thank you: your documents are being checked."}
+N_ = str
+DONE = {"sent": N_("Thank you: your documents are being checked.")}
 
 
 class SubmissionBody(msgspec.Struct):
@@ -100,7 +102,7 @@ async def page_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
 @get("/kyc", name="kyc.page", include_in_schema=False, **SIGNED_IN)
 async def page(request: Request[Any, Any, Any]) -> Template:
     done = request.query_params.get("done")
-    return render(request, "kyc/page.html", values={}, errors={}, flash=DONE.get(done or ""),
+    return render(request, "kyc/page.html", values={}, errors={}, flash=_(DONE[done]) if done in DONE else None,
                   **await page_context(request))
 
 
