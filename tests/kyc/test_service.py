@@ -57,13 +57,13 @@ async def test_the_task_runs_the_checks_and_polls_a_pending_answer(world, broker
 
 async def test_a_provider_outage_is_retried_until_it_answers(world):
     world.sandbox.fns.down = True
-    user, submission = await submit(world)
+    _user, submission = await submit(world)
     first = await world.kyc.run_round(submission.id)
     assert first.state is State.CHECKING and first.next_at is not None
     world.sandbox.fns.down = False
     assert (await settle(world.kyc, submission.id)).state is State.VERIFIED
     itn = [r for r in await world.kyc.store.history(submission.id) if r.check == "itn"]
-    assert [r.status.value for r in itn][0] == "error" and itn[-1].status is KycStatus.PASSED
+    assert itn[0].status is KycStatus.ERROR and itn[-1].status is KycStatus.PASSED
 
 
 async def test_a_check_that_never_answers_goes_to_a_person(make_platform, sandbox):
