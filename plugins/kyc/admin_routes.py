@@ -14,11 +14,12 @@ from uuid import UUID
 
 import msgspec
 from litestar import Request, get, post
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from core.access import identity_of, requires
+from core.users.service import Users
 from core.users.web import describe, read_form
 from core.web.i18n import gettext as _
 from core.web.templating import render
@@ -102,9 +103,22 @@ async def queue_page_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
     kyc = kyc_of(request)
     state = state_of(request.query_params.get("state"))
     items = await kyc.queue((state,), after=cursor_of(request.query_params.get("after")), limit=50)
-    return {"state": state, "items": items, "counts": await kyc.counts(), "queues": QUEUES,
+    return {"state": state, "items": items, "names": await names_of(request, items), "counts": await kyc.counts(),
+            "queues": QUEUES,
             "state_labels": STATE_LABELS, "next_cursor": cursor(items[-1]) if len(items) == 50 else None,
             "flag_texts": FLAG_TEXTS}
+
+
+async def names_of(request: Request[Any, Any, Any], items: list[Submission]) -> dict[UUID, str]:
+    """The customers' names as their accounts give them (the documents' names stay encrypted)."""
+    users = request.app.state.platform.service(Users)
+    names = {}
+    for user_id in {s.user_id for s in items}:
+        try:
+            names[user_id] = (await users.get(user_id)).name
+        except NotFoundException:
+            names[user_id] = str(user_id)
+    return names
 
 
 @get("/admin/kyc", include_in_schema=False, **GUARD)

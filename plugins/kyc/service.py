@@ -16,6 +16,7 @@ the customer (verified, rejected) or the reviewers (a submission waits for them)
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
     from plugins.kyc.settings import KycSettings
 
 N_ = str
+#: Rounds ``run_due`` runs at the same time.
+ROUNDS_AT_ONCE = 4
 #: Why a submission goes to a person whatever its checks say (flags), in English for reviewers.
 FLAG_TEXTS = {
     "duplicate_itn": N_("another account uses the same taxpayer number"),
@@ -154,6 +157,8 @@ class KycService:
         subject = _with_reference(subject, str(submission_id))
         checks = [c.name for c in self.registry if applies_to(c, subject)]
         async with self.db.transaction():
+            # One submission of a customer at a time (two tabs sending at once would both find no current one).
+            await self.db.execute("SELECT pg_advisory_xact_lock(hashtext('kyc.submit'), hashtext($1))", str(user_id))
             previous = await self.store.current(user_id, for_update=True)
             flags = [
                 f"duplicate_{kind}"
@@ -210,10 +215,15 @@ class KycService:
     async def run_due(self, limit: int = 100) -> dict[str, int]:
         """A round for every submission whose checks are due (``kyc.poll``)."""
         counts: dict[str, int] = {}
-        for submission_id in await self.store.due(self.runner.clock(), limit):
-            outcome = await self.runner.run_round(submission_id)
+        gate = asyncio.Semaphore(ROUNDS_AT_ONCE)  # providers are slow: a few at a time, not one by one
+
+        async def one(submission_id: UUID) -> None:
+            async with gate:
+                outcome = await self.runner.run_round(submission_id)
             key = outcome.state.value if outcome else "skipped"
             counts[key] = counts.get(key, 0) + 1
+
+        await asyncio.gather(*(one(s) for s in await self.store.due(self.runner.clock(), limit)))
         return counts
 
     async def move(
