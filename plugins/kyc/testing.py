@@ -76,7 +76,7 @@ class KycSandbox:
         """Deployment settings pointing the checks at the emulators, without waits."""
         return {
             "kyc": kyc,
-            "kyc.itn": {"base_url": self.fns_url, "first_poll_delay_s": 0, "timeout_s": 2},
+            "kyc.itn": {"base_url": self.fns_url, "first_poll_delay_s": 0, "timeout_s": 2, "requests_per_minute": 0},
             "kyc.passport": {"list_url": self.list_url, "timeout_s": 5},
         }
 

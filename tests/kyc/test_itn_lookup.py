@@ -10,7 +10,7 @@ import pytest
 
 from core.contracts.kyc import KycStatus
 from plugins.kyc.documents import KIND_FIELDS, read_subject
-from plugins.kyc.itn.check import CAPTCHA, MISMATCH, NOT_FOUND, REFUSED, THROTTLED, UNAVAILABLE, ItnCheck
+from plugins.kyc.itn.check import CAPTCHA, MISMATCH, NOT_FOUND, PACED, REFUSED, THROTTLED, UNAVAILABLE, ItnCheck
 from plugins.kyc.itn.client import FnsClient, Outcome, find_form
 from plugins.kyc.testing import MISMATCHED, REAL_ITN_OF_MISMATCHED, person
 
@@ -115,3 +115,16 @@ async def test_without_lookup_only_the_check_digits_count():
                                                  passport_issuer="")))
     assert result.status is KycStatus.PASSED and result.details == {"lookup": "off"}
     assert (await check.check(subject(person(itn="123456789037")))).status is KycStatus.FAILED
+
+
+async def test_our_own_pace_keeps_us_under_the_services_limit(make_platform, sandbox):
+    from plugins.kyc.itn.settings import ItnSettings, build_check
+
+    platform = await make_platform(["kyc", "kyc.itn"])
+    check = build_check(ItnSettings(base_url=sandbox.fns_url, first_poll_delay_s=0, requests_per_minute=2), platform)
+    sandbox.fns.processing_polls = 0
+    s = subject(person())
+    assert [(await check.check(s)).status for _ in range(2)] == [KycStatus.PASSED, KycStatus.PASSED]
+    paced = await check.check(s)
+    assert paced.status is KycStatus.ERROR and paced.reasons == (PACED,) and 0 < paced.retry_after_s <= 60
+    assert sandbox.fns.calls.count("find") == 2  # the third was never sent

@@ -7,6 +7,8 @@ digits are checked (and the passport is not needed).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.ru import inn as ru_inn
 
@@ -30,6 +32,10 @@ REFUSED = N_("the tax service did not accept the person's data")
 CAPTCHA = N_("the tax service asks for a captcha (too many requests); it will be asked again later")
 THROTTLED = N_("the tax service limits requests; it will be asked again later")
 UNAVAILABLE = N_("the tax service did not answer; it will be asked again later")
+PACED = N_("requests to the tax service are spread out; it will be asked shortly")
+
+#: Seconds to wait before the next request to the service (None: go ahead).
+Pace = Callable[[], Awaitable[int | None]]
 
 
 def itn_problem(number: str) -> str | None:
@@ -45,8 +51,9 @@ class ItnCheck(KycCheckDefaults):
     title = N_("Taxpayer number (INN) at the tax service")
 
     def __init__(self, client: FnsClient | None, *, poll_after_s: int = 10, captcha_backoff_s: int = 900,
-                 throttle_backoff_s: int = 300) -> None:
+                 throttle_backoff_s: int = 300, pace: Pace | None = None) -> None:
         self.client = client
+        self.pace = pace
         self.document_kinds = frozenset({ITN, PASSPORT}) if client is not None else frozenset({ITN})
         self.poll_after_s = poll_after_s
         self.captcha_backoff_s = captcha_backoff_s
@@ -64,15 +71,26 @@ class ItnCheck(KycCheckDefaults):
             return KycResult(KycStatus.FAILED, self.name, reasons=(problem,))
         if self.client is None:
             return KycResult(KycStatus.PASSED, self.name, details={"lookup": "off"})
+        if (paced := await self._paced()) is not None:
+            return paced
         return self._judge(subject, await self.client.find(subject))
 
     async def poll(self, subject: KycSubject, reference: str) -> KycResult:
         if self.client is None:
             return await self.check(subject)
+        if (paced := await self._paced()) is not None:
+            return KycResult(KycStatus.PENDING, self.name, reference=reference, retry_after_s=paced.retry_after_s)
         answer = await self.client.get(reference)
         if answer.outcome is Outcome.EXPIRED:  # the service forgot the request: ask anew
             answer = await self.client.find(subject)
         return self._judge(subject, answer)
+
+    async def _paced(self) -> KycResult | None:
+        """An ERROR to retry later when our own pace says wait (the service throttles, then asks for captchas)."""
+        wait = await self.pace() if self.pace is not None else None
+        if wait:
+            return KycResult(KycStatus.ERROR, self.name, reasons=(PACED,), retry_after_s=wait)
+        return None
 
     def _judge(self, subject: KycSubject, answer: FnsAnswer) -> KycResult:
         given = subject.document(ITN)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.access.ratelimit import Limit, RateLimiter
 from plugins.kyc.itn.check import ItnCheck
 from plugins.kyc.itn.client import PRODUCTION_URL, FnsClient
 from plugins.kyc.sandbox import provider_url
@@ -31,12 +32,22 @@ class ItnSettings(BaseModel):
     captcha_backoff_s: int = Field(900, ge=1)
     #: Seconds to wait after HTTP 429 without a Retry-After.
     throttle_backoff_s: int = Field(300, ge=1)
+    #: Conversations with the service per minute, across every process (0: no limit of ours).
+    requests_per_minute: int = Field(20, ge=0)
 
 
 def build_check(settings: ItnSettings, platform: Platform) -> ItnCheck:
-    client = None
+    client = pace = None
     if settings.lookup:
         client = FnsClient(provider_url(platform, settings.base_url, "fns", PRODUCTION_URL),
                            timeout_s=settings.timeout_s, first_poll_delay_s=settings.first_poll_delay_s)
+    if settings.lookup and settings.requests_per_minute:
+        limit = Limit("kyc.itn.fns", settings.requests_per_minute, 60)
+        limiter = platform.service(RateLimiter)
+
+        async def pace() -> int | None:
+            decision = await limiter.hit(limit, "all")
+            return None if decision.allowed else decision.retry_after_s
+
     return ItnCheck(client, poll_after_s=settings.poll_after_s, captcha_backoff_s=settings.captcha_backoff_s,
-                    throttle_backoff_s=settings.throttle_backoff_s)
+                    throttle_backoff_s=settings.throttle_backoff_s, pace=pace)
