@@ -51,6 +51,7 @@ def register_tasks(tasks, settings):
     tasks.task(kyc_tasks.run_checks, name="kyc.run_checks")
     tasks.task(kyc_tasks.poll, name="kyc.poll", schedule=[{"cron": settings.poll_cron}])
     tasks.task(kyc_tasks.retention, name="kyc.retention", schedule=[{"cron": "50 3 * * *"}])
+    tasks.task(kyc_tasks.monitor, name="kyc.monitor")
 
 
 @hookimpl

@@ -242,6 +242,18 @@ class SubmissionStore:
         )
         return [_submission(r) for r in rows]
 
+    async def verified_with(self, check: str, *, after: UUID | None, limit: int) -> list[Submission]:
+        """Verified submissions that ran ``check``, in id order (``after``: the last one of the previous batch)."""
+        rows = await self.db.fetch(
+            f"""SELECT {SUBMISSION_COLUMNS} FROM kyc_submissions
+                WHERE state = 'verified' AND $1 = ANY(checks) AND ($2::uuid IS NULL OR id > $2)
+                ORDER BY id LIMIT $3""",
+            check,
+            after,
+            limit,
+        )
+        return [_submission(r) for r in rows]
+
     async def counts(self) -> dict[str, int]:
         rows = await self.db.fetch(
             "SELECT state, count(*) AS n FROM kyc_submissions WHERE state <> 'superseded' GROUP BY state"

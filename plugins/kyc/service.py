@@ -34,7 +34,7 @@ from core.access import Identity
 from core.access.audit import AuditLog
 from core.access.inputs import plain_text
 from core.access.ratelimit import Limit, RateLimiter
-from core.contracts.kyc import KycCheck, KycProblem, applies_to
+from core.contracts.kyc import KycCheck, KycProblem, KycStatus, applies_to
 from core.web.i18n import gettext as _
 from plugins.kyc import notices
 from plugins.kyc.documents import KIND_FIELDS, read_subject
@@ -247,6 +247,39 @@ class KycService:
             self._announce(moved.user_id, moved, current.state, new_state)
             await notices.state_changed(self.platform, self.settings, moved)
         return moved
+
+    async def monitor(self, check_name: str, batch: int = 200) -> dict[str, int]:
+        """Run ``check_name`` again for every verified customer; one that now fails goes back to review.
+
+        For checks whose source changes under verified customers (a passport reported stolen
+        after it was verified). Passing answers are not recorded (they would repeat daily);
+        a failing one is, and the customer waits for a reviewer, who is told. The customer is
+        not told: they may be the subject of the report.
+        """
+        counts = {"checked": 0, "failed": 0}
+        if check_name not in self.registry:
+            return counts
+        after = None
+        while chunk := await self.store.verified_with(check_name, after=after, limit=batch):
+            after = chunk[-1].id
+            for submission in chunk:
+                subject = await self.store.subject(submission.id)
+                if subject is None:
+                    continue
+                counts["checked"] += 1
+                result = await self.runner.call(check_name, subject, None)
+                if result.status is not KycStatus.FAILED:
+                    continue
+                latest = (await self.store.latest_results(submission)).get(check_name)
+                await self.store.append_result(submission, result, (latest.attempt + 1) if latest else 1, None)
+                async with self.db.transaction():
+                    moved = await self.move(submission, State.REVIEW, expect=(State.VERIFIED,))
+                    if moved is not None:
+                        counts["failed"] += 1
+                        await self.audit.record(action="kyc.monitoring_failed", actor="kyc.monitor",
+                                                target=f"user:{moved.user_id}",
+                                                details={"submission": str(moved.id), "check": check_name})
+        return counts
 
     # -- the reviewer's side ----------------------------------------------------------------------------
 

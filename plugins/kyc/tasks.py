@@ -5,6 +5,8 @@
 * ``kyc.poll`` (cron, ``poll_cron``): a round for every submission whose checks are due, so a
   lost task, a pending answer or a provider's outage never leaves one waiting.
 * ``kyc.retention`` (daily): erases the documents of accounts deleted ``retention_years`` ago.
+* ``kyc.monitor(check)``: runs one check again for every verified customer (``kyc.passport``
+  queues it after each new list of invalid passports); one that now fails goes back to review.
 """
 
 from __future__ import annotations
@@ -30,3 +32,9 @@ async def retention(platform: Any) -> int:
     from plugins.kyc.service import KycService
 
     return await platform.service(KycService).erase_expired()
+
+
+async def monitor(platform: Any, check: str) -> dict[str, int]:
+    from plugins.kyc.service import KycService
+
+    return await platform.service(KycService).monitor(check)

@@ -10,7 +10,16 @@ import pytest
 
 from core.contracts.kyc import KycStatus
 from plugins.kyc.documents import KIND_FIELDS, read_subject
-from plugins.kyc.itn.check import CAPTCHA, MISMATCH, NOT_FOUND, PACED, REFUSED, THROTTLED, UNAVAILABLE, ItnCheck
+from plugins.kyc.itn.check import (
+    CAPTCHA,
+    MISMATCH,
+    NOT_FOUND,
+    PACED,
+    REFUSED,
+    THROTTLED,
+    UNAVAILABLE,
+    ItnCheck,
+)
 from plugins.kyc.itn.client import FnsClient, Outcome, find_form
 from plugins.kyc.testing import MISMATCHED, REAL_ITN_OF_MISMATCHED, person
 

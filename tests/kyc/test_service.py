@@ -204,3 +204,23 @@ async def test_personal_data_are_encrypted_rotatable_and_erased_after_retention(
     assert await world.kyc.store.subject(submission.id) is None
     view = await world.kyc.review_view(submission.id, viewer=REVIEWER)
     assert view.values == {} and all(r.details is None for r in view.results)
+
+
+async def test_a_passport_reported_invalid_after_verification_goes_back_to_review(world, jobs, broker):
+    from plugins.kyc.passport.invalid_list import InvalidPassports
+
+    user, submission = await submit(world)
+    await settle(world.kyc, submission.id)
+    reviewer = await make_user(world.platform, roles=("customer", "moderator"))
+    world.sandbox.mvd.add("4020", "654321", 4)  # Anna's passport, now wanted
+    assert (await jobs.run_now("kyc.passport.import_list"))["status"] == "done"
+    assert [m.task_name for m in broker.kicked("kyc.monitor")] == ["kyc.monitor"]
+    assert await jobs.run_now("kyc.monitor", check="passport") == {"checked": 1, "failed": 1}
+    assert (await world.kyc.status(user.id)).state is State.REVIEW
+    latest = await world.kyc.store.latest_results(await world.kyc.store.get(submission.id))
+    assert latest["passport"].status is KycStatus.FAILED
+    notifications = world.platform.service(NotificationService)
+    assert [n.kind for n in await notifications.list_for(user.id)] == ["kyc.verified"]  # no tipping off
+    assert [n.kind for n in await notifications.list_for(reviewer.id)] == ["kyc.review_needed"]
+    assert await world.platform.service(InvalidPassports).lookup("4020654321") == (True, 4)
+    assert await jobs.run_now("kyc.monitor", check="passport") == {"checked": 0, "failed": 0}

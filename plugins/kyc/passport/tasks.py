@@ -1,4 +1,4 @@
-"""``kyc.passport.import_list``: download the MVD's list of invalid passports and swap it in."""
+"""``kyc.passport.import_list``: download the MVD's list of invalid passports, swap it in, recheck the verified."""
 
 from __future__ import annotations
 
@@ -11,4 +11,8 @@ async def import_list(platform: Any) -> dict[str, Any]:
 
     settings: PassportSettings = platform.settings("kyc.passport")
     report = await platform.service(InvalidPassports).download(list_url_of(platform, settings))
+    if report.status == "done":  # a passport may have been reported invalid since its owner was verified
+        from core.jobs.runtime import Jobs
+
+        await platform.service(Jobs).kick("kyc.monitor", check="passport")
     return {"status": report.status, "rows": report.rows, "skipped": report.skipped, "error": report.error}
