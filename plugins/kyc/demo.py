@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from stdnum.ru import inn as ru_inn
 
 from core.access.context import acting_as
-from core.contracts.kyc import ITN, PASSPORT, SNILS, KycResult, KycStatus
+from core.contracts.kyc import ITN, PASSPORT, KycResult, KycStatus
 from core.users.service import Users
 from plugins.kyc.records import State
 from plugins.kyc.service import KycService
@@ -66,7 +66,7 @@ async def _submission(platform: Platform, user_id, fields, state: State, found_i
     import dataclasses
     import uuid
 
-    subject = kyc.validate({k: v for k, v in fields.items() if k != SNILS or SNILS in kyc.offered_kinds()})
+    subject = kyc.validate(fields)  # reads only the documents the enabled checks need
     submission_id = uuid.uuid4()
     subject = dataclasses.replace(subject, reference=str(submission_id))
     checks = [c.name for c in kyc.checks() if c.document_kinds <= set(subject.documents)]

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.access.inputs import plain_text
-from core.access.pii import mask
 from core.contracts.kyc import ITN, PASSPORT, SNILS, KycDocument, KycProblem, KycSubject
 from core.web.i18n import gettext as _
 
@@ -251,11 +250,6 @@ def format_number(kind: str, number: str) -> str:
     if kind == SNILS and len(number) == 11:
         return f"{number[:3]}-{number[3:6]}-{number[6:9]} {number[9:]}"
     return number
-
-
-def masked(number: str) -> str:
-    """``45••••••56``: enough for its owner to recognise."""
-    return mask(number, keep=2)
 
 
 def form_values(subject: KycSubject) -> dict[str, str]:

@@ -78,7 +78,7 @@ class Verification:
 
 @dataclass(frozen=True)
 class SubmissionView:
-    """A submission with its checks' history, for its owner (masked) or a reviewer (decrypted)."""
+    """A submission with its checks' history; ``values`` (the decrypted form) only for a reviewer."""
 
     submission: Submission
     results: list[CheckRecord]
