@@ -60,6 +60,11 @@ class ForgotBody(msgspec.Struct):
     login: Text
 
 
+class ResendBody(msgspec.Struct):
+    login: Text
+    password: Password
+
+
 class ResetBody(msgspec.Struct):
     challenge_id: UUID
     code: Code
@@ -167,14 +172,14 @@ async def api_register_confirm(
 @post(
     "/api/v1/auth/register/resend",
     tags=TAGS,
-    summary="Send a new registration code",
+    summary="Send a new registration code (the password registered with is asked again)",
     opt=JSON_ONLY,
     status_code=HTTP_202_ACCEPTED,
 )
 async def api_register_resend(
-    request: Request[Any, Any, Any], data: Annotated[ForgotBody, Body()]
+    request: Request[Any, Any, Any], data: Annotated[ResendBody, Body()]
 ) -> dict[str, Any]:
-    return challenge_view(await _users(request).resend_registration_code(data.login))
+    return challenge_view(await _users(request).resend_registration_code(data.login, data.password))
 
 
 @post(

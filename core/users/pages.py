@@ -188,7 +188,9 @@ async def resend_page(request: Request[Any, Any, Any]) -> Template:
 async def resend_submit(request: Request[Any, Any, Any]) -> Any:
     form = await read_form(request)
     try:
-        challenge = await _users(request).resend_registration_code(form.get("login", ""))
+        challenge = await _users(request).resend_registration_code(
+            form.get("login", ""), form.get("password", "")
+        )
     except HTTPException as exc:
         return _form_page(request, "users/resend.html", exc, values={"login": form.get("login", "")})
     return redirect("/register/confirm", challenge=challenge.id)
