@@ -368,6 +368,8 @@ class Users:
 
     async def _registered_already(self, user_id: UUID | None, address: Address) -> Challenge:
         """Someone registers an address that has an account: tell its owner, not the visitor."""
+        # The decoy first: its sending limits also spare the owner a flood of warnings.
+        challenge = await self.confirmations.decoy(purpose=REGISTER, to=address)
         if user_id is not None:
             await self.notifications.send(address, "users.already_registered", {}, user_id=user_id)
         await self.audit.record(
@@ -375,7 +377,7 @@ class Users:
             target=f"user:{user_id}" if user_id else "",
             details={"address_kind": address.kind},
         )
-        return await self.confirmations.decoy(purpose=REGISTER, to=address)
+        return challenge
 
     async def confirm_registration(self, challenge_id: UUID, code: str) -> UserRecord | None:
         """Check the registration code; the account becomes active and a customer."""

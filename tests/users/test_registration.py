@@ -175,3 +175,24 @@ async def test_a_registration_resubmitted_by_someone_else_cannot_be_confirmed_wi
         "/api/v1/auth/login", json={"login": "mine@example.com", "password": stranger_password}
     )
     assert signed_in.status_code == 401
+
+
+async def test_registering_a_taken_address_again_and_again_does_not_flood_its_owner(make_platform):
+    from core.testing import app_client
+    from core.users.testing import FAST_HASHING
+
+    settings = {"core.users": {**FAST_HASHING["core.users"], "registrations_per_ip_hour": 100}}
+    platform = await make_platform(settings=settings)
+    await make_user(platform, "popular@example.com")
+    async with app_client(platform) as client:
+        statuses = [
+            (
+                await client.post(
+                    "/api/v1/auth/register", json={"login": "popular@example.com", "password": PASSWORD}
+                )
+            ).status_code
+            for _ in range(8)
+        ]
+    assert statuses[:5] == [202] * 5 and set(statuses[5:]) == {429}
+    outbox = platform.registry("notification_channels").get("outbox")
+    assert len(await outbox.messages(address="popular@example.com")) == 5, "as many as codes would be"
