@@ -186,3 +186,19 @@ async def test_form_actions_redirect_with_a_message(client, platform):
     pending = await platform.service(Approvals).list()
     assert pending[0].action == "users.delete" and pending[0].reason == "gdpr"
     await admin.aclose()
+
+
+async def test_form_errors_echo_so_little_of_the_input_that_the_redirect_stays_short(client, platform):
+    target = await make_user(platform)
+    admin = await admin_client(platform, client.app, roles=("superadmin",))
+    token = admin.headers["x-csrf-token"]
+    huge = "x" * 10_000
+    for path, form in (
+        ("/admin/access/roles", {"code": "bulky", "permission": huge}),
+        ("/admin/access/roles/support", {"permission": huge}),
+        (f"/admin/users/{target.id}/roles", {"role": huge, "grant": "1"}),
+    ):
+        answer = await admin.post(path, data={**form, "csrf_token": token})
+        assert answer.status_code == 303 and "error=" in answer.headers["location"], path
+        assert len(answer.headers["location"]) < 1000, (path, len(answer.headers["location"]))
+    await admin.aclose()
