@@ -293,8 +293,11 @@ async def _serve(platform, host: str, port: int, web: bool, worker: bool, schedu
 
             from core.web.app import create_app
 
+            # proxy_headers=False: uvicorn would believe X-Forwarded-For from 127.0.0.1; the platform
+            # trusts it only from web.trusted_proxies (core.access.context.client_ip).
             config = uvicorn.Config(create_app(platform), host=host, port=port, log_config=None,
-                                    access_log=False, lifespan="on", timeout_graceful_shutdown=5)
+                                    access_log=False, lifespan="on", timeout_graceful_shutdown=5,
+                                    proxy_headers=False)
             server = uvicorn.Server(config)
             console.log(f"serving {platform.core.platform.name} at http://{host}:{port}")
             await server.serve()  # returns on SIGINT/SIGTERM
