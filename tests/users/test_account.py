@@ -188,3 +188,17 @@ async def test_sign_out_everywhere_else(client, platform):
     assert await platform.service(Sessions).resolve(elsewhere.token) is None
     assert (await client.get("/api/v1/users/me")).status_code == 200
     assert (await client.delete("/api/v1/users/me/sessions")).json() == {"ended": 0}
+
+
+async def test_every_field_of_the_customer_pages_has_a_label(client, platform):
+    from tests.users.labels import unlabelled_fields
+
+    anonymous = ("/login", "/register", "/register/confirm", "/register/resend", "/password/forgot")
+    for path in (*anonymous, "/password/reset"):
+        page = await client.get(path)
+        assert page.status_code == 200 and not unlabelled_fields(page.text), path
+    user = await make_user(platform)
+    await sign_in(client, user.login)
+    for path in ("/account", "/account/profile", "/account/security", "/account/contact", "/notifications"):
+        page = await client.get(path)
+        assert page.status_code == 200 and not unlabelled_fields(page.text), path

@@ -5,6 +5,7 @@ from core.access.roles import Roles
 from core.testing import app_client
 from core.users.service import Users
 from core.users.testing import make_user, sign_in
+from tests.users.labels import unlabelled_fields
 
 _open = []
 
@@ -146,6 +147,9 @@ async def test_granting_a_role_is_four_eyes(client, platform):
 async def test_admin_pages_render(client, platform):
     target = await make_user(platform, display_name="Page Target")
     await platform.service(Users).set_personal_data(target.id, itn="500100732259")
+    maker = await admin_client(platform, client.app)
+    asked = await maker.post(f"/api/v1/admin/users/{target.id}/roles", json={"role": "support"})
+    assert asked.status_code == 202, "a request waiting, so the approvals page shows its form"
     admin = await admin_client(platform, client.app, roles=("superadmin",))
     for path in (
         "/admin",
@@ -160,6 +164,7 @@ async def test_admin_pages_render(client, platform):
     ):
         page = await admin.get(path)
         assert page.status_code == 200, (path, page.text[:500])
+        assert not unlabelled_fields(page.text), (path, unlabelled_fields(page.text))
     revealed = await admin.get(f"/admin/users/{target.id}/personal")
     assert "500100732259" in revealed.text
     viewed = await platform.db.fetchval(
@@ -169,6 +174,7 @@ async def test_admin_pages_render(client, platform):
     stats = (await admin.get("/api/v1/admin/users/stats", params={"days": 7})).json()
     assert len(stats) == 7 and stats[-1]["active"] >= 1
     await admin.aclose()
+    await maker.aclose()
 
 
 async def test_form_actions_redirect_with_a_message(client, platform):
