@@ -2,10 +2,12 @@
 
 from core.access.approvals import Approvals
 from core.access.roles import Roles
+from core.ledger import Ledger
 from core.testing import app_client
 from core.users.service import Users
 from core.users.testing import make_user, sign_in
 from tests.users.labels import unlabelled_fields
+from tests.users.test_money_pages import fund
 
 _open = []
 
@@ -72,6 +74,7 @@ async def test_block_ends_sessions_and_unblock_restores(client, platform):
 async def test_delete_waits_for_a_second_admin_then_erases_personal_data(client, platform):
     victim = await make_user(platform, "+7 926 000 00 01", display_name="To Be Deleted")
     await platform.service(Users).set_personal_data(victim.id, itn="500100732259", passport="4510 123456")
+    wallet = await fund(platform, victim, [123_45])
     maker = await admin_client(platform, client.app)
     checker = await admin_client(platform, client.app)
     asked = await maker.delete(f"/api/v1/admin/users/{victim.id}")
@@ -100,6 +103,10 @@ async def test_delete_waits_for_a_second_admin_then_erases_personal_data(client,
         assert row[column] is None, column
     assert row["display_name"] == ""
     assert await platform.service(Roles).roles_of(victim.id) == set()
+    ledger = platform.service(Ledger)
+    kept = await ledger.balance(wallet.id)
+    assert kept.owner == f"user:{victim.id}" and kept.posted == 123_45, "the ledger keeps its records"
+    assert len((await ledger.statement(wallet.id)).lines) == 1
     twice = await checker.post(f"/api/v1/admin/access/approvals/{approval}/approve", json={})
     assert twice.status_code == 409
     await maker.aclose()
