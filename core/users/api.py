@@ -23,8 +23,8 @@ from core.access import identity_of, requires_login
 from core.access.audit import AuditLog
 from core.access.confirmations import Challenge
 from core.access.pii import mask
-from core.users.middleware import CSRF_SCOPE_KEY, cookie_names
-from core.users.pages import start_session
+from core.users.middleware import CSRF_SCOPE_KEY
+from core.users.pages import end_session, start_session
 from core.users.service import UserRecord, Users
 from core.users.sessions import Sessions
 from core.web.i18n import gettext as _
@@ -207,11 +207,8 @@ async def api_login(
     **SIGNED_IN,
 )
 async def api_logout(request: Request[Any, Any, Any]) -> Response[None]:
-    identity = identity_of(request)
-    if identity.session_id:
-        await _sessions(request).revoke(identity.session_id)
     response: Response[None] = Response(None, status_code=HTTP_204_NO_CONTENT)
-    response.delete_cookie(cookie_names(request.app.state.platform).session, path="/")
+    await end_session(request, response)
     return response
 
 
