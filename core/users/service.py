@@ -526,12 +526,14 @@ class Users:
             target=f"user:{user_id}",
             details={"login": subject, "reason": "wrong password", "failures": failures},
         )
-        if failures == self.settings.lockout_after:
+        if failures >= self.settings.lockout_after:
+            # Failures in a row past the threshold lock again each time a lock runs out.
             await self.audit.record(
                 action="auth.login.locked",
                 target=f"user:{user_id}",
-                details={"minutes": self.settings.lockout_minutes},
+                details={"minutes": self.settings.lockout_minutes, "failures": failures},
             )
+        if failures == self.settings.lockout_after:  # the owner hears once, not every half hour
             await self.notifications.notify_everywhere(
                 user_id, "users.locked", {"minutes": self.settings.lockout_minutes}
             )
