@@ -133,3 +133,11 @@ def test_the_stylesheet_keeps_text_and_focus_rings_readable():
     ring_colour = colours[ring.group(2)] if ring.group(2) else ring.group(1)
     for background in ("bg", "card"):
         assert contrast(ring_colour, colours[background]) >= 3, background
+
+
+async def test_error_pages_speak_the_readers_language(client):
+    for method, path in (("GET", "/no-such-page"), ("DELETE", "/")):
+        page = await client.request(method, path, headers={"accept-language": "ru"})
+        assert page.status_code in (404, 405)
+        main = page.text.split("<main", 1)[1]
+        assert "Not Found" not in main and "Method Not Allowed" not in main, main[:400]
