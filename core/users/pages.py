@@ -275,8 +275,9 @@ async def profile_submit(request: Request[Any, Any, Any]) -> Any:
     try:
         await _users(request).update_profile(
             identity_of(request).user_id,  # type: ignore[arg-type]
-            display_name=form.get("display_name", ""),
-            locale=form.get("locale", ""),
+            # A field that is not there stays as it is (None); an emptied one is cleared ("").
+            display_name=form.get("display_name"),
+            locale=form.get("locale"),
         )
     except HTTPException as exc:
         return _form_page(request, "users/profile.html", exc, **await _profile_context(request))

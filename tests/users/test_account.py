@@ -156,6 +156,10 @@ async def test_profile_page_and_form(client, platform):
     assert saved.status_code == 303 and "lang=ru" in saved.headers["set-cookie"]
     me = (await client.get("/api/v1/users/me")).json()["user"]
     assert me["display_name"] == "New Name" and me["locale"] == "ru"
+    # A post without the fields (not from the form, or its body lost) leaves the profile alone.
+    assert (await client.post("/account/profile", data={"csrf_token": token})).status_code == 303
+    me = (await client.get("/api/v1/users/me")).json()["user"]
+    assert me["display_name"] == "New Name" and me["locale"] == "ru"
     wrong = await client.post("/account/personal", data={"itn": "123", "csrf_token": token})
     assert wrong.status_code == 400 and "ИНН" in wrong.text, "the user's own language from now on"
 
