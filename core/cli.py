@@ -270,10 +270,23 @@ def _install_stop_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
+def _refuse_development_secret(platform) -> None:
+    """A deployment that is not a sandbox must not run on the public default ``web.secret_key``."""
+    from core.deployment import DEVELOPMENT_SECRET
+
+    core = platform.core
+    if not core.platform.sandbox and core.web.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
+        raise click.ClickException(
+            "web.secret_key is the public development default: give this deployment its own, e.g. "
+            "secret_key = { file = \"/run/secrets/kopilka-web-key\" } (or set [platform] sandbox = true)"
+        )
+
+
 async def _serve(platform, host: str, port: int, web: bool, worker: bool, scheduler: bool, migrate: bool,
                  demo: bool) -> None:
     from core.jobs.runtime import Jobs
 
+    _refuse_development_secret(platform)
     stop = asyncio.Event()
     await platform.start(migrate=migrate)
     try:
