@@ -51,3 +51,12 @@ def test_settings_are_shown_redacted(tmp_path, monkeypatch):
     assert shown["plugins"]["example"]["greeting"] == "********"
     assert shown["core"]["web"]["secret_key"] == "********"
     assert "top secret" not in result.output
+
+
+def test_a_real_deployment_does_not_run_on_the_development_secret(tmp_path):
+    """Session CSRF tokens, code hashes and (without pii_keys) personal data all derive from it."""
+    path = tmp_path / "site.toml"
+    path.write_text('[platform]\nname = "real site"\n')
+    for command in ("serve", "worker", "scheduler"):
+        result = CliRunner().invoke(cli, ["-d", str(path), command])
+        assert result.exit_code != 0 and "web.secret_key" in result.output, (command, result.output)
