@@ -32,7 +32,7 @@ def test_every_command_has_help():
 def test_plugins_json_lists_contributions():
     result = CliRunner().invoke(cli, ["-d", "demo", "plugins", "--json"])
     assert result.exit_code == 0, result.output
-    plugins = {p["name"]: p for p in json.loads(result.output)}
+    plugins = {p["name"]: p for p in json.loads(result.stdout)}
     example = plugins["example"]
     assert example["enabled"] and example["version"] == "0.1.0"
     assert "register_tasks" in example["hooks"] and "settings_schema" in example["hooks"]
@@ -47,7 +47,7 @@ def test_settings_are_shown_redacted(tmp_path, monkeypatch):
     path.write_text('[platform]\nplugins = ["example"]\n[plugins.example]\ngreeting = { env = "EXAMPLE_GREETING" }\n')
     result = CliRunner().invoke(cli, ["-d", str(path), "settings"])
     assert result.exit_code == 0, result.output
-    shown = json.loads(result.output)
+    shown = json.loads(result.stdout)
     assert shown["plugins"]["example"]["greeting"] == "********"
     assert shown["core"]["web"]["secret_key"] == "********"
     assert "top secret" not in result.output
