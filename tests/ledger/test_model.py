@@ -47,6 +47,7 @@ class Env:
     db = None
     operations = 0
     examples = 0
+    stopped = False
     codes: Counter[str]
 
 
@@ -54,6 +55,9 @@ ENV = Env()
 
 
 def run(coro, timeout: float = 60):
+    if ENV.stopped:  # the test ended (failed or timed out): stop the machine thread at once
+        coro.close()
+        raise RuntimeError("the test is over")
     return asyncio.run_coroutine_threadsafe(coro, ENV.loop).result(timeout)
 
 
@@ -308,7 +312,7 @@ async def test_ledger_matches_the_reference_model(ledger, db):
     ENV.examples = 0
     ENV.codes = Counter()
     machine_settings = settings(
-        max_examples=60,
+        max_examples=15,
         stateful_step_count=60,
         deadline=None,
         database=None,
@@ -319,7 +323,11 @@ async def test_ledger_matches_the_reference_model(ledger, db):
         while ENV.operations < MIN_OPERATIONS:
             run_state_machine_as_test(LedgerMachine, settings=machine_settings)
 
-    await asyncio.to_thread(drive)
+    ENV.stopped = False
+    try:
+        await asyncio.to_thread(drive)
+    finally:
+        ENV.stopped = True
     assert ENV.operations >= MIN_OPERATIONS
     report = await ledger.verify(max_faults=5)
     assert report.ok, report.faults
