@@ -1,4 +1,4 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from core.db.migrations import sql_migration
 
 ID = "2026-11-24T09:30:00"
 VERSION = "1.38.0"
@@ -30,13 +30,4 @@ CREATE INDEX kyc_passport_list_imports_done ON kyc_passport_list_imports (finish
 """
 
 
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="kyc_passport", description=DESCRIPTION)
-
-    async def run():
-        from core.db.database import active
-
-        await active().execute(SQL)
-
-    manager.add_raw(run)
-    return manager
+forwards = sql_migration(ID, "kyc_passport", DESCRIPTION, SQL)
