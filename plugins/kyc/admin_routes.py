@@ -50,12 +50,12 @@ def state_of(value: str | None) -> State:
     try:
         state = State(value or State.REVIEW.value)
     except ValueError:
+        state = None
+    if state not in QUEUES:
         raise ValidationException(
             f"state: one of {', '.join(s.value for s in QUEUES)}",
-            extra=[{"key": "state", "message": "unknown state", "source": "query"}],
-        ) from None
-    if state not in QUEUES:
-        raise ValidationException(f"state: one of {', '.join(s.value for s in QUEUES)}")
+            extra=[{"key": "state", "message": "not a queue", "source": "query"}],
+        )
     return state
 
 
