@@ -11,7 +11,7 @@ from litestar.exceptions import ClientException, PermissionDeniedException, Vali
 
 from core import hookimpl
 from core.access.audit import AuditFilter, AuditLog
-from core.access.pii_rotation import pii_fields, rotate
+from core.access.pii_rotation import pii_fields, reindex, rotate
 from core.contracts.kyc import KycCheckDefaults, KycStatus
 from core.notifications.service import NotificationService
 from core.testing import make_identity
@@ -192,6 +192,10 @@ async def test_personal_data_are_encrypted_rotatable_and_erased_after_retention(
     declared = {f.context for f in pii_fields(world.platform)}
     assert {"kyc_submissions.passport_enc", "kyc_check_results.details_enc"} <= declared
     await rotate(world.platform)  # re-encrypting history's ciphertexts is the one change allowed
+    indexes = "SELECT itn_bidx, passport_bidx, snils_bidx FROM kyc_submissions WHERE id = $1"
+    before = await world.platform.db.fetchrow(indexes, submission.id)
+    await reindex(world.platform)  # recomputed from the ciphertexts: the same normalisation as on insert
+    assert await world.platform.db.fetchrow(indexes, submission.id) == before and all(before.values())
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         async with world.platform.db.transaction():
             await world.platform.db.execute("UPDATE kyc_check_results SET status = 'passed'")
