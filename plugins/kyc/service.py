@@ -270,15 +270,18 @@ class KycService:
                 result = await self.runner.call(check_name, subject, None)
                 if result.status is not KycStatus.FAILED:
                     continue
-                latest = (await self.store.latest_results(submission)).get(check_name)
-                await self.store.append_result(submission, result, (latest.attempt + 1) if latest else 1, None)
+                # The failing answer and the move back to review go together: a submission a
+                # reviewer changed meanwhile gets neither.
                 async with self.db.transaction():
                     moved = await self.move(submission, State.REVIEW, expect=(State.VERIFIED,))
-                    if moved is not None:
-                        counts["failed"] += 1
-                        await self.audit.record(action="kyc.monitoring_failed", actor="kyc.monitor",
-                                                target=f"user:{moved.user_id}",
-                                                details={"submission": str(moved.id), "check": check_name})
+                    if moved is None:
+                        continue
+                    latest = (await self.store.latest_results(submission)).get(check_name)
+                    await self.store.append_result(submission, result, (latest.attempt + 1) if latest else 1, None)
+                    counts["failed"] += 1
+                    await self.audit.record(action="kyc.monitoring_failed", actor="kyc.monitor",
+                                            target=f"user:{moved.user_id}",
+                                            details={"submission": str(moved.id), "check": check_name})
         return counts
 
     # -- the reviewer's side ----------------------------------------------------------------------------
