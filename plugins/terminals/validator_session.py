@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from core.contracts.terminals import DeviceState, Fault, TerminalEvent, TerminalEventKind, TerminalLineError
 from core.money import Money
+from plugins.terminals.serial_line import FrameFormat, SerialLine
 
 STATE = TerminalEventKind.STATE
 FAULT = TerminalEventKind.FAULT
@@ -51,7 +52,8 @@ class ValidatorSession:
     #: Give up bringing the device up after this long.
     startup_timeout_s = 15.0
 
-    def __init__(self, terminal_id: str, currency: str) -> None:
+    def __init__(self, line: SerialLine, terminal_id: str, currency: str) -> None:
+        self.line = line
         self.terminal_id = terminal_id
         self.currency = currency
         self.info: dict[str, str] = {}
@@ -77,6 +79,10 @@ class ValidatorSession:
         """Tell the device the host has the note it reports as stacked."""
         raise NotImplementedError
 
+    async def _identify(self) -> None:
+        """Read what the device is and which notes it knows, without changing its state (before the
+        first status request, so that a note carried over has a value where the protocol allows)."""
+
     async def _start_device(self) -> None:
         """Reset the device and read what it is and which notes it knows; fill info and denominations."""
         raise NotImplementedError
@@ -90,9 +96,6 @@ class ValidatorSession:
     async def _return(self) -> None:
         raise NotImplementedError
 
-    async def _close_line(self) -> None:
-        raise NotImplementedError
-
     # -- the session --------------------------------------------------------------------------------
 
     def _event(self, kind: TerminalEventKind, amount: Money | None = None, detail: str = "",
@@ -102,6 +105,7 @@ class ValidatorSession:
 
     async def begin(self) -> None:
         """The first status request of the session, then the device's start-up (driver.open calls it)."""
+        await self._identify()
         reading = await self._status()
         if reading.kind == "stacked":
             # A note the device still reports from before: it must be settled before a reset,
@@ -175,7 +179,7 @@ class ValidatorSession:
         raise TerminalLineError("the device keeps reporting a note after it was acknowledged")
 
     async def close(self) -> None:
-        await self._close_line()
+        await self.line.close()
 
     # -- what readings mean ---------------------------------------------------------------------------
 
@@ -211,3 +215,29 @@ class ValidatorSession:
         if kind == "fault":
             return [self._event(FAULT, detail=detail)] if self._changed(kind, detail) else []
         return [self._event(STATE, detail=detail)] if self._changed(kind, detail) else []
+
+
+class SerialDriver:
+    """A driver whose sessions are a :class:`ValidatorSession` subclass on one :class:`SerialLine`."""
+
+    name = ""
+    title = ""
+    frame: FrameFormat
+    parity = "N"
+    session_class: type[ValidatorSession]
+
+    def __init__(self, *, baudrate: int = 9600, reply_timeout_s: float = 0.3) -> None:
+        self.baudrate = baudrate
+        self.reply_timeout_s = reply_timeout_s
+
+    async def open(self, port: str, *, terminal_id: str, currency: str) -> ValidatorSession:
+        line = SerialLine(port, self.frame, baudrate=self.baudrate, parity=self.parity,
+                          reply_timeout_s=self.reply_timeout_s)
+        await line.open()
+        session = self.session_class(line, terminal_id, currency)
+        try:
+            await session.begin()
+        except BaseException:
+            await line.close()
+            raise
+        return session

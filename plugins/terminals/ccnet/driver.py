@@ -1,8 +1,8 @@
 """The CCNET driver: CashCode (and compatible) bill validators at address 0x03, 9600 8N1.
 
-Opening a session: POLL (a note the device still reports from before is handed to the host
-first), RESET, POLL until the device has initialised, IDENTIFICATION, GET BILL TABLE; the
-device is left disabled. Notes are taken with escrow on for every enabled type, so a note
+Opening a session: IDENTIFICATION and GET BILL TABLE, POLL (a note the device still reports
+from before is handed to the host first, with its value), RESET, POLL until the device has
+initialised, IDENTIFICATION and GET BILL TABLE again; the device is left disabled. Notes are taken with escrow on for every enabled type, so a note
 reaches the cash box only when this driver sends STACK: a device left alone (the host
 stopped) never stacks a note nobody will hear of.
 
@@ -16,7 +16,7 @@ from core.contracts.terminals import DeviceState, Fault, TerminalLineError
 from core.money import Money
 from plugins.terminals.ccnet import protocol as p
 from plugins.terminals.serial_line import SerialLine
-from plugins.terminals.validator_session import Reading, ValidatorSession
+from plugins.terminals.validator_session import Reading, SerialDriver, ValidatorSession
 
 STATES: dict[int, str] = {
     p.INITIALIZE: DeviceState.INITIALISING, p.IDLING: DeviceState.IDLE, p.ACCEPTING: DeviceState.ACCEPTING,
@@ -33,8 +33,7 @@ POWER_UPS = {p.POWER_UP: "", p.POWER_UP_BILL_IN_VALIDATOR: "validator", p.POWER_
 
 class CcnetSession(ValidatorSession):
     def __init__(self, line: SerialLine, terminal_id: str, currency: str) -> None:
-        super().__init__(terminal_id, currency)
-        self.line = line
+        super().__init__(line, terminal_id, currency)
         self._table: list[Money | None] = []
 
     async def _command(self, command: int, data: bytes = b"") -> bytes:
@@ -96,9 +95,9 @@ class CcnetSession(ValidatorSession):
     async def _acknowledge_stacked(self, reading: Reading) -> None:
         await self._ack()
 
-    async def _start_device(self) -> None:
-        if not await self._expect_ack(p.RESET):
-            raise TerminalLineError("the device refused RESET")
+    async def _identify(self) -> None:
+        # A new session's first command follows a reply nobody acknowledged anyway (the last host
+        # died): reading the tables first costs nothing and gives a carried-over note its value.
         identity = await self._command(p.IDENTIFICATION)
         await self._ack()
         self.info = {"model": identity[:15].decode("ascii", "replace").strip(),
@@ -112,6 +111,11 @@ class CcnetSession(ValidatorSession):
         self.denominations = tuple(dict.fromkeys(n for n in self._table if n is not None))
         self.info["bill_table"] = country
 
+    async def _start_device(self) -> None:
+        if not await self._expect_ack(p.RESET):
+            raise TerminalLineError("the device refused RESET")
+        await self._identify()
+
     async def _set_enabled(self, accept: frozenset[Money]) -> None:
         types = {t for t, note in enumerate(self._table) if note is not None and note in accept}
         if not await self._expect_ack(p.ENABLE_BILL_TYPES, p.type_mask(types) + p.type_mask(types)):
@@ -123,27 +127,11 @@ class CcnetSession(ValidatorSession):
     async def _return(self) -> None:
         await self._expect_ack(p.RETURN)
 
-    async def _close_line(self) -> None:
-        await self.line.close()
 
-
-class CcnetDriver:
+class CcnetDriver(SerialDriver):
     """Registered as ``ccnet``. ``baudrate`` 9600 (some units are set to 19200)."""
 
     name = "ccnet"
     title = "CashCode CCNET"
-
-    def __init__(self, *, baudrate: int = 9600, reply_timeout_s: float = 0.3) -> None:
-        self.baudrate = baudrate
-        self.reply_timeout_s = reply_timeout_s
-
-    async def open(self, port: str, *, terminal_id: str, currency: str) -> CcnetSession:
-        line = SerialLine(port, p.FRAME, baudrate=self.baudrate, reply_timeout_s=self.reply_timeout_s)
-        await line.open()
-        session = CcnetSession(line, terminal_id, currency)
-        try:
-            await session.begin()
-        except BaseException:
-            await line.close()
-            raise
-        return session
+    frame = p.FRAME
+    session_class = CcnetSession

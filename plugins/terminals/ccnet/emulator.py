@@ -45,6 +45,7 @@ class CcnetEmulator(em.EmulatedDevice):
         self.security = bytes(3)
         self._last_poll_reply: bytes | None = None
         self._poll_reply_acked = True
+        self._last_was_poll = False
 
     def reply(self, status: int, data: bytes = b"") -> bytes:
         return p.frame(status, data)
@@ -56,11 +57,12 @@ class CcnetEmulator(em.EmulatedDevice):
             return b""  # another device's frame on a shared line
         command, data = frame[3], p.body(frame)[1:]
         v = self.validator
-        if command == p.ACK:
-            if not v.ack_lost():
+        if command == p.ACK:  # it acknowledges our last reply, whichever that was
+            if self._last_was_poll and not v.ack_lost():
                 self._poll_reply_acked = True
                 v.ack()
             return b""
+        self._last_was_poll = command == p.POLL
         if command == p.NAK:  # the host could not read our reply: say it again
             return self._last_poll_reply or b""
         if command == p.POLL:

@@ -20,7 +20,7 @@ from core.contracts.terminals import DeviceState, Fault, TerminalLineError
 from core.money import Money
 from plugins.terminals.id003 import protocol as p
 from plugins.terminals.serial_line import SerialLine
-from plugins.terminals.validator_session import Reading, ValidatorSession
+from plugins.terminals.validator_session import Reading, SerialDriver, ValidatorSession
 
 STATES: dict[int, str] = {
     p.IDLING: DeviceState.IDLE, p.ACCEPTING: DeviceState.ACCEPTING, p.STACKING: DeviceState.STACKING,
@@ -36,8 +36,7 @@ POWER_UPS = {p.POWER_UP: "", p.POWER_UP_BILL_IN_ACCEPTOR: "validator", p.POWER_U
 
 class Id003Session(ValidatorSession):
     def __init__(self, line: SerialLine, terminal_id: str, currency: str) -> None:
-        super().__init__(terminal_id, currency)
-        self.line = line
+        super().__init__(line, terminal_id, currency)
         self._notes: dict[int, Money] = {}
         self._escrow_note: Money | None = None
 
@@ -118,28 +117,12 @@ class Id003Session(ValidatorSession):
     async def _return(self) -> None:
         await self._expect_ack(p.RETURN)
 
-    async def _close_line(self) -> None:
-        await self.line.close()
 
-
-class Id003Driver:
+class Id003Driver(SerialDriver):
     """Registered as ``id003``."""
 
     name = "id003"
     title = "JCM ID-003"
-
-    def __init__(self, *, baudrate: int = 9600, reply_timeout_s: float = 0.3) -> None:
-        self.baudrate = baudrate
-        self.reply_timeout_s = reply_timeout_s
-
-    async def open(self, port: str, *, terminal_id: str, currency: str) -> Id003Session:
-        line = SerialLine(port, p.FRAME, baudrate=self.baudrate, parity=serial.PARITY_EVEN,
-                          reply_timeout_s=self.reply_timeout_s)
-        await line.open()
-        session = Id003Session(line, terminal_id, currency)
-        try:
-            await session.begin()
-        except BaseException:
-            await line.close()
-            raise
-        return session
+    frame = p.FRAME
+    parity = serial.PARITY_EVEN
+    session_class = Id003Session
