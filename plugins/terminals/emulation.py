@@ -279,8 +279,10 @@ class BillValidator:
             note = self._in_head
             kind = self._bill_type(note)
             if kind is None:
+                self._hand_back()
                 return Phase(REJECTING, reason="verification")
             if kind not in self.enabled or self.inhibited:
+                self._hand_back()
                 return Phase(REJECTING, kind, reason="inhibit")
             if self.jammed:
                 return Phase(JAMMED)
@@ -302,13 +304,14 @@ class BillValidator:
         if name == STACKED:
             return Phase(AFTER_STACK, phase.note)
         if name == RETURNING:
+            self._hand_back()
             return Phase(RETURNED, phase.note)
-        if name in (RETURNED, REJECTING):
-            if self._in_head is not None:
-                self.given_back.append(self._in_head)
-                self._in_head = None
-            return self._rest()
         return self._rest()
+
+    def _hand_back(self) -> None:
+        if self._in_head is not None:
+            self.given_back.append(self._in_head)
+            self._in_head = None
 
 
 class EmulatedDevice:

@@ -13,6 +13,7 @@ Whatever goes wrong on the line surfaces as :class:`~core.contracts.terminals.Te
 from __future__ import annotations
 
 import asyncio
+import os
 import termios
 import time
 from dataclasses import dataclass
@@ -60,6 +61,10 @@ class FrameFormat:
         return frames, buffer
 
 
+def _pseudo_terminal(port: str) -> bool:
+    return os.path.realpath(port).startswith("/dev/pts/")
+
+
 class SerialLine:
     """One open port; ``exchange`` sends a frame and reads the reply frame."""
 
@@ -80,8 +85,18 @@ class SerialLine:
             raise TerminalLineError(f"cannot open {self.port}: {exc}") from exc
 
     def _open(self) -> Any:
+        try:
+            return self._open_with(self.parity)
+        except (serial.SerialException, termios.error, OSError):
+            if self.parity == serial.PARITY_NONE or not _pseudo_terminal(self.port):
+                raise
+            # Some kernels refuse parity on pseudo-terminals (emulators, socat): there is no wire
+            # to carry a parity bit anyway.
+            return self._open_with(serial.PARITY_NONE)
+
+    def _open_with(self, parity: str) -> Any:
         port = serial.serial_for_url(self.port, do_not_open=True, baudrate=self.baudrate, bytesize=serial.EIGHTBITS,
-                                     parity=self.parity, stopbits=serial.STOPBITS_ONE, timeout=READ_SLICE_S,
+                                     parity=parity, stopbits=serial.STOPBITS_ONE, timeout=READ_SLICE_S,
                                      write_timeout=1.0)
         if hasattr(port, "exclusive"):
             try:
