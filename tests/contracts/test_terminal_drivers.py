@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -79,7 +78,7 @@ async def line(case):
 
 @pytest.fixture
 async def session(case, line):
-    device, path = line
+    _device, path = line
     opened = await case.driver().open(path, terminal_id="t-1", currency="RUB")
     yield opened
     await opened.close()
@@ -148,7 +147,7 @@ async def test_notes_not_taken_go_back(session, line):
     device.validator.insert_counterfeit()
     rejected, seen = await poll_until(session, kind(TerminalEventKind.REJECTED))
     assert rejected.detail == "inhibit"
-    fake, more = await poll_until(session, kind(TerminalEventKind.REJECTED, "verification"))
+    _fake, more = await poll_until(session, kind(TerminalEventKind.REJECTED, "verification"))
     assert not [e for e in seen + more if e.kind is STACKED]
     assert device.validator.cassette == [] and len(device.validator.given_back) == 2
 
@@ -287,7 +286,7 @@ async def socat_pair(tmp_path) -> Any:
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(200):
-            if os.path.exists(host) and os.path.exists(device_end):
+            if host.exists() and device_end.exists():
                 break
             await asyncio.sleep(0.01)
         yield str(host), str(device_end)
