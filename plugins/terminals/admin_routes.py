@@ -17,7 +17,7 @@ from uuid import UUID
 
 from litestar import Request, get, patch, post
 from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Template
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -247,7 +247,7 @@ async def api_admin_list(request: Request[Any, Any, Any]) -> list[dict[str, Any]
 
 @post("/api/v1/admin/terminals", guards=[MANAGE], tags=["terminals admin"], status_code=201,
       summary="Register a terminal; the answer holds its kiosk key, shown this once")
-async def api_admin_create(request: Request[Any, Any, Any], data: TerminalIn) -> dict[str, Any]:
+async def api_admin_create(request: Request[Any, Any, Any], data: JSONBody[TerminalIn]) -> dict[str, Any]:
     given = {k: v for k, v in data.model_dump().items() if v is not None}
     terminal, key = await service(request).store.create(given, actor=identity_of(request))
     return await terminal_json(request, terminal) | {"kiosk_key": key}
@@ -265,7 +265,7 @@ async def api_admin_get(request: Request[Any, Any, Any], terminal_id: FromPath[s
 @patch("/api/v1/admin/terminals/{terminal_id:str}", guards=[MANAGE], tags=["terminals admin"],
        summary="Change a terminal (a new driver, port or currency makes the worker reopen its line)")
 async def api_admin_update(request: Request[Any, Any, Any], terminal_id: FromPath[str],
-                           data: TerminalPatch) -> dict[str, Any]:
+                           data: JSONBody[TerminalPatch]) -> dict[str, Any]:
     given = {k: v for k, v in data.model_dump().items() if v is not None}
     terminal = await service(request).store.update(terminal_id, given, actor=identity_of(request))
     return await terminal_json(request, terminal)
@@ -288,7 +288,7 @@ async def api_admin_events(request: Request[Any, Any, Any], terminal_id: FromPat
 @post("/api/v1/admin/terminals/{terminal_id:str}/collections", guards=[COLLECT], tags=["terminals admin"],
       status_code=201, summary="Record a collection: the cash box's money moves to cash in transit")
 async def api_admin_collect(request: Request[Any, Any, Any], terminal_id: FromPath[str],
-                            data: CollectionIn) -> dict[str, Any]:
+                            data: JSONBody[CollectionIn]) -> dict[str, Any]:
     collection = await service(request).encashment.collect(
         terminal_id, collection_id=data.collection_id or uuid.uuid4(), collector=data.collector, seal=data.seal,
         note=data.note, actor=identity_of(request))

@@ -18,7 +18,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, TooManyRequestsException
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from litestar.response import Redirect, Template
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -85,7 +85,7 @@ async def kiosk_key(request: Request[Any, Any, Any], terminal_id: FromPath[str])
     terminal = await _terminal(request, terminal_id)
     key = (await form_of(request)).get("key", "").strip()
     if not await _key_valid(request, terminal, key):
-        raise NotAuthorizedException(_("the kiosk key is wrong"))
+        return render(request, "terminals/kiosk.html", terminal=terminal, screen="key", error="key", status_code=401)
     secure = request.app.state.platform.core.web.cookie_secure
     return Redirect(kiosk_path(terminal.id), status_code=303, cookies=[
         Cookie(key=cookie_name(terminal.id), value=key, path=kiosk_path(terminal.id), httponly=True,
@@ -136,7 +136,7 @@ class CodeIn(BaseModel):
 
 @post("/api/v1/terminals/kiosk/{terminal_id:str}/sessions", tags=["terminals kiosk"], status_code=201,
       summary="A customer typed their deposit code: the terminal takes their notes (X-Kiosk-Key)")
-async def api_start(request: Request[Any, Any, Any], terminal_id: FromPath[str], data: CodeIn) -> dict[str, Any]:
+async def api_start(request: Request[Any, Any, Any], terminal_id: FromPath[str], data: JSONBody[CodeIn]) -> dict[str, Any]:
     terminal = await _kiosk_terminal(request, terminal_id)
     session = await service(request).deposits.start(terminal, data.code)
     return session.as_json()
