@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from typing import Any
@@ -71,7 +72,11 @@ def emulator_command(driver: str, link: str | None, device: str | None, listen: 
 
 
 async def _console(device: Any) -> None:
-    """Read commands from the terminal until it closes; then keep answering the line until a signal."""
+    """Carry out commands typed on stdin until a signal; without a console, just keep serving.
+
+    stdin is watched by the event loop, not read in a thread: a thread blocked on it would keep
+    the process alive after Ctrl-C or SIGTERM.
+    """
     from plugins.terminals.emulation import run_command
 
     stop = asyncio.Event()
@@ -79,21 +84,33 @@ async def _console(device: Any) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    reader = asyncio.ensure_future(asyncio.to_thread(sys.stdin.readline))
-    while not stop.is_set():
-        stopping = asyncio.ensure_future(stop.wait())
-        done, _ = await asyncio.wait({reader, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
-        if reader not in done:
-            break
-        line = reader.result()
-        if line == "":  # no console (stdin closed): the line keeps being served
-            await stop.wait()
-            break
-        said = run_command(device, line.strip())
-        if said:
-            click.echo(said)
-        reader = asyncio.ensure_future(asyncio.to_thread(sys.stdin.readline))
+    fd = sys.stdin.fileno()
+    pending = bytearray()
+
+    def readable() -> None:
+        try:
+            data = os.read(fd, 1024)
+        except BlockingIOError:
+            return
+        if not data:  # the console closed: the line keeps being served
+            loop.remove_reader(fd)
+            return
+        pending.extend(data)
+        while b"\n" in pending:
+            line, _, rest = bytes(pending).partition(b"\n")
+            pending[:] = rest
+            said = run_command(device, line.decode("utf-8", "replace").strip())
+            if said:
+                click.echo(said)
+
+    with contextlib.suppress(OSError, ValueError):  # no usable stdin (a service manager's /dev/null is fine)
+        os.set_blocking(fd, False)
+        loop.add_reader(fd, readable)
+    try:
+        await stop.wait()
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            loop.remove_reader(fd)
 
 
 @terminals.command("list")
