@@ -58,7 +58,8 @@ class ValidatorSession:
         self.currency = currency
         self.info: dict[str, str] = {}
         self.denominations: tuple[Money, ...] = ()
-        self._key = secrets.token_hex(4)
+        # 64 random bits: ids must never repeat across the sessions of a terminal's lifetime.
+        self._key = secrets.token_hex(8)
         self._counter = 0
         self._accept: frozenset[Money] = frozenset()
         self._pending: TerminalEvent | None = None
