@@ -1,4 +1,4 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from core.db.migrations import sql_migration
 
 ID = "2026-11-24T09:00:00"
 VERSION = "1.38.0"
@@ -98,13 +98,4 @@ CREATE INDEX terminals_collections_by_terminal ON terminals_collections (termina
 """
 
 
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="terminals", description=DESCRIPTION)
-
-    async def run():
-        from core.db.database import active
-
-        await active().execute(SQL)
-
-    manager.add_raw(run)
-    return manager
+forwards = sql_migration(ID, "terminals", DESCRIPTION, SQL)
