@@ -175,7 +175,11 @@ class ValidatorSession:
                 continue
             await self._acknowledge_status(reading)
             self._pending = None
-            self._backlog += await self._interpret(reading)
+            if reading.kind != "escrow":
+                # A next note already in escrow waits for the next poll. Stacking it now, before the
+                # host has marked this one settled, would let a crash in between pass the new note
+                # off, in the next session, as this one carried over: it would never be credited.
+                self._backlog += await self._interpret(reading)
             return
         raise TerminalLineError("the device keeps reporting a note after it was acknowledged")
 
