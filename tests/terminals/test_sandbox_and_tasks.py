@@ -12,7 +12,7 @@ from core.demo import load_demo
 from core.testing import app_client, make_identity
 from core.users.service import Users
 from plugins.terminals import sandbox
-from plugins.terminals.demo import KIOSK_KEY, TERMINAL
+from plugins.terminals.demo import KIOSK_KEY, SECOND_KIOSK_KEY, SECOND_TERMINAL, TERMINAL
 from plugins.terminals.service import Terminals
 from tests.terminals.conftest import FAST, PLUGINS, KioskHarness, rub, until
 
@@ -24,14 +24,19 @@ async def test_the_demo_terminal_runs_on_its_emulator(make_platform):
     await load_demo(platform, steps.append)
     await load_demo(platform, steps.append)  # idempotent
     terminals = platform.service(Terminals)
-    assert [t.id for t in await terminals.store.list()] == [TERMINAL]
+    assert [(t.id, t.driver, t.port) for t in await terminals.store.list()] == [
+        (TERMINAL, "ccnet", "emulator"), (SECOND_TERMINAL, "id003", "emulator")]
     assert await terminals.accounts.cash_in_box(TERMINAL, "RUB") == 1500_00
     assert await terminals.store.kiosk_key_valid(TERMINAL, KIOSK_KEY)
+    assert await terminals.store.kiosk_key_valid(SECOND_TERMINAL, SECOND_KIOSK_KEY)
     harness = KioskHarness(platform, "ccnet")
     harness.terminal = await terminals.store.get(TERMINAL)
     harness.start_runner()
     try:
         await until(harness.online, what="the demo terminal online")
+        second = await terminals.store.get(SECOND_TERMINAL)
+        await until(lambda: _online(terminals, SECOND_TERMINAL), what="the ID-003 demo terminal online")
+        assert sandbox.device(SECOND_TERMINAL).name == "id003" and second.driver == "id003"
         device = sandbox.device(TERMINAL)
         assert device is not None
         async with app_client(platform, identity=make_identity("terminals.manage", "terminals.view")) as admin:
@@ -48,7 +53,12 @@ async def test_the_demo_terminal_runs_on_its_emulator(make_platform):
             assert "cassette 1 notes" in status.text
     finally:
         await harness.close()
-    assert sandbox.device(TERMINAL) is None  # the worker stopped: so did its emulator
+    assert sandbox.device(TERMINAL) is None and sandbox.device(SECOND_TERMINAL) is None  # the worker stopped: so did its emulators
+
+
+async def _online(terminals, terminal_id):
+    terminal = await terminals.store.get(terminal_id)
+    return terminal.status == "online" and terminal.device_state in ("disabled", "idle")
 
 
 async def _cash(terminals, minor):
