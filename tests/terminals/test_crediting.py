@@ -148,16 +148,42 @@ async def test_restart_mid_session_after_the_credit_committed(kiosk):
     assert len(await kiosk.notes()) == 1
 
 
-class _HoldNotes:
-    """Stops a line at a stacked note: the worker "dies" there (optionally after recording it)."""
+async def test_restart_after_the_acknowledgement_before_the_note_was_marked(kiosk):
+    """The device heard the ACK, the worker died before marking the note: the next worker marks it
+    and credits the customer's next note of the same value as a new one."""
+    first = kiosk.start_runner("worker-1")
+    anna = await kiosk.customer()
+    await kiosk.start_session(anna)
+    await until(lambda: kiosk.validator.accepting_notes)
+    line = await until(lambda: first.lines.get(kiosk.terminal.id))
+    held = _HoldNotes(line, record_first=True, acknowledge=True)
+    kiosk.validator.insert(rub("500"))
+    await until(lambda: held.seen)
+    await kiosk.crash_runner(first)
+    assert kiosk.validator.phase.name != "stacked"  # the device moved on
+    assert [n.acknowledged_at for n in await kiosk.notes()] == [None]
+    await kiosk.terminals.store.release(kiosk.terminal.id, "worker-1")
+    kiosk.start_runner("worker-2")
+    await until(lambda: _settled(kiosk, 1), what="the first note marked by the next worker")
+    await until(lambda: kiosk.validator.accepting_notes)
+    kiosk.validator.insert(rub("500"))
+    await until(lambda: _settled(kiosk, 2), what="the second note credited")
+    assert await kiosk.balance(anna.id) == 1000_00
 
-    def __init__(self, line, record_first: bool = False) -> None:
+
+class _HoldNotes:
+    """Stops a line at a stacked note: the worker "dies" there (optionally after recording it, and
+    after the device heard the acknowledgement)."""
+
+    def __init__(self, line, record_first: bool = False, acknowledge: bool = False) -> None:
         self.seen = False
         original = line._note
 
         async def hold(session, terminal, event):
             if record_first:
                 await line.runner.terminals.crediting.record_note(terminal, event, owner=line.runner.owner)
+            if acknowledge:
+                await session.acknowledge(event)
             self.seen = True
             await _forever()
 
