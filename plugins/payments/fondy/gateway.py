@@ -158,7 +158,7 @@ class FondyGateway(GatewayDefaults):
             return response.result(Operation.STATUS, payment.payment_id)
         if response.get("response_status") != "success":
             return self._failure(response, Operation.STATUS, payment.payment_id)
-        return self.order_result(response, Operation.STATUS, self.secret_key)
+        return self.order_result(response, Operation.STATUS, self._key_for(response))
 
     async def refund(self, payment: PaymentRef, amount: Money, refund_id: str) -> GatewayResult:
         params = self._order(payment.payment_id, amount)
@@ -277,12 +277,15 @@ class FondyGateway(GatewayDefaults):
         payment_id = str(data.get("order_id", ""))
         if not payment_id or "signature" not in data:
             return Notification(False, payment_id=payment_id, problem="malformed: order_id or signature missing")
-        # Payout callbacks are signed with the credit key.
-        key = self.credit_key if data.get("tran_type") == "p2p credit" and self.credit_key else self.secret_key
+        key = self._key_for(data)
         if not signature.is_valid(key, data):
             return Notification(False, payment_id=payment_id, problem="bad signature")
         operation = TRAN_TYPES.get(str(data.get("tran_type", "")), Operation.PURCHASE)
         return Notification(True, payment_id=payment_id, result=self.order_result(data, operation, key))
+
+    def _key_for(self, data: Mapping[str, Any]) -> str:
+        """The key an order answer is signed with: payouts (P2P credits) with the credit key."""
+        return self.credit_key if data.get("tran_type") == "p2p credit" and self.credit_key else self.secret_key
 
     def acknowledge(self, notification: Notification, accepted: bool) -> CallbackReply:
         # Fondy only looks at the HTTP status: anything but 200 is retried.
