@@ -260,6 +260,24 @@ class Payments(WithdrawalFlows):
             elif new in (Status.FAILED, Status.CANCELED, Status.REJECTED):
                 await self.postings.release_hold(payment)
 
+    async def _claim_for_sending(self, payment_id: UUID, expected: Status, event: str) -> PaymentRecord | None:
+        """Move a payment from ``expected`` to ``unknown`` just before asking a provider to move money.
+
+        Whoever claims it is the only one who sends it: a task delivered twice, the janitor or a
+        retried request finds it taken and sends nothing. If we die between the call and recording
+        its answer, the payment is ``unknown`` and the janitor asks the provider what happened,
+        instead of sending it again (a provider refuses a repeated order id with an error that
+        reads like a decline, and releasing the hold then would pay the customer twice).
+        """
+        assert self.platform.db is not None
+        async with self.platform.db.transaction():
+            payment = await self.store.get(payment_id, for_update=True)
+            if payment is None or payment.status is not expected:
+                return None
+            updated = await self.store.update(payment.id, status=Status.UNKNOWN, **self._next_check(0))
+            await self.store.event(payment.id, event, "payments", old=expected, new=Status.UNKNOWN)
+            return updated
+
     def _next_check(self, checks: int) -> dict[str, Any]:
         delay = min(self.settings.first_check_after_s * (2 ** min(checks, 16)), self.settings.max_check_interval_s)
         if checks == 0:

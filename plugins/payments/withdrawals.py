@@ -192,6 +192,9 @@ class WithdrawalFlows:
         if payment is None or payment.status is not Status.APPROVED:
             return payment  # already sent, or not ours to send: running twice is harmless
         gw = self.gateway(payment.gateway)
+        claimed = await self._claim_for_sending(payment.id, Status.APPROVED, "payout_sending")
+        if claimed is None:
+            return await self.store.get(payment_id)  # another run took it
         destination = self.payout_details(payment)
         token = ""
         if destination.get("kind") == "card" and payment.card_id is not None:

@@ -72,6 +72,30 @@ async def test_a_withdrawal_is_confirmed_held_paid_out_and_debited(funded_world)
     assert await payments.execute_payout(payment.id) == paid  # a re-run task sends nothing
 
 
+async def test_a_payout_whose_answer_was_lost_is_never_sent_twice(funded_world, monkeypatch):
+    world, payments = funded_world, funded_world.payments
+    world.sandbox.emulators["fondy"].set_modes([Mode.NO_CALLBACK])
+    payment = await payments.request_withdrawal(user_id=world.user_id, amount=payments.money("1200"), gateway="fondy",
+                                                card_id=await card_id(world))
+    await payments.confirm_withdrawal(user_id=world.user_id, payment_id=payment.id, code="123456")
+    apply_result = payments.apply_result
+
+    async def worker_dies(payment_id, result, **kwargs):
+        raise RuntimeError("the worker died after the provider paid out")
+
+    monkeypatch.setattr(payments, "apply_result", worker_dies)
+    with pytest.raises(RuntimeError):
+        await payments.execute_payout(payment.id)
+    monkeypatch.setattr(payments, "apply_result", apply_result)
+    # The task is delivered again, and the janitor comes by: neither sends it a second time.
+    assert (await payments.execute_payout(payment.id)).status is Status.UNKNOWN
+    await payments.run_janitor(at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    assert (await payments.get(payment.id)).status is Status.SUCCEEDED
+    payouts = [o for o in world.sandbox.emulators["fondy"].orders.values() if o.kind == "payout"]
+    assert len(payouts) == 1
+    assert (await world.balance()).minor == 380000  # paid out once, debited once
+
+
 async def test_a_failed_payout_releases_the_hold(funded_world):
     world, payments = funded_world, funded_world.payments
     world.sandbox.emulators["fondy"].set_modes([Mode.DECLINED])
