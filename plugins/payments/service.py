@@ -359,6 +359,8 @@ class Payments(WithdrawalFlows):
                                        details={"amount": str(amount), "card_id": str(card_id)})
         if not created and payment.status is not Status.NEW:
             return payment
+        if await self._claim_for_sending(payment.id, Status.NEW, "charge_sending") is None:
+            return await self.get(payment.id)  # a concurrent retry of the same charge sent it
         request = PaymentRequest(payment_id=str(payment.id), amount=amount, description=payment.description,
                                  customer=Customer(id=str(user_id)), callback_url=self.callback_url(gw.name),
                                  card_token=token)

@@ -247,6 +247,29 @@ async def test_a_saved_card_is_charged_once_per_key(funded_world):
     assert credit.code == "payments.charge"
 
 
+async def test_a_charge_retried_after_a_crash_charges_the_card_once(funded_world, monkeypatch):
+    world, payments = funded_world, funded_world.payments
+    world.sandbox.emulators["fondy"].set_modes([Mode.NO_CALLBACK])
+    card = await card_id(world)
+    apply_result = payments.apply_result
+
+    async def worker_dies(payment_id, result, **kwargs):
+        raise RuntimeError("the caller died after the provider charged the card")
+
+    monkeypatch.setattr(payments, "apply_result", worker_dies)
+    with pytest.raises(RuntimeError):
+        await payments.charge_saved_card(user_id=world.user_id, card_id=card, amount=payments.money("250"),
+                                         purpose="loan:7", idempotency_key="loan:7:2026-11-22")
+    monkeypatch.setattr(payments, "apply_result", apply_result)
+    again = await payments.charge_saved_card(user_id=world.user_id, card_id=card, amount=payments.money("250"),
+                                             purpose="loan:7", idempotency_key="loan:7:2026-11-22")
+    assert again.status is Status.UNKNOWN  # not sent again, not reported failed: the janitor asks
+    await payments.run_janitor(at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    assert (await payments.get(again.id)).status is Status.SUCCEEDED
+    charges = [o for o in world.sandbox.emulators["fondy"].orders.values() if o.kind == "recurring"]
+    assert len(charges) == 1 and (await world.balance()).minor == 525000
+
+
 async def test_reconciliation_reports_what_the_provider_knows_and_we_do_not(world):
     payments = world.payments
     await world.funded("100", gateway="wayforpay")
