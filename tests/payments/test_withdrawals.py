@@ -293,3 +293,17 @@ async def test_reconciliation_runs_at_close_of_day(world):
     closed = await world.platform.service(Jobs).close_day()
     reports = [r for r in await Reconciler(world.platform).reports() if r["business_date"] == closed]
     assert sorted(r["gateway"] for r in reports) == ["bank_transfer", "fondy", "uniteller", "wayforpay"]
+
+
+async def test_fondy_answers_a_repeated_order_id_as_unknown_not_as_a_decline(funded_world):
+    from core.contracts.payments import GatewayStatus, PaymentRequest, PayoutDestination, PayoutRequest
+
+    world, payments = funded_world, funded_world.payments
+    fondy = world.gateway("fondy")
+    token = (await payments.vault.token(world.user_id, await card_id(world)))[1]
+    payout = PayoutRequest(str(uuid.uuid4()), payments.money("100"), PayoutDestination("card", card_token=token), "x")
+    assert (await fondy.payout(payout)).status is GatewayStatus.PROCESSED
+    assert (await fondy.payout(payout)).status is GatewayStatus.UNDEFINED  # the first one went out
+    charge = PaymentRequest(str(uuid.uuid4()), payments.money("100"), "x", card_token=token)
+    assert (await fondy.charge(charge)).status is GatewayStatus.PROCESSED
+    assert (await fondy.charge(charge)).status is GatewayStatus.UNDEFINED

@@ -132,11 +132,7 @@ class FondyGateway(GatewayDefaults):
         if isinstance(response, WireFailure):
             return response.result(operation, request.payment_id)
         if response.get("response_status") != "success":
-            code = str(response.get("error_code", ""))
-            # A duplicate order means an earlier attempt reached Fondy: ask, do not guess.
-            status = GatewayStatus.UNDEFINED if code == DUPLICATE_ORDER else GatewayStatus.ERROR
-            return GatewayResult(status, operation, request.payment_id, error_code=code,
-                                 error_message=str(response.get("error_message", "")))
+            return self._failure(response, operation, request.payment_id)
         url = response.get("checkout_url")
         if not isinstance(url, str) or not url:
             return GatewayResult(GatewayStatus.UNDEFINED, operation, request.payment_id,
@@ -232,7 +228,10 @@ class FondyGateway(GatewayDefaults):
                  business: bool = False) -> GatewayResult:
         code = str(response.get("error_code", ""))
         message = str(response.get("error_message", ""))
-        if code == ORDER_NOT_FOUND:
+        if code == DUPLICATE_ORDER:
+            # An earlier attempt with this order id reached Fondy: ask what became of it, do not guess.
+            status = GatewayStatus.UNDEFINED
+        elif code == ORDER_NOT_FOUND:
             # Fondy never saw this order: nothing happened.
             status = GatewayStatus.CANCELED if operation is Operation.STATUS else GatewayStatus.ERROR
         elif business:
