@@ -527,17 +527,18 @@ class Payments(WithdrawalFlows):
                 if updated.status is not payment.status:
                     self._announce(updated, payment.status, updated.status)
                 return updated
-            if result.status in (GatewayStatus.ERROR, GatewayStatus.CANCELED):
-                await self.postings.release_refund(refund_id)
-                await self.store.event(payment.id, "refund_failed", actor,
-                                       details={"refund_id": refund_id, "error": result.error_message})
-                raise PaymentRefused(f"the provider refused the refund: {result.error_message or result.error_code}")
-            # Pending or unknown at the provider: the amount stays held until a person settles it.
-            await self.store.event(payment.id, "refund_unsettled", actor,
-                                   details={"refund_id": refund_id, "status": result.status.value})
-            return await self.store.update(
-                payment.id, needs_review=True,
-                review_reason=f"refund {refund_id} is {result.status.value} at the provider; the amount is held")
+            if result.status not in (GatewayStatus.ERROR, GatewayStatus.CANCELED):
+                # Pending or unknown at the provider: the amount stays held until a person settles it.
+                await self.store.event(payment.id, "refund_unsettled", actor,
+                                       details={"refund_id": refund_id, "status": result.status.value})
+                return await self.store.update(
+                    payment.id, needs_review=True,
+                    review_reason=f"refund {refund_id} is {result.status.value} at the provider; the amount is held")
+            await self.postings.release_refund(refund_id)
+            await self.store.event(payment.id, "refund_failed", actor,
+                                   details={"refund_id": refund_id, "error": result.error_message})
+        # Raised once the release is committed (inside the transaction it would undo it).
+        raise PaymentRefused(f"the provider refused the refund: {result.error_message or result.error_code}")
 
     async def refund_task(self, payment_id: UUID, amount_minor: int, actor: str) -> PaymentRecord | None:
         """The ``payments.execute_refund`` task: a refund approved by two people."""

@@ -307,3 +307,15 @@ async def test_fondy_answers_a_repeated_order_id_as_unknown_not_as_a_decline(fun
     charge = PaymentRequest(str(uuid.uuid4()), payments.money("100"), "x", card_token=token)
     assert (await fondy.charge(charge)).status is GatewayStatus.PROCESSED
     assert (await fondy.charge(charge)).status is GatewayStatus.UNDEFINED
+
+
+async def test_a_refund_the_provider_refuses_gives_the_held_amount_back(funded_world):
+    world, payments = funded_world, funded_world.payments
+    topup = (await payments.history(world.user_id))[0]
+    order = world.sandbox.emulators["fondy"].find(str(topup.id))
+    order.refunded = order.amount  # already refunded from the provider's dashboard: Fondy declines
+    with pytest.raises(PaymentRefused, match="refused the refund"):
+        await payments.refund(topup.id, payments.money("1000"), "admin:test")
+    wallet = await payments.postings.find_wallet(world.user_id, "RUB")
+    assert wallet.balance.pending == 0 and wallet.balance.available == 500000
+    assert "refund_failed" in [e["event"] for e in await payments.events(topup.id)]
