@@ -491,8 +491,12 @@ class Payments(WithdrawalFlows):
         assert applied.payment is not None
         return applied.payment
 
-    async def refund(self, payment_id: UUID, amount: Money, actor: str) -> PaymentRecord:
-        """Give (part of) a pay-in back to the customer's card; their balance pays for it."""
+    async def refund(self, payment_id: UUID, amount: Money, actor: str, refund_id: str | None = None) -> PaymentRecord:
+        """Give (part of) a pay-in back to the customer's card; their balance pays for it.
+
+        ``refund_id`` names this refund (the approval it carries out): asked again with the
+        same id, it is not sent to the provider a second time.
+        """
         payment = await self.store.get(payment_id)
         if payment is None:
             raise NotFoundException(f"no payment {payment_id}")
@@ -504,12 +508,14 @@ class Payments(WithdrawalFlows):
             raise PaymentRefused(f"amount: at most {remaining} can be refunded")
         if not gw.supports_refund or (amount != remaining and not gw.supports_partial_refund):
             raise PaymentRefused(f"gateway: {gw.title} cannot refund {'part of ' if amount != remaining else ''}this")
-        refund_id = f"{payment.id}:{payment.refunded.minor}:{amount.minor}"
+        refund_id = refund_id or f"{payment.id}:{uuid.uuid4().hex[:12]}"
         assert self.platform.db is not None
         async with self.platform.db.transaction():
             held = await self.postings.hold_refund(payment, refund_id, amount)
             if not held.accepted:
                 raise PaymentConflict(f"the customer's balance does not cover the refund ({held.code.value})")
+            if not held.created:
+                return await self._refund_seen_before(payment, refund_id, actor)
             await self.store.event(payment.id, "refund_started", actor, details={"amount": str(amount),
                                                                                   "refund_id": refund_id})
         result = await self._call(gw.refund(payment.ref, amount, refund_id), Operation.REFUND, payment.id, gw.name)
@@ -540,11 +546,25 @@ class Payments(WithdrawalFlows):
         # Raised once the release is committed (inside the transaction it would undo it).
         raise PaymentRefused(f"the provider refused the refund: {result.error_message or result.error_code}")
 
-    async def refund_task(self, payment_id: UUID, amount_minor: int, actor: str) -> PaymentRecord | None:
+    async def _refund_seen_before(self, payment: PaymentRecord, refund_id: str, actor: str) -> PaymentRecord:
+        """A refund started before (its task delivered again): never sent to the provider twice."""
+        settled = any(e["event"] in ("refunded", "refund_failed") and (e["details"] or {}).get("refund_id") == refund_id
+                      for e in await self.store.events(payment.id))
+        if settled:
+            return payment  # done, one way or the other
+        # It was sent, and whatever the provider answered was never recorded: a person finds out.
+        await self.store.event(payment.id, "refund_repeated", actor, details={"refund_id": refund_id})
+        return await self.store.update(
+            payment.id, needs_review=True,
+            review_reason=f"refund {refund_id} was sent before and its outcome is not recorded; "
+                          "ask the provider (it was not sent again)")
+
+    async def refund_task(self, payment_id: UUID, amount_minor: int, actor: str,
+                          refund_id: str | None = None) -> PaymentRecord | None:
         """The ``payments.execute_refund`` task: a refund approved by two people."""
         payment = await self.get(payment_id)
         try:
-            return await self.refund(payment_id, Money(amount_minor, payment.amount.currency), actor)
+            return await self.refund(payment_id, Money(amount_minor, payment.amount.currency), actor, refund_id)
         except (PaymentRefused, PaymentConflict) as exc:
             # Recorded in the payment's history by refund(); a retry would fail the same way.
             log.warning("refund of %s refused: %s", payment_id, exc.detail)

@@ -319,3 +319,37 @@ async def test_a_refund_the_provider_refuses_gives_the_held_amount_back(funded_w
     wallet = await payments.postings.find_wallet(world.user_id, "RUB")
     assert wallet.balance.pending == 0 and wallet.balance.available == 500000
     assert "refund_failed" in [e["event"] for e in await payments.events(topup.id)]
+
+
+async def test_an_approved_refund_delivered_twice_refunds_once(funded_world):
+    world, payments = funded_world, funded_world.payments
+    topup = (await payments.history(world.user_id))[0]
+    async with app_client(world.platform, identity=make_identity("payments.refund"), app=world.app) as finance:
+        await finance.post(f"/api/v1/admin/payments/{topup.id}/refund", json={"amount": "1000"})
+    await world.second_person_approves("payments.refund")
+    broker = world.platform.service(Jobs).broker
+    [queued] = broker.kicked("payments.execute_refund")
+    await broker.drain()
+    # The broker delivers at least once: the same task runs again.
+    await broker.receiver.callback(message=queued.message)
+    assert (await payments.get(topup.id)).refunded.minor == 100000
+    assert world.sandbox.emulators["fondy"].find(str(topup.id)).refunded == 100000
+    assert (await world.balance()).minor == 400000
+
+
+async def test_a_refund_cut_short_after_it_was_sent_is_left_to_a_person(funded_world, monkeypatch):
+    world, payments = funded_world, funded_world.payments
+    topup = (await payments.history(world.user_id))[0]
+    call = payments._call
+
+    async def worker_dies(awaitable, *args):
+        await call(awaitable, *args)  # the provider refunds
+        raise RuntimeError("the worker died before recording it")
+
+    monkeypatch.setattr(payments, "_call", worker_dies)
+    with pytest.raises(RuntimeError):
+        await payments.refund(topup.id, payments.money("1000"), "admin:test", "r-42")
+    monkeypatch.setattr(payments, "_call", call)
+    again = await payments.refund(topup.id, payments.money("1000"), "admin:test", "r-42")
+    assert again.needs_review and "r-42" in again.review_reason
+    assert world.sandbox.emulators["fondy"].find(str(topup.id)).refunded == 100000  # sent once
