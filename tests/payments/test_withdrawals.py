@@ -177,6 +177,13 @@ async def test_a_bank_payout_stays_pending_until_finance_sends_it(funded_world):
         "SELECT destination::text AS plain, destination_enc FROM payments_payments WHERE id = $1", payment.id)
     assert "40817810000000000001" not in stored["plain"] and b"40817810000000000001" not in stored["destination_enc"]
     assert payments.payout_details(pending)["account_number"] == "40817810000000000001"
+    # Days go by (longer than an invoice lives): the janitor never cancels a payout order, a person looks.
+    await world.platform.db.execute(
+        "UPDATE payments_payments SET created_at = created_at - interval '10 days' WHERE id = $1", payment.id)
+    await payments.run_janitor(at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    waiting = await payments.get(payment.id)
+    assert waiting.status is Status.PENDING and waiting.needs_review
+    assert (await world.balance()).minor == 420000
     cards = await world.platform.db.fetch("SELECT token_enc FROM payments_cards")
     fondy = world.sandbox.emulators["fondy"]
     tokens = [o.token.encode() for o in fondy.orders.values() if o.token]
