@@ -15,8 +15,8 @@ from functools import cache
 
 from babel.numbers import format_currency, get_currency_precision
 
-
-#: Amounts with more digits before the point than this are refused (the ledger stores a bigint).
+#: Amounts with more digits than this before the point are refused: no account holds them, and
+#: turning "1E+999990" into an int would take a minute of CPU.
 MAX_DIGITS = 30
 
 
