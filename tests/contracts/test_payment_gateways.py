@@ -186,7 +186,11 @@ async def test_callbacks_signed_with_the_wrong_key_are_refused(harness):
 
 
 @pytest.mark.parametrize("body", [b"", b"\x00\x01\x02\xff", b"{", b"[]", b"null", b"a=b&c", b"{\"order_id\": 1}",
-                                  b"Order_ID=x&Status=paid", "\u2603=\u2603".encode()])
+                                  b"Order_ID=x&Status=paid", "\u2603=\u2603".encode(),
+                                  # An escaped lone surrogate (no text can hold it) and nesting deeper than the parser goes:
+                                  b'{"order_id": "\\ud800", "orderReference": "\\ud800", "signature": "x",'
+                                  b' "merchantSignature": "x", "merchantAccount": "test_merch_n1"}',
+                                  b'{"order_id": "1", "signature": "x", "a": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"])
 async def test_garbage_is_never_verified_and_never_raises(harness, body):
     for content_type in ("application/json", "application/x-www-form-urlencoded", ""):
         note = harness.gateway.parse_callback(CallbackRequest(body, content_type))

@@ -9,7 +9,6 @@ separate credit key.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -32,7 +31,7 @@ from core.contracts.payments import (
 )
 from core.money import Money, MoneyError
 from plugins.payments.fondy import signature
-from plugins.payments.wire import Wire, WireFailure
+from plugins.payments.wire import Wire, WireFailure, load_json
 
 PRODUCTION_API = "https://pay.fondy.eu/api"
 PROTOCOL_VERSION = "1.0.1"
@@ -314,10 +313,7 @@ def _callback_fields(callback: CallbackRequest) -> dict[str, Any] | None:
     """Fondy posts callbacks as JSON (flat, or wrapped in ``response``) or as a form."""
     text = callback.body.decode("utf-8", "replace").strip()
     if text.startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return None
+        data = load_json(text)
         if isinstance(data, dict) and isinstance(data.get("response"), dict):
             data = data["response"]
         return data if isinstance(data, dict) else None

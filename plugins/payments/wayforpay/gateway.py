@@ -39,7 +39,7 @@ from core.contracts.payments import (
 from core.money import Money, MoneyError
 from plugins.payments.wayforpay import signature
 from plugins.payments.wayforpay.signature import amount_text
-from plugins.payments.wire import Wire, WireFailure
+from plugins.payments.wire import Wire, WireFailure, load_json
 
 PRODUCTION_PAY_URL = "https://secure.wayforpay.com/pay"
 PRODUCTION_API_URL = "https://api.wayforpay.com/api"
@@ -285,10 +285,7 @@ class WayForPayGateway(GatewayDefaults):
 
 
 def _load_json(text: str) -> dict[str, Any] | None:
-    try:
-        data = json.loads(text, parse_float=Decimal)
-    except ValueError:
-        return None
+    data = load_json(text, parse_float=Decimal)
     return data if isinstance(data, dict) else None
 
 
