@@ -24,7 +24,7 @@ from core.access import identity_of, requires_login
 from core.contracts.payments import CallbackRequest, Customer
 from core.web.i18n import current_locale
 from core.web.i18n import gettext as _
-from core.web.templating import page_context, render
+from core.web.templating import render
 from plugins.payments.service import BankAccount, PaymentRefused, Payments, parse_uuid
 from plugins.payments.states import UNSETTLED, Status
 
@@ -139,10 +139,10 @@ async def pay_page(request: Request[Any, Any, Any], payment_id: FromPath[str]) -
     # Our pages may only post forms to ourselves; this one also to the provider.
     policy = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
               f"base-uri 'self'; form-action 'self' {allowed}; frame-ancestors 'none'")
-    context = {**page_context(request), "payment": payment, "target": target,
-               "gateway_title": _gateway_title(payments, payment.gateway)}
-    return Template(template_name="payments/pay.html", context=context, media_type=MediaType.HTML,
-                    headers={"content-security-policy": policy.replace("  ", " ")})
+    page = render(request, "payments/pay.html", payment=payment, target=target,
+                  gateway_title=_gateway_title(payments, payment.gateway))
+    page.set_header("content-security-policy", policy)
+    return page
 
 
 @route("/payments/return/{payment_id:str}", http_method=["GET", "POST"], include_in_schema=False,
