@@ -106,8 +106,10 @@ class WithdrawalFlows:
             await self.store.event(payment.id, "created", f"user:{user_id}", new=Status.AWAITING_CONFIRMATION,
                                    details={"amount": str(amount), "gateway": gw.name,
                                             "destination": destination["masked"]})
-        challenge = await self.codes.issue(payment)
-        return await self.store.update(payment.id, confirmation_ref=challenge)
+            # In the same transaction: a code that cannot be sent (too many codes, no address)
+            # leaves no withdrawal behind that nothing could ever confirm.
+            challenge = await self.codes.issue(payment)
+            return await self.store.update(payment.id, confirmation_ref=challenge)
 
     async def confirm_withdrawal(self, *, user_id: UUID, payment_id: UUID, code: str) -> PaymentRecord:
         """Check the customer's code, hold the amount, then queue the payout or wait for finance."""

@@ -164,6 +164,19 @@ async def test_withdrawals_are_refused_with_reasons(funded_world):
                       bank_account=BankAccount("40817810000000000001", "12", "Ivan Petrov"))
 
 
+async def test_a_withdrawal_whose_code_cannot_be_sent_is_not_recorded(funded_world, monkeypatch):
+    world, payments = funded_world, funded_world.payments
+
+    async def refused(payment):
+        raise ClientException("too many codes were sent", status_code=429)
+
+    monkeypatch.setattr(payments.codes, "issue", refused)
+    with pytest.raises(ClientException, match="too many codes"):
+        await payments.request_withdrawal(user_id=world.user_id, amount=payments.money("500"), gateway="fondy",
+                                          card_id=await card_id(world))
+    assert [p.kind.value for p in await payments.history(world.user_id)] == ["topup"]
+
+
 async def test_a_bank_payout_stays_pending_until_finance_sends_it(funded_world):
     world, payments = funded_world, funded_world.payments
     payment = await payments.request_withdrawal(
