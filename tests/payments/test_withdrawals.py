@@ -309,6 +309,19 @@ async def test_reconciliation_reports_what_the_provider_knows_and_we_do_not(worl
         assert page.status_code == 200 and str(silent.id) in page.text
 
 
+async def test_reconciliation_asks_about_a_payment_the_providers_list_leaves_out(world):
+    paid = await world.funded("100", gateway="wayforpay")
+    # Created yesterday, paid today: the provider lists it under yesterday.
+    world.sandbox.emulators["wayforpay"].find(str(paid.id)).created_at -= dt.timedelta(days=1)
+    await world.platform.db.execute(
+        "UPDATE payments_payments SET created_at = created_at - interval '1 day' WHERE id = $1", paid.id)
+    today = dt.datetime.now(ZoneInfo(world.platform.core.platform.timezone)).date()
+    reconciler = Reconciler(world.platform)
+    await reconciler.run(today)
+    reports = {r["gateway"]: r for r in await reconciler.reports()}
+    assert reports["wayforpay"]["checked"] == 1 and reports["wayforpay"]["differences"] == 0
+
+
 async def test_reconciliation_runs_at_close_of_day(world):
     closed = await world.platform.service(Jobs).close_day()
     reports = [r for r in await Reconciler(world.platform).reports() if r["business_date"] == closed]
