@@ -295,11 +295,3 @@ def _parse_csv(text: str) -> list[dict[str, str]]:
         return []
     header = [re.sub(r"[^a-z_]", "", h.lower()) for h in rows[0]]
     return [dict(zip(header, row, strict=False)) for row in rows[1:]]
-
-
-def callback_extra_fields(requested: str) -> list[str]:
-    """The extra fields of a ``CallbackFields`` value, in the order Uniteller sends them."""
-    names = [n for n in re.split(r"[\s,]+", requested) if n]
-    priority = [n for n in ("ApprovalCode", "BillNumber", "Total") if n in names]
-    return priority + sorted(set(names) - set(priority))
-
