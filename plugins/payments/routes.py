@@ -26,7 +26,7 @@ from core.web.i18n import current_locale
 from core.web.i18n import gettext as _
 from core.web.templating import render
 from plugins.payments.service import BankAccount, PaymentRefused, Payments, parse_uuid
-from plugins.payments.states import UNSETTLED, Status
+from plugins.payments.states import UNSETTLED, Kind, Status
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,9 @@ async def provider_return(request: Request[Any, Any, Any], payment_id: FromPath[
     payment = await payments.store.get(parsed)
     if payment is None:
         raise NotFoundException(f"no payment {payment_id}")
-    if payment.status in UNSETTLED:
+    # Only pay-ins come back from a provider's page. A payout or a card charge is asked about by
+    # the janitor alone: asked while it is being sent, the provider would not know it yet.
+    if payment.kind is Kind.TOPUP and payment.status in UNSETTLED:
         try:
             await asyncio.wait_for(payments.check(parsed, actor="return"), timeout=10)
         except Exception:

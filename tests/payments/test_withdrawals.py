@@ -96,6 +96,19 @@ async def test_a_payout_whose_answer_was_lost_is_never_sent_twice(funded_world, 
     assert (await world.balance()).minor == 380000  # paid out once, debited once
 
 
+async def test_the_return_address_never_asks_about_a_payout_being_sent(funded_world):
+    world, payments = funded_world, funded_world.payments
+    payment = await payments.request_withdrawal(user_id=world.user_id, amount=payments.money("1200"), gateway="fondy",
+                                                card_id=await card_id(world))
+    await payments.confirm_withdrawal(user_id=world.user_id, payment_id=payment.id, code="123456")
+    # The task has claimed it and its call to Fondy is on its way; the customer opens the return address.
+    await payments._claim_for_sending(payment.id, Status.APPROVED, "payout_sending")
+    async with app_client(world.platform, app=world.app) as anonymous:
+        assert (await anonymous.get(f"/payments/return/{payment.id}")).status_code == 303
+    assert (await payments.get(payment.id)).status is Status.UNKNOWN  # not "canceled" by Fondy's "no such order"
+    assert (await world.balance()).minor == 380000
+
+
 async def test_a_failed_payout_releases_the_hold(funded_world):
     world, payments = funded_world, funded_world.payments
     world.sandbox.emulators["fondy"].set_modes([Mode.DECLINED])
