@@ -62,6 +62,8 @@ log = logging.getLogger(__name__)
 __all__ = ["Applied", "BankAccount", "PaymentConflict", "PaymentRefused", "Payments", "Verdict", "parse_uuid"]
 
 CALLBACK_PATH = "/api/v1/payments/callbacks/{gateway}"
+#: Seconds a payout or card charge being sent is left alone by the janitor (longer than a gateway waits).
+SENDING_GRACE_S = 120
 RETURN_PATH = "/payments/return/{payment_id}"
 
 
@@ -274,7 +276,9 @@ class Payments(WithdrawalFlows):
             payment = await self.store.get(payment_id, for_update=True)
             if payment is None or payment.status is not expected:
                 return None
-            updated = await self.store.update(payment.id, status=Status.UNKNOWN, **self._next_check(0))
+            # The janitor waits until the call is surely over: asked sooner, the provider may not know it yet.
+            next_check = now() + dt.timedelta(seconds=max(self.settings.first_check_after_s, SENDING_GRACE_S))
+            updated = await self.store.update(payment.id, status=Status.UNKNOWN, checks=0, next_check_at=next_check)
             await self.store.event(payment.id, event, "payments", old=expected, new=Status.UNKNOWN)
             return updated
 

@@ -96,7 +96,7 @@ async def test_a_payout_whose_answer_was_lost_is_never_sent_twice(funded_world, 
     assert (await world.balance()).minor == 380000  # paid out once, debited once
 
 
-async def test_the_return_address_never_asks_about_a_payout_being_sent(funded_world):
+async def test_nobody_asks_about_a_payout_while_it_is_being_sent(funded_world):
     world, payments = funded_world, funded_world.payments
     payment = await payments.request_withdrawal(user_id=world.user_id, amount=payments.money("1200"), gateway="fondy",
                                                 card_id=await card_id(world))
@@ -106,6 +106,7 @@ async def test_the_return_address_never_asks_about_a_payout_being_sent(funded_wo
     async with app_client(world.platform, app=world.app) as anonymous:
         assert (await anonymous.get(f"/payments/return/{payment.id}")).status_code == 303
     assert (await payments.get(payment.id)).status is Status.UNKNOWN  # not "canceled" by Fondy's "no such order"
+    assert await payments.run_janitor(at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)) == {}  # nor by the janitor
     assert (await world.balance()).minor == 380000
 
 
