@@ -291,6 +291,24 @@ async def test_payouts_where_supported(harness):
     assert refused.status is GatewayStatus.CANCELED
 
 
+async def test_authorize_then_capture_or_void_where_supported(harness):
+    gateway = harness.gateway
+    if not gateway.supports_authorize:
+        return  # the next test checks that it says so
+    held = harness.request("40.00")
+    result = await gateway.authorize(held)
+    assert result.status is GatewayStatus.PENDING and result.redirect is not None
+    await harness.customer_pays(held, result.redirect)
+    assert (await gateway.status(ref(held, result.reference))).status is GatewayStatus.PROCESSED
+    captured = await gateway.capture(ref(held, result.reference), held.amount)
+    assert captured.status is GatewayStatus.PROCESSED, captured
+    released = harness.request("41.00")
+    result = await gateway.authorize(released)
+    await harness.customer_pays(released, result.redirect)
+    voided = await gateway.void(ref(released, result.reference))
+    assert voided.status is GatewayStatus.PROCESSED, voided
+
+
 async def test_operations_it_does_not_offer_are_canceled_results(harness):
     gateway = harness.gateway
     request = harness.request("10.00")
