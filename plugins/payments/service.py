@@ -404,12 +404,16 @@ class Payments(WithdrawalFlows):
                                             f"the provider's status answer is {confirmed.status.value}")
                 return gw.acknowledge(note, False)
             result = confirmed
+        body = callback.body
+        if note.result.card is not None and note.result.card.token:
+            # A card token charges the card: it is kept encrypted with the card, never in plain text here.
+            body = body.replace(note.result.card.token.encode(), b"[card token]")
         assert self.platform.db is not None
         async with self.platform.db.transaction():  # the answer and its record commit together
             applied = await self.apply_result(payment.id, result, actor=f"callback:{gw.name}", source="callback")
             await self.store.record_callback(gateway=gw.name, remote_addr=callback.remote_addr,
                                              payment_id=payment.id, claimed=claimed, verdict=applied.verdict.value,
-                                             reason=result.provider_status, body=callback.body)
+                                             reason=result.provider_status, body=body)
         if applied.verdict is Verdict.MISMATCH:
             await self._audit("payments.callback_mismatch", payment.id, gw.name, callback.remote_addr,
                               applied.payment.review_reason if applied.payment else "")
