@@ -400,3 +400,21 @@ async def test_a_refund_cut_short_after_it_was_sent_is_left_to_a_person(funded_w
     again = await payments.refund(topup.id, payments.money("1000"), "admin:test", "r-42")
     assert again.needs_review and "r-42" in again.review_reason
     assert world.sandbox.emulators["fondy"].find(str(topup.id)).refunded == 100000  # sent once
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("<html>502 Bad Gateway</html>", "undefined"),  # the refund may have been made: a person finds out
+    ('<?xml version="1.0"?><unitellerresult firstcode="4" secondcode="Cancellation is not possible"/>', "error"),
+])
+async def test_uniteller_tells_a_refused_refund_from_an_answer_it_cannot_read(answer, expected):
+    import httpx
+
+    from core.contracts.payments import PaymentRef
+    from core.money import Money
+    from plugins.payments.uniteller.gateway import UnitellerGateway
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, text=answer))
+    gateway = UnitellerGateway(shop_id="ACME", login="l", password="p", api_url="http://uniteller.test",
+                               transport=transport)
+    refund = await gateway.refund(PaymentRef("p-1", Money.of("10", "RUB"), "bill-1"), Money.of("10", "RUB"), "r-1")
+    assert refund.status.value == expected

@@ -58,6 +58,7 @@ ORDER_STATUSES: dict[str, GatewayStatus] = {
 }
 #: Which answer wins when ``results`` lists several attempts of one order.
 _RANK = {"paid": 6, "authorized": 5, "waiting": 4, "new": 3, "canceled": 2, "cancelled": 2, "not authorized": 1}
+UNREADABLE = "unreadable_answer"
 #: Extra callback fields we ask for: the amount (to check it) and what identifies the payment.
 CALLBACK_FIELDS = ("Total", "BillNumber", "ApprovalCode", "CardNumber")
 
@@ -185,7 +186,9 @@ class UnitellerGateway(GatewayDefaults):
             return answer.result(operation, payment.payment_id)
         orders = _parse_orders(answer)
         if isinstance(orders, GatewayResult):
-            return _for(orders, operation, payment.payment_id, business=True)
+            # A refusal (firstcode) is a refusal; an answer we cannot read may follow a refund that was made.
+            refused = orders.error_code != UNREADABLE
+            return _for(orders, operation, payment.payment_id, business=refused)
         return GatewayResult(GatewayStatus.PROCESSED, operation, payment.payment_id, amount=amount, reference=bill,
                              provider_status=orders[0].get("status", "") if orders else "")
 
@@ -273,10 +276,12 @@ def _parse_orders(answer: WireResponse) -> list[dict[str, str]] | GatewayResult:
     """The ``unitellerresult`` XML: its orders, or an error result when ``firstcode`` is not 0."""
     try:
         root = ET.fromstring(answer.text)
+        if root.tag.lower() != "unitellerresult":
+            raise ET.ParseError(f"<{root.tag}> is not <unitellerresult>")  # a proxy's error page, say
     except ET.ParseError:
         text = answer.text.strip()
         # Errors of the back office come as plain text ("ErrorCode: ..."), not XML.
-        return GatewayResult(GatewayStatus.UNDEFINED, Operation.STATUS, "", error_code="unreadable_answer",
+        return GatewayResult(GatewayStatus.UNDEFINED, Operation.STATUS, "", error_code=UNREADABLE,
                              error_message=f"Uniteller answered: {text[:200]}")
     if root.get("firstcode", "0") not in ("0", ""):
         return GatewayResult(GatewayStatus.UNDEFINED, Operation.STATUS, "", error_code=root.get("firstcode", ""),
