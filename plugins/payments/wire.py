@@ -9,6 +9,7 @@ we cannot read), nobody knows (``UNDEFINED``) and the janitor asks the provider 
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import json
 import re
@@ -19,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from core.contracts.payments import GatewayResult, GatewayStatus, Operation
+from core.contracts.payments import GatewayResult, GatewayStatus, Operation, PaymentRef
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,16 @@ class WireFailure:
         # A status query that failed says nothing about the payment: unknown, never canceled.
         status = GatewayStatus.UNDEFINED if operation is Operation.STATUS else self.status
         return GatewayResult(status, operation, payment_id, error_code=self.code, error_message=self.message)
+
+
+def unseen_order(payment: PaymentRef, lifetime_s: float, code: str, message: str) -> GatewayResult:
+    """The status of an order the provider does not know (hosted-page providers learn of an
+    order when the customer reaches the page): PENDING while the page may still be opened,
+    CANCELED once its lifetime is over."""
+    expired = payment.created_at is not None and (
+        dt.datetime.now(dt.UTC) - payment.created_at).total_seconds() > lifetime_s
+    return GatewayResult(GatewayStatus.CANCELED if expired else GatewayStatus.PENDING, Operation.STATUS,
+                         payment.payment_id, error_code=code, error_message=message)
 
 
 def load_json(text: str, *, parse_float: Any = None) -> Any:

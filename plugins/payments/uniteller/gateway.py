@@ -42,7 +42,7 @@ from core.contracts.payments import (
 )
 from core.money import Money, MoneyError
 from plugins.payments.uniteller import signature
-from plugins.payments.wire import Wire, WireFailure, WireResponse
+from plugins.payments.wire import Wire, WireFailure, WireResponse, unseen_order
 
 PRODUCTION_URL = "https://wpay.uniteller.ru"
 
@@ -152,11 +152,7 @@ class UnitellerGateway(GatewayDefaults):
         if isinstance(orders, GatewayResult):
             return _for(orders, Operation.STATUS, payment.payment_id)
         if not orders:
-            # Uniteller learns of an order only when the customer reaches its page.
-            expired = payment.created_at is not None and (
-                dt.datetime.now(dt.UTC) - payment.created_at).total_seconds() > self.lifetime_s
-            return GatewayResult(GatewayStatus.CANCELED if expired else GatewayStatus.PENDING, Operation.STATUS,
-                                 payment.payment_id, error_code="not_found", error_message="Uniteller has no such order")
+            return unseen_order(payment, self.lifetime_s, "not_found", "Uniteller has no such order")
         best = max(orders, key=lambda o: _RANK.get(o.get("status", "").lower(), 0))
         return self._order_result(best, Operation.STATUS)
 
