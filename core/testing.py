@@ -399,7 +399,7 @@ async def live_server(platform: Any) -> AsyncIterator[str]:
     from core.web.app import create_app
 
     config = uvicorn.Config(create_app(platform), host="127.0.0.1", port=free_port(), log_config=None,
-                            access_log=False, lifespan="off")
+                            access_log=False, lifespan="off", proxy_headers=False)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
