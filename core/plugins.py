@@ -49,6 +49,9 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "payments.uniteller": "plugins.payments.uniteller.plugin",
     "payments.bank_transfer": "plugins.payments.bank_transfer.plugin",
     "crowdinvesting": "plugins.crowdinvesting.plugin",
+    "terminals": "plugins.terminals.plugin",
+    "terminals.ccnet": "plugins.terminals.ccnet.plugin",
+    "terminals.id003": "plugins.terminals.id003.plugin",
 }
 
 
