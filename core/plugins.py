@@ -53,6 +53,9 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "kyc.itn": "plugins.kyc.itn.plugin",
     "kyc.passport": "plugins.kyc.passport.plugin",
     "kyc.snils": "plugins.kyc.snils.plugin",
+    "terminals": "plugins.terminals.plugin",
+    "terminals.ccnet": "plugins.terminals.ccnet.plugin",
+    "terminals.id003": "plugins.terminals.id003.plugin",
 }
 
 
