@@ -203,7 +203,11 @@ def register_scoring_providers(register: Callable[[Any], None], platform: Platfo
 
 @hookspec
 def register_kyc_checks(register: Callable[[Any], None], platform: Platform, settings: Any) -> None:
-    """Hand over identity checks (``core.contracts.kyc.KycCheck``)."""
+    """Hand over identity checks (``core.contracts.kyc.KycCheck``).
+
+    The ``kyc`` plugin runs every check whose ``document_kinds`` a customer's submission
+    has, polls those that answer PENDING and asks again after an ERROR.
+    """
 
 
 @hookspec
@@ -286,6 +290,14 @@ def on_stage_changed(platform: Platform, stage: Any, old_status: str, new_status
 @hookspec
 def on_publication(platform: Platform, publication: Any) -> Any:
     """A project publication (news, report, document) was published."""
+
+
+@hookspec
+def on_kyc_status_changed(platform: Platform, verification: Any, old_status: str, new_status: str) -> Any:
+    """A customer's identity verification (``plugins.kyc.service.Verification``) changed state.
+
+    States: ``none``, ``checking``, ``review``, ``verified``, ``rejected``.
+    """
 
 
 @hookspec
