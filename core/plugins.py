@@ -49,6 +49,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "payments.uniteller": "plugins.payments.uniteller.plugin",
     "payments.bank_transfer": "plugins.payments.bank_transfer.plugin",
     "crowdinvesting": "plugins.crowdinvesting.plugin",
+    "lending": "plugins.lending.plugin",
     "kyc": "plugins.kyc.plugin",
     "kyc.itn": "plugins.kyc.itn.plugin",
     "kyc.passport": "plugins.kyc.passport.plugin",
