@@ -223,20 +223,19 @@ class Products:
         current = await self.get(product_id) if product_id else None
         values = self.clean(fields, current)
         self.check_caps(values, await self.business_date())
-        try:
+        taken = await self.db.fetchval("SELECT id FROM lending_products WHERE code = $1", values["code"])
+        if taken is not None and (current is None or taken != current.id):
+            raise Invalid(f"a product with code {values['code']} exists", field="code")
+        async with self.db.transaction() as conn:
             if current is None:
-                row = await self.db.fetchrow(
+                row = await conn.fetchrow(
                     f"INSERT INTO lending_products (id, currency, {', '.join(PRODUCT_COLUMNS)}) "
                     f"VALUES ($1, $2, {', '.join(f'${i + 3}' for i in range(len(PRODUCT_COLUMNS)))}) RETURNING *",
                     uuid.uuid4(), self.settings.currency, *[values[c] for c in PRODUCT_COLUMNS])
             else:
-                row = await self.db.fetchrow(
+                row = await conn.fetchrow(
                     f"UPDATE lending_products SET {', '.join(f'{c} = ${i + 2}' for i, c in enumerate(PRODUCT_COLUMNS))},"
                     " updated_at = now() WHERE id = $1 RETURNING *", current.id, *[values[c] for c in PRODUCT_COLUMNS])
-        except Exception as exc:  # the unique code: say so instead of a 500
-            if "lending_products_code_key" in str(exc):
-                raise Invalid(f"a product with code {values['code']} exists", field="code") from None
-            raise
         return Product.of(row)
 
     async def for_applicant(self, user_id: uuid.UUID | None, code: str | None = None) -> Product:
