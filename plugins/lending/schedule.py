@@ -14,6 +14,7 @@ posts ``round(exact total so far) − posted so far``, so rounding never drifts.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, localcontext
@@ -252,7 +253,7 @@ class Psk:
 def base_period_days(flows: Sequence[CashFlow]) -> int:
     """The most frequent gap between payment days (353-FZ art. 6: the base period); ties take the shortest."""
     days = sorted({f.days for f in flows})
-    gaps = [b - a for a, b in zip(days, days[1:], strict=False) if b > a]
+    gaps = [b - a for a, b in itertools.pairwise(days) if b > a]
     if not gaps:
         return max(days[-1], 1)
     return min(set(gaps), key=lambda g: (-gaps.count(g), g))

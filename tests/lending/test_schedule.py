@@ -111,7 +111,7 @@ def test_schedules_repay_exactly_the_principal(principal, rate, n, build, multip
     assert sum(i.principal for i in schedule.instalments) == principal
     assert all(i.principal >= 0 and i.interest >= 0 for i in schedule.instalments)
     assert schedule.instalments[-1].balance == 0
-    assert all(a.balance >= b.balance for a, b in zip(schedule.instalments, schedule.instalments[1:]))
+    assert all(a.balance >= b.balance for a, b in zip(schedule.instalments, schedule.instalments[1:], strict=False))
 
 
 @settings(max_examples=150, deadline=None)
