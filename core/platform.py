@@ -240,7 +240,7 @@ class Platform:
             if start is not None:
                 await start()
         self.started = True
-        await self.plugins.emit("on_startup", platform=self)
+        await self.plugins.emit("on_startup", platform=self, strict=True)
         return self
 
     async def stop(self) -> None:

@@ -15,6 +15,7 @@ import contextlib
 import functools
 import importlib
 import inspect
+import logging
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ import pluggy
 
 from core import hookspecs
 from core.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "kopilka.plugins"
 
@@ -247,11 +250,23 @@ class PluginSet:
                 out.append((name, result))
         return out
 
-    async def emit(self, hook_name: str, **kwargs: Any) -> None:
-        """Call an event hook on every plugin, awaiting async implementations."""
-        for _name, result in self.each(hook_name, **kwargs):
-            if inspect.isawaitable(result):
-                await result
+    async def emit(self, hook_name: str, *, strict: bool = False, **kwargs: Any) -> None:
+        """Call an event hook on every plugin, awaiting async implementations.
+
+        The event has already happened (its transaction committed), so one listener's failure
+        is logged and the other listeners still hear it; the caller, who did the work, does not
+        see an error. ``strict=True`` raises instead (start-up: a plugin that cannot start
+        must stop the platform).
+        """
+        for impl in self.implementations(hook_name):
+            try:
+                result = self.call_impl(impl, hook_name, kwargs)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                if strict:
+                    raise
+                log.exception("plugin %r: %s listener failed", impl.plugin_name, hook_name)
 
     def hooks_of(self, name: str) -> list[str]:
         plugin = self.pm.get_plugin(name)
