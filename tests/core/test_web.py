@@ -141,3 +141,29 @@ async def test_error_pages_speak_the_readers_language(client):
         assert page.status_code in (404, 405)
         main = page.text.split("<main", 1)[1]
         assert "Not Found" not in main and "Method Not Allowed" not in main, main[:400]
+
+
+async def test_logs_are_json_lines_with_the_request_id(client):
+    """Every request's access line (and anything logged while serving it) carries its request id."""
+    import io
+    import json
+    import logging
+
+    import structlog
+
+    from core.web.logging import configure_logging
+
+    configure_logging()  # what create_app does: root gets one JSON handler
+    handlers = [h for h in logging.getLogger().handlers
+                if isinstance(h.formatter, structlog.stdlib.ProcessorFormatter)]
+    assert handlers, "configure_logging installs a structlog formatter on the root logger"
+    stream = io.StringIO()
+    previous = handlers[0].setStream(stream)
+    try:
+        await client.get("/healthz", headers={"x-request-id": "log-probe-1"})
+    finally:
+        handlers[0].setStream(previous)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+    access = [line for line in lines if line.get("event") == "request" and line.get("path") == "/healthz"]
+    assert access and access[0]["request_id"] == "log-probe-1", lines
+    assert access[0]["status"] == 200 and access[0]["level"] == "info" and "timestamp" in access[0]
