@@ -123,7 +123,8 @@ class Platform:
             try:
                 loaded.settings = schema.model_validate(raw or {})
             except ValidationError as exc:
-                raise validation_error(source, loaded.name, exc) from None
+                raise validation_error(source, loaded.name, exc, schema=schema,
+                                       secret_paths=self.deployment.secret_paths) from None
         if sections:
             name = sorted(sections)[0]
             raise ConfigError(source, name, "(section)", "settings given for a plugin that is not enabled")
