@@ -72,3 +72,35 @@ async def test_a_failing_listener_is_logged_and_the_others_still_hear_the_event(
     assert logged[0].exc_info[0] is RuntimeError
     with pytest.raises(RuntimeError, match="mail server down"):
         await plugins.emit("on_user_registered", user="bob", strict=True)
+
+
+async def test_two_file_stores_with_one_name_stop_the_start(make_platform):
+    class Store:
+        def __init__(self, where):
+            self.name, self.where = "s3", where
+
+    plugin = types.ModuleType("stores")
+    plugin.register_file_stores = hookimpl(lambda register: [register(Store("a")), register(Store("b"))])
+    with pytest.raises(ValueError, match="file store 's3' is already registered by 'stores'"):
+        await make_platform([], settings={"core.projects": {"file_store": "s3"}}, extra_plugins={"stores": plugin})
+
+
+async def test_a_service_that_cannot_start_stops_the_ones_that_did(make_platform):
+    events = []
+
+    class Listener:
+        async def start(self):
+            events.append("listener started")
+
+        async def stop(self):
+            events.append("listener stopped")
+
+    class Broken:
+        async def start(self):
+            raise RuntimeError("cannot reach the bureau")
+
+    plugin = types.ModuleType("services")
+    plugin.register_services = hookimpl(lambda register: [register(Listener()), register(Broken())])
+    with pytest.raises(RuntimeError, match="cannot reach the bureau"):
+        await make_platform([], extra_plugins={"services": plugin})
+    assert events == ["listener started", "listener stopped"]
