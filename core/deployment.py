@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from core.errors import ConfigError
 
@@ -75,6 +75,14 @@ class JobsSection(_Section):
     poll_interval_ms: int = Field(1000, ge=50)
     #: Concurrent tasks per worker process.
     max_concurrency: int = Field(8, ge=1)
+
+    @field_validator("broker")
+    @classmethod
+    def _known_broker(cls, value: str) -> str:
+        # Checked with the rest of the file, not when the first worker builds its broker.
+        if value in ("postgres", "memory", "recording") or value.startswith(("redis://", "rediss://")):
+            return value
+        raise ValueError("use 'postgres', 'memory', 'recording' or a redis:// URL")
 
 
 class WebSection(_Section):

@@ -135,3 +135,8 @@ def test_an_ill_typed_secret_is_named_but_not_quoted(monkeypatch, tmp_path):
     message = error_of('[platform]\nplugins = []\n[database]\npool_max = { env = "DB_URL" }\n')
     assert "key 'database.pool_max':" in message and "pw@db" not in message
     assert "(got 'x')" in error_of('[platform]\nplugins = []\n[database]\npool_max = "x"\n')  # not a secret
+
+
+def test_an_unknown_broker_fails_with_the_file_not_with_the_first_worker():
+    message = error_of('[platform]\nplugins = []\n[jobs]\nbroker = "amqp://localhost"\n')
+    assert "plugin 'core': key 'jobs.broker':" in message and "redis://" in message
