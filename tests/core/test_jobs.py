@@ -223,6 +223,9 @@ async def test_each_process_keeps_its_pool_small(kicker, spawn, committed_db):
     )
     # pool_max = 4, plus the LISTEN session; taskiq-postgres alone would open 21.
     assert 1 <= sessions <= 5
+    # An idle worker on a LISTEN connection still stops promptly on SIGTERM (stack.md §3, trap 3).
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=15) == 0, worker.stderr.read().decode()[-2000:]
 
 
 @pytest.mark.slow
