@@ -80,9 +80,13 @@ class JobsSection(_Section):
     @classmethod
     def _known_broker(cls, value: str) -> str:
         # Checked with the rest of the file, not when the first worker builds its broker.
-        if value in ("postgres", "memory", "recording") or value.startswith(("redis://", "rediss://")):
+        from core.jobs.brokers import BUILT_IN, broker_schemes
+
+        scheme = value.split("://", 1)[0] if "://" in value else None
+        if value in BUILT_IN or (scheme and scheme in broker_schemes()):
             return value
-        raise ValueError("use 'postgres', 'memory', 'recording' or a redis:// URL")
+        others = ", ".join(f"{s}://" for s in sorted(broker_schemes()))
+        raise ValueError(f"use {', '.join(repr(b) for b in BUILT_IN)} or a URL of a known broker ({others})")
 
 
 class WebSection(_Section):
