@@ -143,7 +143,7 @@ async def test_error_pages_speak_the_readers_language(client):
         assert "Not Found" not in main and "Method Not Allowed" not in main, main[:400]
 
 
-async def test_logs_are_json_lines_with_the_request_id(client):
+async def test_logs_are_json_lines_with_the_request_id(client, monkeypatch):
     """Every request's access line (and anything logged while serving it) carries its request id."""
     import io
     import json
@@ -151,18 +151,21 @@ async def test_logs_are_json_lines_with_the_request_id(client):
 
     import structlog
 
-    from core.web.logging import configure_logging
+    from core.web import logging as web_logging
 
-    configure_logging()  # what create_app does: root gets one JSON handler
-    handlers = [h for h in logging.getLogger().handlers
-                if isinstance(h.formatter, structlog.stdlib.ProcessorFormatter)]
-    assert handlers, "configure_logging installs a structlog formatter on the root logger"
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    monkeypatch.setattr(web_logging, "_configured", False)  # other tests' libraries may have replaced it
+    monkeypatch.delenv("KOPILKA_LOG_FORMAT", raising=False)
+    web_logging.configure_logging(level="INFO")  # as `kopilka serve` does: root gets one JSON handler
+    handlers = [h for h in root.handlers if isinstance(h.formatter, structlog.stdlib.ProcessorFormatter)]
+    assert len(handlers) == 1
     stream = io.StringIO()
-    previous = handlers[0].setStream(stream)
+    handlers[0].setStream(stream)
     try:
         await client.get("/healthz", headers={"x-request-id": "log-probe-1"})
     finally:
-        handlers[0].setStream(previous)
+        root.handlers[:], root.level = saved
     lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
     access = [line for line in lines if line.get("event") == "request" and line.get("path") == "/healthz"]
     assert access and access[0]["request_id"] == "log-probe-1", lines
