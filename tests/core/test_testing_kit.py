@@ -43,3 +43,10 @@ def test_missing_parts_skip_locally_and_fail_in_ci(tmp_path):
     assert "2 failed, 1 passed, 1 error" in ci.stdout, ci.stdout
     assert "chromium is missing" in ci.stdout and "a server is missing" in ci.stdout
     assert "skipped in CI" in ci.stdout and "no redis-server here" in ci.stdout
+
+
+def test_property_tests_have_no_deadline():
+    """The suite shares two cores; a slow example must not fail a maths property."""
+    from hypothesis import settings
+
+    assert settings.default.deadline is None
