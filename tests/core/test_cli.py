@@ -55,6 +55,23 @@ def test_plugins_lists_the_installed_plugins_a_deployment_leaves_off():
     assert "payments.bank_transfer" in table.stdout and "…" not in table.stdout  # not cut short in a pipe
 
 
+def test_kopilka_deployment_chooses_the_file_and_demo_is_the_default(tmp_path):
+    def enabled(env, *args):
+        result = CliRunner().invoke(cli, [*args, "plugins", "--json", "--enabled"], env=env)
+        assert result.exit_code == 0, result.output
+        return {p["name"] for p in json.loads(result.stdout)}
+
+    assert "example" not in enabled({"KOPILKA_DEPLOYMENT": "core"})
+    site = tmp_path / "site.toml"
+    site.write_text('[platform]\nplugins = ["example"]\n')
+    assert "example" in enabled({"KOPILKA_DEPLOYMENT": str(site)})
+    from core.plugins import ESSENTIAL_PLUGINS, available_plugins
+
+    # Without either, deployments/demo.toml: every installed plugin.
+    assert enabled({"KOPILKA_DEPLOYMENT": None}) == set(ESSENTIAL_PLUGINS) | set(available_plugins())
+    assert "example" not in enabled({"KOPILKA_DEPLOYMENT": str(site)}, "-d", "core")  # the flag wins
+
+
 def test_settings_are_shown_redacted(tmp_path, monkeypatch):
     monkeypatch.setenv("EXAMPLE_GREETING", "top secret greeting")
     path = tmp_path / "d.toml"
