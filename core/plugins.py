@@ -16,7 +16,6 @@ import functools
 import importlib
 import inspect
 import logging
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -292,7 +291,3 @@ class PluginSet:
 
     def __iter__(self) -> Iterator[LoadedPlugin]:
         return iter(self.plugins.values())
-
-
-def calling_from_tests() -> bool:
-    return hasattr(sys, "_called_from_test")
