@@ -49,6 +49,10 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "payments.uniteller": "plugins.payments.uniteller.plugin",
     "payments.bank_transfer": "plugins.payments.bank_transfer.plugin",
     "crowdinvesting": "plugins.crowdinvesting.plugin",
+    "scoring": "plugins.scoring.plugin",
+    "scoring.ubki": "plugins.scoring.ubki.plugin",
+    "scoring.mbki": "plugins.scoring.mbki.plugin",
+    "scoring.scorista": "plugins.scoring.scorista.plugin",
 }
 
 
