@@ -10,11 +10,11 @@ audited), ``POST /inquiries`` (ask one provider, idempotent by ``request_id``),
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Request, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import Body, FromPath, FromQuery
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.contracts.scoring import ScoringRequest
@@ -132,7 +132,7 @@ async def api_report(request: Request[Any, Any, Any], inquiry_id: FromPath[str])
 
 @post("/api/v1/scoring/inquiries", guards=[INQUIRE], tags=["scoring"], status_code=200,
       summary="Ask one provider (idempotent by request_id)")
-async def api_inquire(request: Request[Any, Any, Any], data: InquiryIn) -> dict[str, Any]:
+async def api_inquire(request: Request[Any, Any, Any], data: Annotated[InquiryIn, Body()]) -> dict[str, Any]:
     service = scoring(request)
     try:
         applicant, amount, term = _parts(request, data)
@@ -148,7 +148,7 @@ async def api_inquire(request: Request[Any, Any, Any], data: InquiryIn) -> dict[
 
 @post("/api/v1/scoring/assessments", guards=[INQUIRE], tags=["scoring"], status_code=200,
       summary="Ask the policy's providers and decide (idempotent by reference)")
-async def api_assess(request: Request[Any, Any, Any], data: AssessmentIn) -> dict[str, Any]:
+async def api_assess(request: Request[Any, Any, Any], data: Annotated[AssessmentIn, Body()]) -> dict[str, Any]:
     service = scoring(request)
     try:
         applicant, amount, term = _parts(request, data)
