@@ -46,6 +46,9 @@ async def test_serve_demo_on_embedded_postgres():
             assert signed_in.status_code == 200, signed_in.text
             audit = await http.get("/api/v1/admin/audit", params={"action": "auth.login.failed", "limit": 1})
             assert audit.json()["entries"][0]["ip"] == "127.0.0.1"
+            # The demo's credit assessments were made against the in-process bureau emulators.
+            scored = await http.get("/api/v1/scoring/assessments/demo:loan-application:1")
+            assert scored.status_code == 200 and scored.json()["outcome"] in ("approve", "review"), scored.text
     finally:
         process.send_signal(signal.SIGINT)
         try:
