@@ -60,6 +60,11 @@ class LoginFailed(NotAuthorizedException):
         super().__init__(_("wrong login or password"))
 
 
+def _locked() -> str:
+    """The same words whether or not the login has an account."""
+    return _("this login is locked after too many failed sign-ins")
+
+
 class AccountBlocked(PermissionDeniedException):
     def __init__(self) -> None:
         super().__init__(_("this account is blocked; contact support"))
@@ -137,6 +142,10 @@ class Users:
         window = settings.login_window_minutes * 60
         self.login_per_account = Limit("login.failed.account", settings.login_failures_per_account, window)
         self.login_per_ip = Limit("login.failed.ip", settings.login_failures_per_ip, window)
+        # Logins with no account lock like accounts do, so a lock tells nobody an account exists.
+        self.unknown_login_lockout = Limit(
+            "login.failed.unknown", settings.lockout_after, settings.lockout_minutes * 60
+        )
         self.registrations_per_ip = Limit("register.ip", settings.registrations_per_ip_hour, 3600)
 
     # -- collaborators -----------------------------------------------------------------
@@ -497,7 +506,14 @@ class Users:
                 details={"login": subject, "limit": "lockout"},
             )
             seconds = int((row["locked_until"] - now).total_seconds())
-            raise TooManyRequests(_("this account is locked after too many failed sign-ins"), seconds)
+            raise TooManyRequests(_locked(), seconds)
+        if row is None:
+            locked = await self.limiter.peek(self.unknown_login_lockout, subject)
+            if not locked.allowed:
+                await self.audit.record(
+                    action="auth.login.throttled", details={"login": subject, "limit": "lockout"}
+                )
+                raise TooManyRequests(_locked(), locked.retry_after_s)
         if not await self.hasher.verify(row["password_hash"] if row is not None else None, password):
             await self._failed_login(row, subject, ip)
             raise LoginFailed()
@@ -507,6 +523,7 @@ class Users:
         await self.limiter.hit(self.login_per_account, subject)
         await self.limiter.hit(self.login_per_ip, ip)
         if row is None:
+            await self.limiter.hit(self.unknown_login_lockout, subject)
             await self.audit.record(
                 action="auth.login.failed", details={"login": subject, "reason": "unknown login"}
             )
