@@ -70,6 +70,17 @@ async def test_bad_input_is_a_4xx_naming_the_field(http, world):
     assert await world.platform.db.fetchval("SELECT count(*) FROM scoring_inquiries") == 0
 
 
+async def test_the_admin_form_asks_and_says_what_is_wrong(http, world):
+    form = {"provider": "mbki", "consent_ref": "consent:form", "reference": "loan:form", **APPLICANT}
+    refused = await http.post("/admin/scoring/new", data={**form, "birth_date": "yesterday"})
+    assert refused.status_code == 422 and "birth_date" in refused.text
+    asked = await http.post("/admin/scoring/new", data=form)
+    assert asked.status_code == 303 and asked.headers["location"].startswith("/admin/scoring/inquiries/")
+    audit = await world.platform.db.fetchval("SELECT count(*) FROM audit_log WHERE action = $1",
+                                             "scoring.inquiry.requested")
+    assert audit == 1
+
+
 async def test_the_log_refuses_unknown_filters_and_ids(http):
     assert (await http.get("/api/v1/scoring/inquiries", params={"status": "lost"})).status_code == 400
     assert (await http.get("/api/v1/scoring/inquiries/not-an-id")).status_code == 404

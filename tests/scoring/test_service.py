@@ -8,6 +8,7 @@ import pytest
 
 from core.contracts.scoring import ScoringStatus
 from core.money import Money
+from core.testing import JobsHelper
 from plugins.scoring.emulation import NOBODY, TEST_PERSONS, Mode
 from plugins.scoring.service import InvalidInquiry, RequestIdConflict
 
@@ -60,7 +61,7 @@ async def test_a_pending_answer_is_polled_and_announced(world):
     assert inquiry.status == "pending" and world.listener.completed == []
     assert await world.scoring.poll_due() == 1  # the emulator says WAIT once
     assert (await world.scoring.get(inquiry.id)).status == "pending" and world.listener.completed == []
-    assert await world.scoring.poll_due() == 1
+    assert await JobsHelper(world.platform).run_now("scoring.poll") == 1  # the scheduled task
     done = await world.scoring.get(inquiry.id)
     assert done.status == "done" and done.result.source == "poll" and done.result.decision == "approve"
     assert [i.id for i in world.listener.completed] == [inquiry.id]
