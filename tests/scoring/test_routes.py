@@ -41,6 +41,9 @@ async def test_an_inquiry_through_the_api_and_its_pages(http, world):
         assert shown.status_code == 200, page
     assert PERSON.last_name in (await http.get(f"/admin/scoring/inquiries/{inquiry['id']}/report")).text
     assert PERSON.last_name not in (await http.get(f"/admin/scoring/inquiries/{inquiry['id']}")).text
+    # the sandbox shows what the emulator was asked
+    emulated = (await http.get("/sandbox/ubki/_emulator")).json()
+    assert emulated["provider"] == "ubki" and any(c["operation"] == "report" for c in emulated["calls"])
 
 
 async def test_an_assessment_through_the_api(http):
