@@ -43,11 +43,11 @@ class World:
 
 @pytest.fixture
 async def make_world(make_platform):
-    async def factory(plugins: list[str] = PLUGINS, **scoring: Any) -> World:
+    async def factory(plugins: list[str] = PLUGINS, database: Any = None, **scoring: Any) -> World:
         listener = Listener()
         platform = await make_platform([*plugins], core={"platform": {"sandbox": True}},
                                        settings={"scoring": {"first_poll_after_s": 0, **scoring}},
-                                       extra_plugins={"listener": listener})
+                                       extra_plugins={"listener": listener}, database=database)
         for provider in platform.registry("scoring_providers"):
             provider.emulator.stall_s = 1.0
             provider.wire.timeout_s = 0.3

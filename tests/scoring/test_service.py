@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -127,3 +128,24 @@ async def test_unknown_people_and_provider_crashes_are_answers(world):
     world.platform.registry("scoring_providers").get("mbki").score = broken
     crashed = await world.scoring.inquire("mbki", world.request("c"))
     assert crashed.result.error_code == "provider_crashed"
+
+
+async def test_the_same_request_at_once_asks_the_provider_once(make_world, committed_db):
+    world = await make_world(database=committed_db)
+    both = await asyncio.gather(*(world.scoring.inquire("ubki", world.request("race")) for _ in range(2)))
+    assert both[0].id == both[1].id
+    assert world.emulator("ubki").count("report") == 1
+
+
+async def test_a_call_that_never_came_back_is_made_again_by_the_polling_task(world, monkeypatch):
+    async def process_stopped(inquiry_id, provider, call, **kwargs):
+        call.close()  # the provider was called, and the process died before the answer was recorded
+
+    with monkeypatch.context() as patch:
+        patch.setattr(world.scoring, "_ask", process_stopped)
+        lost = await world.scoring.inquire("ubki", world.request("lost"))
+    assert lost.status == "in_progress" and await world.scoring.poll_due() == 0  # still within the lease
+    world.scoring.clock = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    assert await world.scoring.poll_due() == 1
+    found = await world.scoring.get(lost.id)
+    assert found.status == "done" and found.result.source == "poll"
