@@ -25,7 +25,8 @@ async def test_a_hundred_wrong_passwords_are_throttled_and_audited(client, platf
     throttled = await login(client, user.login, "wrong guess number 101")
     assert "Retry-After" in throttled.headers and "try again in" in throttled.json()["detail"]
     assert await count(platform, "auth.login.failed", f"user:{user.id}") == 5
-    assert await count(platform, "auth.login.throttled") == 96
+    # The refusals are audited once a minute per login, so a flood cannot flood the log.
+    assert await count(platform, "auth.login.throttled") == 1
     # The right password does not get through while throttled either.
     assert (await login(client, user.login, PASSWORD)).status_code == 429
     entry = (await platform.service(AuditLog).search(AuditFilter(action="auth.login.failed"), limit=1))[0]
