@@ -43,10 +43,12 @@ class World:
 
 @pytest.fixture
 async def make_world(make_platform):
-    async def factory(plugins: list[str] = PLUGINS, database: Any = None, **scoring: Any) -> World:
+    async def factory(plugins: list[str] = PLUGINS, database: Any = None, access: dict[str, Any] | None = None,
+                      **scoring: Any) -> World:
         listener = Listener()
         platform = await make_platform([*plugins], core={"platform": {"sandbox": True}},
-                                       settings={"scoring": {"first_poll_after_s": 0, **scoring}},
+                                       settings={"scoring": {"first_poll_after_s": 0, **scoring},
+                                                 **({"core.access": access} if access else {})},
                                        extra_plugins={"listener": listener}, database=database)
         for provider in platform.registry("scoring_providers"):
             provider.emulator.stall_s = 1.0

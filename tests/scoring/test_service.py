@@ -149,3 +149,18 @@ async def test_a_call_that_never_came_back_is_made_again_by_the_polling_task(wor
     assert await world.scoring.poll_due() == 1
     found = await world.scoring.get(lost.id)
     assert found.status == "done" and found.result.source == "poll"
+
+
+async def test_personal_data_survives_key_rotation_and_reindexing(make_world):
+    from core.access.pii import generate_key
+    from core.access.pii_rotation import reindex, rotate
+
+    k1, k2 = generate_key(), generate_key()
+    old = await make_world(access={"pii_keys": {"k1": k1}, "blind_index_key": generate_key()})
+    first = await old.scoring.inquire("mbki", old.request("rotate"))
+    new = await make_world(access={"pii_keys": {"k1": k1, "k2": k2}, "pii_active_key": "k2",
+                                   "blind_index_key": generate_key()})
+    assert {r.field: r.rotated for r in await rotate(new.platform)}["scoring_inquiries.applicant_enc"] == 1
+    await reindex(new.platform)
+    assert (await new.scoring.get(first.id, with_personal=True)).applicant == APPLICANT
+    assert (await new.scoring.inquire("mbki", new.request("again"))).cached_from == first.id
