@@ -153,6 +153,20 @@ class ScoringService:
         """The blind index that finds the inquiries about the holder of a taxpayer number."""
         return self._subject_index(Applicant(last_name="", first_name="", taxpayer_number=taxpayer_number))
 
+    async def applicant_of_user(self, user_id: UUID, *, last_name: str, first_name: str, middle_name: str = "",
+                                birth_date: dt.date | None = None, gender: str = "") -> Applicant:
+        """The applicant for a platform user: the names the application gives, and the user's
+        taxpayer number, passport and phone as ``core.users`` keeps them (the lending product
+        passes ``user_id`` on to :meth:`assess` too, so the inquiries are found by user)."""
+        from core.users.service import Users
+
+        users = self.platform.service(Users)
+        user = await users.get(user_id)
+        personal = await users.personal_data(user_id)
+        return Applicant(last_name=last_name, first_name=first_name, middle_name=middle_name, birth_date=birth_date,
+                         taxpayer_number=personal.itn or "", passport=personal.passport or "",
+                         phone=user.phone or "", gender=gender)
+
     # -- reading ----------------------------------------------------------------------------------------
 
     async def get(self, inquiry_id: UUID, *, with_personal: bool = False) -> Inquiry:

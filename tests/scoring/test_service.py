@@ -12,6 +12,7 @@ from core.money import Money
 from core.testing import JobsHelper
 from plugins.scoring.emulation import NOBODY, TEST_PERSONS, Mode
 from plugins.scoring.service import InvalidInquiry, RequestIdConflict
+from tests.scoring.conftest import PLUGINS
 
 APPLICANT = TEST_PERSONS[0].applicant
 
@@ -164,3 +165,21 @@ async def test_personal_data_survives_key_rotation_and_reindexing(make_world):
     await reindex(new.platform)
     assert (await new.scoring.get(first.id, with_personal=True)).applicant == APPLICANT
     assert (await new.scoring.inquire("mbki", new.request("again"))).cached_from == first.id
+
+
+async def test_an_applicant_from_a_platform_user(make_world):
+    from core.users.service import Users
+    from core.users.testing import make_user
+
+    world = await make_world(plugins=["core.users", *PLUGINS])
+    person = TEST_PERSONS[1]
+    user = await make_user(world.platform, person.phone)
+    # core.users keeps Russian INNs and passports: the Russian scoring service is the one to ask
+    await world.platform.service(Users).set_personal_data(user.id, itn="500100732259", passport="4510 123456")
+    applicant = await world.scoring.applicant_of_user(user.id, last_name=person.last_name,
+                                                      first_name=person.first_name, birth_date=person.birth_date)
+    assert (applicant.taxpayer_number, applicant.passport, applicant.phone) == ("500100732259", "4510 123456",
+                                                                                person.phone)
+    assessment = await world.scoring.assess("user-loan:1", applicant, consent_ref="c", providers=["scorista"],
+                                            amount=Money.of("3000", "RUB"), term_days=14, user_id=user.id)
+    assert assessment.pending and assessment.inquiries[0].user_id == user.id
