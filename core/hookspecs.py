@@ -303,3 +303,13 @@ def on_kyc_status_changed(platform: Platform, verification: Any, old_status: str
 @hookspec
 def on_payment_status_changed(platform: Platform, payment: Any, old_status: str, new_status: str) -> Any:
     """A payment (top-up, withdrawal, charge) changed status."""
+
+
+@hookspec
+def on_scoring_completed(platform: Platform, inquiry: Any) -> Any:
+    """A scoring inquiry (``plugins.scoring.records.Inquiry``) got its final answer.
+
+    Fires after the answer is committed: when a provider answers at once, when the
+    polling task gets a PENDING inquiry's result, and when an inquiry reuses a cached
+    report. ``platform.service(ScoringService).assessment(inquiry.reference)`` decides again.
+    """
