@@ -170,3 +170,13 @@ async def test_logs_are_json_lines_with_the_request_id(client, monkeypatch):
     access = [line for line in lines if line.get("event") == "request" and line.get("path") == "/healthz"]
     assert access and access[0]["request_id"] == "log-probe-1", lines
     assert access[0]["status"] == 200 and access[0]["level"] == "info" and "timestamp" in access[0]
+
+
+def test_a_missing_body_field_is_keyed_by_its_name():
+    from core.web.errors import _describe
+
+    top = {"message": "Object missing required field `first_name`", "key": "data", "source": "body"}
+    nested = {"message": "Object missing required field `city` - at `$.address`", "key": "address", "source": "body"}
+    assert _describe(top)["key"] == "first_name"
+    assert _describe(nested)["key"] == "address.city"
+    assert _describe({"message": "Expected `str`, got `int`", "key": "itn"})["key"] == "itn"
