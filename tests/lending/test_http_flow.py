@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from core.jobs.runtime import Jobs
 from core.users.testing import latest_code, make_user
+from plugins.lending.schedule import round_minor
 from plugins.lending.service import LendingService
 from tests.lending.conftest import START
 from tests.lending.helpers import PAYDAY, books, lending_with_fund, top_up
@@ -119,3 +120,32 @@ async def test_an_unpaid_loan_goes_overdue_with_a_capped_penalty(platform):
     admin_view = [row["id"] for row in await service.loans(status="overdue")]
     assert loan["id"] in admin_view
     assert Decimal(loan["psk"]) <= Decimal("292")
+
+
+INSTALMENTS = {"code": "instalments", "name": "Instalments", "schedule_kind": "annuity", "min_amount": "10000",
+               "max_amount": "50000", "min_term_days": 56, "max_term_days": 168, "period_days": 14,
+               "daily_rate": "0.0025", "penalty_annual_rate": "0.2"}
+
+
+async def test_an_instalment_loan_is_overdue_by_its_first_instalment_and_pays_penalty_last(make_platform):
+    platform = await make_platform(core={"web": {"default_locale": "en"}},
+                                   settings={"lending": {"allocation_order": ["interest", "principal", "penalty"]}})
+    await platform.service(Jobs).calendar.set(START)
+    service = await lending_with_fund(platform, product=INSTALMENTS)
+    user = await make_user(platform)
+    loan = await service._disburse((await service.apply(user.id, 10_000_00, 56))["id"])
+    schedule = await service.instalments(loan["id"])
+    assert [i["due_on"] for i in schedule] == [START + dt.timedelta(days=14 * k) for k in (1, 2, 3, 4)]
+    assert sum(i["principal_minor"] for i in schedule) == 10_000_00
+    await service.accrue(START + dt.timedelta(days=13))
+    assert (await service.loan(loan["id"]))["status"] == "active"
+    await service.accrue(START + dt.timedelta(days=14))
+    loan = await service.loan(loan["id"])
+    first = schedule[0]["principal_minor"]
+    assert (loan["status"], loan["overdue_days"]) == ("overdue", 1)
+    assert loan["interest_accrued_minor"] == 15 * 25_00
+    assert loan["penalty_accrued_minor"] == round_minor(Decimal(first) * Decimal("0.2") / 365) > 0
+    await top_up(platform, user.id, 1_000_00)
+    payment = await service.repay(loan["id"], user.id, 400_00, idempotency_key="ru")
+    assert (payment["interest_minor"], payment["principal_minor"], payment["penalty_minor"]) == (375_00, 25_00, 0)
+    assert (await books(platform, user.id, loan["id"]))["penalty_due"] == loan["penalty_accrued_minor"]
