@@ -56,12 +56,14 @@ class LendingAccounts:
     def currency(self) -> str:
         return self.settings.currency
 
-    async def _open(self, owner: str, purpose: str, flags: AccountFlags, cache: bool = False) -> int:
+    async def _open(self, owner: str, purpose: str, flags: AccountFlags) -> int:
         key = (owner, purpose)
         if key in self._ids:
             return self._ids[key]
         account = await self.ledger.open_account(owner=owner, purpose=purpose, currency=self.currency, flags=flags)
-        if cache:  # the few platform accounts; a rolled-back open would leave a stale id, so only these
+        # The few platform accounts are remembered, once their opening is surely committed
+        # (an id from a rolled-back transaction would name no account).
+        if owner == "platform" and not self.platform.db.in_transaction:
             self._ids[key] = account.id
         return account.id
 

@@ -219,11 +219,12 @@ class LendingService:
             loan = await conn.fetchrow(
                 """INSERT INTO lending_loans (id, application_id, user_id, product_id, currency, principal_minor,
                        schedule_kind, term_days, daily_rate, penalty_annual_rate, extension_days, psk, cost_cap_minor,
-                       disbursed_on, due_on)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *""",
+                       interest_account_id, penalty_account_id, disbursed_on, due_on)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING *""",
                 loan_id, application_id, application["user_id"], product.id, product.currency,
                 application["amount_minor"], product.schedule_kind, application["term_days"], product.daily_rate,
-                product.penalty_annual_rate, product.extension_days, quote.psk, quote.cost_cap_minor, today, due_on)
+                product.penalty_annual_rate, product.extension_days, quote.psk, quote.cost_cap_minor,
+                await self.accounts.due(loan_id, "interest"), await self.accounts.due(loan_id, "penalty"), today, due_on)
             await conn.executemany(
                 "INSERT INTO lending_instalments (loan_id, number, due_on, principal_minor, interest_minor)"
                 " VALUES ($1, $2, $3, $4, $5)",
@@ -310,7 +311,7 @@ class LendingService:
         for component in ("penalty", "interest"):
             if parts.get(component):
                 transfers.append(self.accounts.transfer(
-                    tid("pay", payment_id, component), wallet, await self.accounts.due(loan_id, component),
+                    tid("pay", payment_id, component), wallet, loan[f"{component}_account_id"],
                     parts[component], f"lending.{kind}.{component}", value_date=today, loan=loan_id))
         if parts.get("principal"):
             transfers.append(self.accounts.transfer(
@@ -343,59 +344,74 @@ class LendingService:
 
     # -- close of day ----------------------------------------------------------------------------------
 
-    async def accrue(self, business_date: dt.date) -> int:
+    async def accrue(self, business_date: dt.date, *, chunk: int = 200) -> int:
         """Accrue every open loan's interest and penalty up to and including ``business_date``.
 
         Each loan is brought forward from the day after its ``accrued_through`` (catching up
-        missed dates), in its own transaction; a loan already accrued for the date is left alone,
-        so running this twice changes nothing. Returns how many loans moved.
+        missed dates); a loan already accrued for the date is left alone, so running this twice
+        changes nothing. Loans go in chunks, one transaction each: their rows locked in id order,
+        one update, one ledger submit (the income accounts are locked once per chunk, not once
+        per loan). Returns how many loans moved.
         """
-        ids = await self.db.fetch(
+        ids = [r["id"] for r in await self.db.fetch(
             """SELECT id FROM lending_loans WHERE status <> 'repaid' AND disbursed_on <= $1
-               AND (accrued_through IS NULL OR accrued_through < $1) ORDER BY id""", business_date)
-        for row in ids:
-            await self._accrue_loan(row["id"], business_date)
-        return len(ids)
+               AND (accrued_through IS NULL OR accrued_through < $1) ORDER BY id""", business_date)]
+        income = {c: await self.accounts.income(c) for c in ("interest", "penalty")}
+        moved = 0
+        for start in range(0, len(ids), chunk):
+            moved += await self._accrue_chunk(ids[start:start + chunk], business_date, income)
+        return moved
 
-    async def _accrue_loan(self, loan_id: uuid.UUID, business_date: dt.date) -> None:
+    async def _accrue_chunk(self, ids: list[uuid.UUID], business_date: dt.date, income: dict[str, int]) -> int:
         async with self.db.transaction() as conn:
-            loan = await self._locked(conn, loan_id, None)
-            if loan["status"] == "repaid" or (loan["accrued_through"] and loan["accrued_through"] >= business_date):
-                return
-            schedule = await conn.fetch(
-                "SELECT due_on, principal_minor FROM lending_instalments WHERE loan_id = $1 ORDER BY number", loan_id)
-            day = (loan["accrued_through"] + dt.timedelta(days=1)) if loan["accrued_through"] else loan["disbursed_on"]
-            interest_exact, penalty_exact = loan["interest_exact"], loan["penalty_exact"]
-            interest_total, penalty_total = loan["interest_accrued_minor"], loan["penalty_accrued_minor"]
-            outstanding = loan["principal_minor"] - loan["principal_paid_minor"]
-            transfers = []
-            overdue_days = loan["overdue_days"]
-            while day <= business_date:
-                overdue = _overdue_principal(loan, schedule, day, outstanding)
-                result = maths.accrue_day(
-                    principal_outstanding=outstanding, overdue_principal=overdue, daily_rate=loan["daily_rate"],
-                    penalty_daily_rate=loan["penalty_annual_rate"] / self.settings.days_in_year, interest_exact=interest_exact,
-                    interest_posted=interest_total, penalty_exact=penalty_exact, penalty_posted=penalty_total,
-                    headroom=loan["cost_cap_minor"] - interest_total - penalty_total)
-                for component, amount in (("interest", result.interest), ("penalty", result.penalty)):
-                    if amount:
-                        transfers.append(self.accounts.transfer(
-                            tid("accrue", loan_id, day, component), await self.accounts.due(loan_id, component),
-                            await self.accounts.income(component), amount, f"lending.accrual.{component}",
-                            value_date=day, loan=loan_id))
-                interest_total += result.interest
-                penalty_total += result.penalty
-                interest_exact, penalty_exact = result.interest_exact, result.penalty_exact
-                overdue_days = overdue_days + 1 if overdue else 0
-                day += dt.timedelta(days=1)
-            await conn.execute(
+            loans = await conn.fetch(
+                """SELECT * FROM lending_loans WHERE id = ANY($1::uuid[]) AND status <> 'repaid'
+                   AND (accrued_through IS NULL OR accrued_through < $2) ORDER BY id FOR UPDATE""", ids, business_date)
+            instalments: dict[uuid.UUID, list[Any]] = {}
+            for row in await conn.fetch(
+                    """SELECT loan_id, due_on, principal_minor FROM lending_instalments
+                       WHERE loan_id = ANY($1::uuid[]) ORDER BY loan_id, number""", [r["id"] for r in loans]):
+                instalments.setdefault(row["loan_id"], []).append(row)
+            updates, transfers = [], []
+            for loan in loans:
+                update, postings = self._accrue_loan(loan, instalments.get(loan["id"], []), business_date)
+                updates.append(update)
+                for day, component, amount in postings:
+                    transfers.append(self.accounts.transfer(
+                        tid("accrue", loan["id"], day, component), loan[f"{component}_account_id"], income[component],
+                        amount, f"lending.accrual.{component}", value_date=day, loan=loan["id"]))
+            await conn.executemany(
                 """UPDATE lending_loans SET interest_accrued_minor = $2, penalty_accrued_minor = $3,
                        interest_exact = $4, penalty_exact = $5, accrued_through = $6, overdue_days = $7,
                        max_overdue_days = greatest(max_overdue_days, $7),
                        status = CASE WHEN $7 > 0 THEN 'overdue' ELSE 'active' END
-                   WHERE id = $1""",
-                loan_id, interest_total, penalty_total, interest_exact, penalty_exact, business_date, overdue_days)
+                   WHERE id = $1""", updates)
             await self.accounts.submit(transfers)
+        return len(loans)
+
+    def _accrue_loan(self, loan: Any, schedule: list[Any], business_date: dt.date) -> tuple[tuple, list[tuple]]:
+        """One loan brought forward to ``business_date``: its row's new values and its postings."""
+        day = (loan["accrued_through"] + dt.timedelta(days=1)) if loan["accrued_through"] else loan["disbursed_on"]
+        interest_exact, penalty_exact = loan["interest_exact"], loan["penalty_exact"]
+        interest_total, penalty_total = loan["interest_accrued_minor"], loan["penalty_accrued_minor"]
+        outstanding = loan["principal_minor"] - loan["principal_paid_minor"]
+        penalty_daily = loan["penalty_annual_rate"] / self.settings.days_in_year
+        overdue_days, postings = loan["overdue_days"], []
+        while day <= business_date:
+            overdue = _overdue_principal(loan, schedule, day, outstanding)
+            result = maths.accrue_day(
+                principal_outstanding=outstanding, overdue_principal=overdue, daily_rate=loan["daily_rate"],
+                penalty_daily_rate=penalty_daily, interest_exact=interest_exact, interest_posted=interest_total,
+                penalty_exact=penalty_exact, penalty_posted=penalty_total,
+                headroom=loan["cost_cap_minor"] - interest_total - penalty_total)
+            postings += [(day, c, a) for c, a in (("interest", result.interest), ("penalty", result.penalty)) if a]
+            interest_total += result.interest
+            penalty_total += result.penalty
+            interest_exact, penalty_exact = result.interest_exact, result.penalty_exact
+            overdue_days = overdue_days + 1 if overdue else 0
+            day += dt.timedelta(days=1)
+        return ((loan["id"], interest_total, penalty_total, interest_exact, penalty_exact, business_date, overdue_days),
+                postings)
 
 
 def _overdue_principal(loan: Any, schedule: list[Any], day: dt.date, outstanding: int) -> int:

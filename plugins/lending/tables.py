@@ -66,6 +66,8 @@ class Loan(Table, tablename="lending_loans"):
     extension_days = Integer(default=0)
     psk = Numeric(digits=(9, 3))
     cost_cap_minor = BigInt()
+    interest_account_id = BigInt()
+    penalty_account_id = BigInt()
     disbursed_on = Date()
     due_on = Date()
     status = Varchar(length=10, default="active")

@@ -62,6 +62,9 @@ CREATE TABLE lending_loans (
     extension_days integer NOT NULL DEFAULT 0,
     psk numeric(9, 3) NOT NULL,
     cost_cap_minor bigint NOT NULL CHECK (cost_cap_minor >= 0),
+    -- The loan's ledger receivables, opened at disbursement so close of day opens nothing.
+    interest_account_id bigint NOT NULL,
+    penalty_account_id bigint NOT NULL,
     disbursed_on date NOT NULL,
     due_on date NOT NULL,
     status varchar(10) NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'overdue', 'repaid')),
