@@ -212,6 +212,15 @@ class LendingService:
                 "SELECT * FROM lending_applications WHERE id = $1 FOR UPDATE", application_id)
             if application["status"] == "signed":
                 return await conn.fetchrow("SELECT * FROM lending_loans WHERE id = $1", loan_id)
+            # One borrower's signatures go one at a time, and the open-loans rule is checked again:
+            # two applications approved side by side must not both become loans.
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('lending.borrower:' || $1::text))",
+                               str(application["user_id"]))
+            who = await decisions.applicant(self.platform, application, {})
+            for rule in self.settings.decision_rules:
+                if rule.kind == "max_open_loans" and await decisions.check(self.platform, rule, who,
+                                                                            self.settings.currency):
+                    raise Conflict(f"{who.open_loans} loan(s) not repaid yet: repay before signing another")
             product = await self.products.get(application["product_id"])
             today = await self.today()
             quote = await self.products.quote(product, application["amount_minor"], application["term_days"], today)
