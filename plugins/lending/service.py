@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from core.access.confirmations import Confirmations
 from core.money import format_money
 from core.projects.errors import Conflict, Invalid, NotFound
-from plugins.lending import decisions
+from plugins.lending import decisions, notices
 from plugins.lending import schedule as maths
 from plugins.lending.accounts import LendingAccounts, tid
 from plugins.lending.products import Products, Quote
@@ -243,6 +243,10 @@ class LendingService:
                 tid("disburse", loan_id), await self.accounts.fund(), await self.accounts.wallet(application["user_id"]),
                 application["amount_minor"], "lending.disbursement", value_date=today, loan=loan_id)],
                 refusal=FUND_REFUSALS)
+            currency = product.currency
+            await notices.tell(self.platform, application["user_id"], "disbursed",
+                               amount=format_money(application["amount_minor"], currency),
+                               total=format_money(quote.schedule.total, currency), due_on=due_on.isoformat())
         return loan
 
     # -- loans ----------------------------------------------------------------------------------------
@@ -349,6 +353,12 @@ class LendingService:
         await conn.execute("UPDATE lending_loans SET status = $2, repaid_on = $3, overdue_days = $4 WHERE id = $1",
                            loan_id, status, repaid_on, overdue_days)
         await self.accounts.submit(transfers, refusal=WALLET_REFUSALS)
+        currency = loan["currency"]
+        if status == "repaid":
+            await notices.tell(self.platform, user_id, "repaid", amount=format_money(loan["principal_minor"], currency))
+        elif new_due is not None:
+            await notices.tell(self.platform, user_id, "extended", due_on=new_due.isoformat(),
+                               paid=format_money(payment["amount_minor"], currency))
         return payment
 
     # -- close of day ----------------------------------------------------------------------------------
@@ -396,6 +406,12 @@ class LendingService:
                        status = CASE WHEN $7 > 0 THEN 'overdue' ELSE 'active' END
                    WHERE id = $1""", updates)
             await self.accounts.submit(transfers)
+            for loan, update in zip(loans, updates, strict=True):
+                if update[-1] > 0 and loan["overdue_days"] == 0:  # it has just turned overdue
+                    owed = balance_of(loan).principal + update[1] - loan["interest_paid_minor"] \
+                        + update[2] - loan["penalty_paid_minor"]
+                    await notices.tell(self.platform, loan["user_id"], "overdue", due_on=loan["due_on"].isoformat(),
+                                       owed=format_money(owed, loan["currency"]))
         return len(loans)
 
     def _accrue_loan(self, loan: Any, schedule: list[Any], business_date: dt.date) -> tuple[tuple, list[tuple]]:

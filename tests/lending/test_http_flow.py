@@ -94,6 +94,10 @@ async def test_apply_sign_accrue_repay_extend_repay(platform, client_as, busines
     await close_days(platform, 1)
     assert (await service.loan(loan["id"]))["accrued_through"] == START + dt.timedelta(days=11), "repaid: no accrual"
 
+    outbox = platform.registry("notification_channels").get("outbox")
+    subjects = [m.subject for m in await outbox.messages(address=user.login)]
+    for subject in ("Your loan is in your wallet", "Your loan is extended", "Your loan is repaid"):
+        assert subject in subjects, subjects
     mine = (await http.get(f"/api/v1/lending/loans/{loan['id']}")).json()
     assert [p["kind"] for p in mine["payments"]] == ["repayment", "extension", "repayment"]
     page = await http.get(f"/lending/loans/{loan['id']}")
@@ -112,6 +116,8 @@ async def test_an_unpaid_loan_goes_overdue_with_a_capped_penalty(platform):
     assert (loan["status"], loan["overdue_days"]) == ("overdue", 1)
     assert loan["interest_accrued_minor"] == 8 * 80_00
     assert loan["penalty_accrued_minor"] == 5_48  # 10 000 × 20 % / 365, rounded
+    told = await platform.registry("notification_channels").get("outbox").latest(user.login)
+    assert told.subject == "Your loan is overdue" and "10\u00a0645,48" in told.text  # principal + interest + penalty
     # Far past due: interest and penalty stop at the 545-FZ cap (100 % of the principal).
     await service.accrue(START + dt.timedelta(days=400))
     loan = await service.loan(loan["id"])
