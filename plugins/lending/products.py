@@ -8,6 +8,8 @@ so a product that was legal when configured cannot issue an illegal loan after t
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -91,6 +93,23 @@ def build_schedule(kind: str, principal: int, daily_rate: Decimal, term_days: in
     return build(principal, daily_rate * period_days, periods, start=start, period_days=period_days)
 
 
+CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+def text_field(value: Any, field: str, limit: int) -> str | None:
+    """A short text as typed (None when empty); 400 for non-text, control characters or too long."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise Invalid("a text is expected", field=field)
+    text = str(value).strip()
+    if any(unicodedata.category(ch)[0] == "C" for ch in text):
+        raise Invalid("control characters are not allowed", field=field)
+    if len(text) > limit:
+        raise Invalid(f"at most {limit} characters", field=field)
+    return text or None
+
+
 def _decimal(value: Any, field: str) -> Decimal:
     try:
         number = Decimal(str(value).strip().replace(",", "."))
@@ -143,7 +162,10 @@ class Products:
             key = uuid.UUID(str(key))
             row = await self.db.fetchrow("SELECT * FROM lending_products WHERE id = $1", key)
         except ValueError:
-            row = await self.db.fetchrow("SELECT * FROM lending_products WHERE code = $1", str(key))
+            code = str(key)
+            row = None
+            if CODE.match(code):
+                row = await self.db.fetchrow("SELECT * FROM lending_products WHERE code = $1", code)
         if row is None:
             raise NotFound(f"no loan product {key}")
         return Product.of(row)
@@ -170,17 +192,19 @@ class Products:
             if name in fields:
                 values[name] = _decimal(fields[name], name)
         if "code" in fields:
-            code = str(fields["code"]).strip().lower()
-            if not code or len(code) > 40 or not all(c.isalnum() or c in "_-" for c in code) or not code.isascii():
-                raise Invalid("latin letters, digits, - and _ (at most 40)", field="code")
+            code = (text_field(fields["code"], "code", 40) or "").lower()
+            if not CODE.match(code):
+                raise Invalid("latin letters, digits, - and _ (at most 40), starting with a letter or digit",
+                              field="code")
             values["code"] = code
         if "name" in fields:
-            if not str(fields["name"]).strip():
+            name = text_field(fields["name"], "name", 200)
+            if not name:
                 raise Invalid("give the product a name", field="name")
-            values["name"] = str(fields["name"]).strip()
+            values["name"] = name
         for name, allowed in (("audience", AUDIENCES), ("schedule_kind", KINDS)):
             if name in fields:
-                if fields[name] not in allowed:
+                if not isinstance(fields[name], str) or fields[name] not in allowed:
                     raise Invalid(f"one of {', '.join(allowed)}", field=name)
                 values[name] = fields[name]
         if "active" in fields:

@@ -20,6 +20,7 @@ from core.access import identity_of, requires, requires_login
 from core.projects import forms
 from core.projects.errors import Invalid
 from core.web.templating import render
+from plugins.lending.products import text_field
 from plugins.lending.service import LendingService, application_json, balance_of, loan_json
 
 TAGS = ["lending"]
@@ -87,7 +88,7 @@ async def _quote(request: Request[Any, Any, Any], fields: dict[str, Any]) -> Any
     identity = identity_of(request)
     amount = forms.amount_minor(fields.get("amount"), service.settings.currency, "amount")
     term = term_of(fields.get("term_days"))
-    return await service.calculate(amount, term, fields.get("product") or None,
+    return await service.calculate(amount, term, text_field(fields.get("product"), "product", 40),
                                    identity.user_id if identity.is_authenticated else None)
 
 
@@ -123,12 +124,14 @@ async def _apply(request: Request[Any, Any, Any], fields: dict[str, Any]) -> tup
     service = service_of(request)
     amount = forms.amount_minor(fields.get("amount"), service.settings.currency, "amount")
     term = term_of(fields.get("term_days"))
-    names = {k: str(fields[k]).strip() for k in ("last_name", "first_name", "middle_name") if fields.get(k)}
+    names = {k: text_field(fields.get(k), k, 100) for k in ("last_name", "first_name", "middle_name")}
+    names = {k: v for k, v in names.items() if v}
     if fields.get("birth_date"):
-        names["birth_date"] = forms.date_of(fields["birth_date"], "birth_date")
-    key = fields.get("idempotency_key")
-    application = await service.apply(user_of(request), amount, term, product_code=fields.get("product") or None,
-                                      idempotency_key=str(key) if key else None, names=names)
+        names["birth_date"] = forms.date_of(text_field(fields["birth_date"], "birth_date", 10), "birth_date")
+    application = await service.apply(user_of(request), amount, term,
+                                      product_code=text_field(fields.get("product"), "product", 40),
+                                      idempotency_key=text_field(fields.get("idempotency_key"), "idempotency_key", 100),
+                                      names=names)
     return application_json(application), f"/lending/applications/{application['id']}"
 
 
@@ -151,7 +154,7 @@ async def send_code(request: Request[Any, Any, Any], application_id: FromPath[uu
       status_code=200)
 async def sign(request: Request[Any, Any, Any], application_id: FromPath[uuid.UUID]) -> Any:
     fields, _ = await forms.read_input(request)
-    code = str(fields.get("code") or "").strip()
+    code = text_field(fields.get("code"), "code", 20)
     if not code:
         raise Invalid("enter the code from the message", field="code")
     loan = await service_of(request).sign(application_id, user_of(request), code)
@@ -229,7 +232,7 @@ def _loan_id(request: Request[Any, Any, Any]) -> uuid.UUID:
 
 
 def _key(fields: dict[str, Any]) -> str:
-    key = fields.get("idempotency_key")
+    key = text_field(fields.get("idempotency_key"), "idempotency_key", 100)
     if not key:
         raise Invalid("give each payment a unique key (a retry sends the same one)", field="idempotency_key")
     return str(key)
@@ -238,7 +241,9 @@ def _key(fields: dict[str, Any]) -> str:
 async def _repay(request: Request[Any, Any, Any], fields: dict[str, Any]) -> tuple[Any, str]:
     service = service_of(request)
     loan_id = _loan_id(request)
-    full = forms.flag(fields.get("full")) or fields.get("amount") in (None, "")
+    flag = fields.get("full")
+    full = flag if isinstance(flag, bool) else forms.flag(text_field(flag, "full", 10))
+    full = full or fields.get("amount") in (None, "")
     amount = None if full else forms.amount_minor(fields.get("amount"), service.settings.currency, "amount")
     payment = await service.repay(loan_id, user_of(request), amount, idempotency_key=_key(fields))
     loan = await service.loan(loan_id)
@@ -298,7 +303,7 @@ def _decision(approve: bool):
     async def decide(request: Request[Any, Any, Any], fields: dict[str, Any]) -> tuple[Any, str]:
         application_id = forms.uuid_of(request.path_params["application_id"], "application_id")
         row = await service_of(request).decide(application_id, approve=approve,
-                                                reason=str(fields.get("reason") or "").strip()[:500],
+                                                reason=text_field(fields.get("reason"), "reason", 500) or "",
                                                 by=identity_of(request).actor)
         return application_json(row), done("/admin/lending/applications", row["status"])
 

@@ -26,7 +26,7 @@ from core.projects.errors import Conflict, Invalid, NotFound
 from plugins.lending import decisions, notices
 from plugins.lending import schedule as maths
 from plugins.lending.accounts import LendingAccounts, tid
-from plugins.lending.products import Products, Quote
+from plugins.lending.products import Products, Quote, text_field
 
 if TYPE_CHECKING:
     from core.platform import Platform
@@ -120,8 +120,7 @@ class LendingService:
                     idempotency_key: str | None = None, names: dict[str, Any] | None = None) -> Any:
         """File an application and decide it by the rules; returns the application row."""
         if idempotency_key is not None:
-            if not 0 < len(idempotency_key) <= 100:
-                raise Invalid("1 to 100 characters", field="idempotency_key")
+            _check_key(idempotency_key)
             existing = await self.db.fetchrow(
                 "SELECT * FROM lending_applications WHERE user_id = $1 AND idempotency_key = $2", user_id,
                 idempotency_key)
@@ -448,5 +447,5 @@ def _overdue_principal(loan: Any, schedule: list[Any], day: dt.date, outstanding
 
 
 def _check_key(key: str) -> None:
-    if not isinstance(key, str) or not 0 < len(key) <= 100:
-        raise Invalid("1 to 100 characters", field="idempotency_key")
+    if text_field(key, "idempotency_key", 100) != key:
+        raise Invalid("1 to 100 characters, no spaces around", field="idempotency_key")
