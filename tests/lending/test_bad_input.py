@@ -5,7 +5,7 @@ import contextlib
 import pytest
 
 from core.testing import app_client, make_identity
-from core.users.testing import make_user
+from core.users.testing import latest_code, make_user
 from core.web.app import create_app
 from plugins.lending.service import LendingService
 from tests.lending.helpers import PAYDAY, books, lending_with_fund
@@ -135,3 +135,21 @@ async def test_pages_render(platform, client_as):
     for path, text in expected.items():
         response = await admin.get(path)
         assert response.status_code == 200 and text in response.text, path
+
+
+async def test_the_pages_apply_and_sign_with_forms(platform, client_as):
+    await lending_with_fund(platform)
+    user = await make_user(platform)
+    http = await client_as(user_id=user.id)
+    quote = await http.get("/lending/calculator", params={"amount": "10000", "term_days": "30"})
+    assert quote.status_code == 200 and "292.000%" in quote.text and 'action="/lending/apply"' in quote.text
+    applied = await http.post("/lending/apply", data={"amount": "10000", "term_days": "30", "idempotency_key": "f"})
+    assert applied.status_code == 303, applied.text
+    page = applied.headers["location"]
+    sent = await http.post(f"{page}/code")
+    assert sent.status_code == 303 and sent.headers["location"].endswith("code_sent=1")
+    assert 'name="code"' in (await http.get(sent.headers["location"])).text
+    signed = await http.post(f"{page}/sign", data={"code": await latest_code(platform, user.login)})
+    assert signed.status_code == 303 and signed.headers["location"].startswith("/lending/loans/")
+    loan_page = await http.get(signed.headers["location"])
+    assert loan_page.status_code == 200 and 'data-status="active"' in loan_page.text
