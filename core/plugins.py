@@ -49,6 +49,8 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "payments.uniteller": "plugins.payments.uniteller.plugin",
     "payments.bank_transfer": "plugins.payments.bank_transfer.plugin",
     "crowdinvesting": "plugins.crowdinvesting.plugin",
+    "meetings": "plugins.meetings.plugin",
+    "signatures.code": "plugins.signatures.code.plugin",
 }
 
 
