@@ -39,9 +39,9 @@ def register_services(register, platform, settings):
 
 @hookimpl
 def routes():
-    from plugins.meetings import signalling
+    from plugins.meetings import admin_routes, routes, signalling
 
-    return [*signalling.ROUTES]
+    return [*routes.ROUTES, *admin_routes.ADMIN_ROUTES, *signalling.ROUTES]
 
 
 @hookimpl

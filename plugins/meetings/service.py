@@ -246,11 +246,11 @@ class MeetingService:
         stage = Stage(case["stage"])
         claim_weights = weights([Claim(str(c["id"]), c["principal_minor"], c["penalty_minor"], c["secured_minor"],
                                        c["pledge_waived"], c["late"]) for c in claims], stage)
-        async with self.db.transaction():
+        async with self.db.transaction() as conn:
             locked = await fetch_meeting(self.db, meeting_id, lock=True)
             if locked["status"] != "draft":
                 raise Conflict(_("the meeting is already %(status)s", status=_(locked["status"])))
-            await self.db.executemany(
+            await conn.executemany(
                 """INSERT INTO meetings_vote_base (meeting_id, claim_id, creditor_name, principal_minor, penalty_minor,
                        secured_minor, pledge_waived, late, notified, weight_minor)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, $9)""",
