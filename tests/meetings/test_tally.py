@@ -160,7 +160,6 @@ def meeting_st(draw):
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(meeting_st())
 def test_plugin_agrees_with_the_reference(case):
-    decision, kind, options, seats, claims, stage, present, ballots = case
     _result, outcome = run_plugin(*case)
     assert outcome == reference(*case)
 
