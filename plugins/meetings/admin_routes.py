@@ -175,6 +175,7 @@ async def meeting_page(request: Request[Any, Any, Any]) -> Any:
         signatures = await service(request, ProtocolService).signatures(view["protocol"]["id"])
     return render(request, "meetings/admin_meeting.html", **view, signatures=signatures, rules=RULES,
                   form_labels=FORM_LABELS, method_labels=METHOD_LABELS, describe=describe, percent=percent,
+                  form_of=form_from_json,
                   stage=Stage(view["case"]["stage"]), done=request.query_params.get("done"))
 
 

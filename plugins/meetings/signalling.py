@@ -29,6 +29,7 @@ from uuid import UUID
 
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
+from litestar.params import FromPath
 
 from core.access import identity_of, requires_login
 from plugins.meetings import chain
@@ -81,7 +82,7 @@ async def _journal(socket: WebSocket[Any, Any, Any], meeting_id: UUID, member: M
 
 
 @websocket("/meetings/{meeting_id:uuid}/room/ws", guards=[requires_login], name="meetings-room-ws")
-async def room_socket(socket: WebSocket[Any, Any, Any], meeting_id: UUID) -> None:
+async def room_socket(socket: WebSocket[Any, Any, Any], meeting_id: FromPath[UUID]) -> None:
     if not same_origin(socket):
         await socket.close(code=4403, reason="cross-site")
         return
