@@ -204,8 +204,8 @@ class Room:
             if len(self.members) >= self.settings.room_max_participants:
                 raise RoomFull
             self.members[member.peer_id] = member
-        await member.send({"type": "welcome", "peer": member.peer_id, "role": member.role,
-                           "ice_servers": list(self.settings.ice_servers), **self.state()})
+        await member.send({**self.state(), "type": "welcome", "peer": member.peer_id, "role": member.role,
+                           "ice_servers": list(self.settings.ice_servers)})
         await self.broadcast(self.state())
         return member
 

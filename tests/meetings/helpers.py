@@ -21,7 +21,8 @@ def set_clock(platform: Any, moment: dt.datetime) -> None:
 
 async def organizer(platform: Any, client_as: Any) -> Any:
     """An arbitration manager: a real account (the results are sent to them too)."""
-    user = await make_user(platform, display_name="Ivanov I. I., arbitration manager")
+    user = await make_user(platform, display_name="Ivanov I. I., arbitration manager",
+                           roles=("customer", "meeting_organizer"))
     http = await client_as(*ORGANIZER, user_id=user.id)
     http.user = user  # type: ignore[attr-defined]
     return http
