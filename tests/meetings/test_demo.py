@@ -1,0 +1,28 @@
+"""The demo data loads, shows a counted meeting and an open one, and loads again without creating anything."""
+
+from plugins.meetings import chain
+from plugins.meetings.demo import load
+
+
+async def counts(platform):
+    tables = ("meetings_cases", "meetings_claims", "meetings_meetings", "meetings_ballots", "meetings_participants",
+              "meetings_protocols", "meetings_events")
+    return {t: await platform.db.fetchval(f"SELECT count(*) FROM {t}") for t in tables}
+
+
+async def test_demo_data_is_complete_and_idempotent(platform):
+    steps = []
+    await load(platform, steps.append)
+    first = await counts(platform)
+    await load(platform, steps.append)
+    assert await counts(platform) == first
+    meetings = await platform.db.fetch("SELECT id, status, form FROM meetings_meetings ORDER BY starts_at")
+    assert [(m["status"], m["form"]) for m in meetings] == [("closed", "absentee"), ("open", "in_person")]
+    assert first["meetings_protocols"] == 1 and first["meetings_ballots"] == 9 and first["meetings_participants"] == 2
+    for meeting in meetings:
+        assert await chain.verify(platform.db, meeting["id"]) == []
+    results = await platform.db.fetch(
+        "SELECT result FROM meetings_items WHERE meeting_id = $1 ORDER BY position", meetings[0]["id"])
+    # 8 000 000 of 8 800 000 votes in observation: everyone but the absent logistics firm; the bank votes its
+    # secured part too (observation), and its "against" on the procedure leaves 3 500 000 of 8 800 000: rejected.
+    assert [r["result"]["outcome"] for r in results] == ["adopted", "rejected", "adopted"]
