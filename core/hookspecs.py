@@ -52,6 +52,16 @@ def plugin_requires() -> Sequence[str]:
 
 
 @hookspec
+def sandbox_only() -> str:
+    """Return why this plugin must never run in a real deployment, if it must not.
+
+    Development stand-ins (an outbox that shows every message, one-time codes included, to
+    admins; a fake provider) say so here. ``serve``, ``worker`` and ``scheduler`` refuse to
+    start a deployment that enables one unless ``[platform] sandbox = true``.
+    """
+
+
+@hookspec
 def settings_schema() -> type[BaseModel]:
     """Return the pydantic model of this plugin's section in the deployment file.
 
