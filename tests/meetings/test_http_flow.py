@@ -73,6 +73,9 @@ async def test_a_meeting_end_to_end_over_http(platform, client_as, client):
         "claim_id": claims[0]["id"], "choices": {items[0]["id"]: {"vote": "against"}}})
     assert twice.status_code == 409 and "already voted" in twice.json()["detail"]  # a ballot is never changed
 
+    for http, path in ((people[0][1], f"/meetings/{mid}"), (admin, f"/admin/meetings/{mid}")):
+        page = await http.get(path)  # while voting: the ballot form, the journal, the running count
+        assert page.status_code == 200 and "ООО «Поставщик»" in page.text, path
     live = (await people[0][1].get(f"/api/v1/meetings/{mid}")).json()
     assert live["quorum"]["reached"] and live["quorum"]["present_weight"] == 1_000_000_00
 
