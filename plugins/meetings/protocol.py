@@ -71,15 +71,18 @@ def _environment() -> Environment:
 _env = _environment()
 
 
+def render_html(context: dict[str, Any]) -> str:
+    token = i18n.set_locale(PROTOCOL_LOCALE)
+    try:
+        return _env.get_template("meetings/protocol_pdf.html").render(**context)
+    finally:
+        i18n._current_locale.reset(token)
+
+
 def render_pdf(context: dict[str, Any]) -> bytes:
     from weasyprint import HTML
 
-    token = i18n.set_locale(PROTOCOL_LOCALE)
-    try:
-        html = _env.get_template("meetings/protocol_pdf.html").render(**context)
-    finally:
-        i18n._current_locale.reset(token)
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    return HTML(string=render_html(context), base_url=str(TEMPLATES)).write_pdf()
 
 
 class ProtocolService:
@@ -99,12 +102,21 @@ class ProtocolService:
             "SELECT * FROM meetings_vote_base WHERE meeting_id = $1 ORDER BY weight_minor DESC, creditor_name",
             meeting_id)
         total = sum(r["weight_minor"] for r in base)
-        journal = await self.db.fetch(
-            """SELECT p.*, c.creditor_name, b.weight_minor FROM meetings_participants p
-               JOIN meetings_claims c ON c.id = p.claim_id
-               JOIN meetings_vote_base b ON b.meeting_id = p.meeting_id AND b.claim_id = p.claim_id
-               WHERE p.meeting_id = $1 AND p.status = 'admitted' ORDER BY b.weight_minor DESC, c.creditor_name""",
-            meeting_id)
+        if meeting["form"] == "absentee":
+            # Absentee: those present are the creditors whose ballots came in time (art. 12 p.4 as applied).
+            journal = await self.db.fetch(
+                """SELECT DISTINCT b.creditor_name, b.weight_minor, 'creditor' AS role, 'ballot' AS method,
+                          false AS settlement_authority
+                   FROM meetings_vote_base b JOIN meetings_ballots x ON x.meeting_id = b.meeting_id
+                        AND x.claim_id = b.claim_id AND NOT x.late
+                   WHERE b.meeting_id = $1 ORDER BY b.weight_minor DESC, b.creditor_name""", meeting_id)
+        else:
+            journal = await self.db.fetch(
+                """SELECT p.*, c.creditor_name, b.weight_minor FROM meetings_participants p
+                   JOIN meetings_claims c ON c.id = p.claim_id
+                   JOIN meetings_vote_base b ON b.meeting_id = p.meeting_id AND b.claim_id = p.claim_id
+                   WHERE p.meeting_id = $1 AND p.status = 'admitted' ORDER BY b.weight_minor DESC, c.creditor_name""",
+                meeting_id)
         items = []
         for item in await self.db.fetch("SELECT * FROM meetings_items WHERE meeting_id = $1 ORDER BY position",
                                         meeting_id):
@@ -123,7 +135,7 @@ class ProtocolService:
         return {"meeting": meeting, "case": case, "base": base, "total": total, "journal": journal, "items": items,
                 "quorum": meeting["quorum"] or {}, "ballots": ballots, "closed_event": closed_event,
                 "stage_label": STAGE_LABELS[Stage(case["stage"])], "edition": EDITION,
-                "method_labels": METHOD_LABELS, "describe": describe, "currency": case["currency"],
+                "method_labels": {**METHOD_LABELS, "ballot": "Absentee ballot received in time"}, "describe": describe, "currency": case["currency"],
                 "timezone": self.platform.core.platform.timezone, "local_time": self._local_time,
                 "percent_of": percent_of, "percent_share": percent_share,
                 "quorum_percent": percent_share((meeting["quorum"] or {}).get("share", "0"))}

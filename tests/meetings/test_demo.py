@@ -26,3 +26,17 @@ async def test_demo_data_is_complete_and_idempotent(platform):
     # 8 000 000 of 8 800 000 votes in observation: everyone but the absent logistics firm; the bank votes its
     # secured part too (observation), and its "against" on the procedure leaves 3 500 000 of 8 800 000: rejected.
     assert [r["result"]["outcome"] for r in results] == ["adopted", "rejected", "adopted"]
+
+
+async def test_the_protocol_reads_in_russian_from_the_records(platform):
+    from plugins.meetings.protocol import ProtocolService, render_html
+
+    await load(platform, lambda _step: None)
+    held = await platform.db.fetchval("SELECT id FROM meetings_meetings WHERE status = 'closed'")
+    html = render_html(await platform.service(ProtocolService).context(held))
+    assert "Протокол собрания кредиторов" in html and "ООО «СтройМонтаж»" in html
+    # Absentee: those whose ballots came in time are present, 8 000 000 of 8 800 000 votes.
+    assert html.count("Заочный бюллетень, полученный в срок") == 3
+    assert "90.91% голосов надлежаще уведомлённых кредиторов. Собрание правомочно" in html
+    assert html.count("Решили") == 2 and "Решение не принято." in html
+    assert render_html(await platform.service(ProtocolService).context(held)) == html  # the same records, the same text
