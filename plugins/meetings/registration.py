@@ -195,11 +195,11 @@ class RegistrationService:
             async with self.db.transaction():
                 row = await self.db.fetchrow(
                     """UPDATE meetings_participants SET status = $3, settlement_authority = $4, review_note = $5,
-                           reviewed_by = $6, reviewed_at = $7, admitted_at = CASE WHEN $3 = 'admitted' THEN $7 END
+                           reviewed_by = $6, reviewed_at = $7, admitted_at = CASE WHEN $8 THEN $7::timestamptz END
                        WHERE id = $1 AND meeting_id = $2 AND status = 'pending' RETURNING *""",
                     participant_id, meeting_id, "admitted" if admit else "rejected",
                     admit and (participant["role"] == "creditor" or bool(settlement_authority)), note,
-                    identity.user_id, self.clock.now())
+                    identity.user_id, self.clock.now(), admit)
                 if row is None:
                     raise Conflict(_("this registration was already reviewed"))
                 await self._record(meeting_id, "reviewed", row, identity)
