@@ -40,3 +40,29 @@ async def test_the_protocol_reads_in_russian_from_the_records(platform):
     assert "90.91% голосов надлежаще уведомлённых кредиторов. Собрание правомочно" in html
     assert html.count("Решили") == 2 and "Решение не принято." in html
     assert render_html(await platform.service(ProtocolService).context(held)) == html  # the same records, the same text
+
+
+async def test_the_demo_pages_render_in_russian(make_platform):
+    from core.testing import app_client, make_identity
+    from core.users.service import Users
+
+    platform = await make_platform(core={"web": {"default_locale": "ru"}})
+    await load(platform, lambda _step: None)
+    users = platform.service(Users)
+    manager = await users.find("manager@example.com")
+    creditor = await users.find("creditor1@example.com")
+    held, running = [r["id"] for r in await platform.db.fetch(
+        "SELECT id FROM meetings_meetings ORDER BY starts_at")]
+    case = await platform.db.fetchval("SELECT id FROM meetings_cases")
+    organizer = make_identity("admin.access", "meetings.organize", user_id=manager.id)
+    async with app_client(platform, identity=organizer) as http:
+        for path in ("/admin/meetings", f"/admin/meetings/cases/{case}", f"/admin/meetings/{held}",
+                     f"/admin/meetings/{running}"):
+            page = await http.get(path)
+            assert page.status_code == 200 and "СтройМонтаж" in page.text, path
+        assert "Дела о банкротстве" in (await http.get("/admin/meetings")).text
+    async with app_client(platform, identity=make_identity(user_id=creditor.id)) as http:
+        page = await http.get(f"/meetings/{running}")
+        assert page.status_code == 200 and "Получить код для этих ответов" in page.text
+        assert (await http.get(f"/meetings/{held}/protocol.pdf")).content.startswith(b"%PDF")
+        assert "Собрания кредиторов" in (await http.get("/meetings")).text
