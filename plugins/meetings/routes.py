@@ -132,8 +132,11 @@ async def protocol_pdf(request: Request[Any, Any, Any]) -> Response[bytes]:
 @get("/meetings/{meeting_id:str}/room", guards=GUARDS, include_in_schema=False, name="meetings-room")
 async def room_page(request: Request[Any, Any, Any]) -> Any:
     meeting, case = await visible_meeting(request)
-    return render(request, "meetings/room.html", meeting=meeting, case=case,
+    page = render(request, "meetings/room.html", meeting=meeting, case=case,
                   ice_servers=json.dumps(platform_of(request).settings("meetings").ice_servers))
+    # The site forbids the camera and microphone everywhere (core.users); this page is where they are used.
+    page.headers["permissions-policy"] = "camera=(self), microphone=(self), geolocation=()"
+    return page
 
 
 # -- registration ----------------------------------------------------------------------------------
