@@ -14,9 +14,16 @@ log = logging.getLogger(__name__)
 
 
 async def close_and_report(platform: Any, identity: Any, meeting_id: Any) -> Any:
-    """Close a meeting, then make its protocol (which also announces the results)."""
+    """Close a meeting, then make its protocol (which also announces the results).
+
+    The close is committed first: if the protocol cannot be made now, ``meetings.run_due`` makes it
+    on its next run, and the organizer is not shown an error for a meeting that did close.
+    """
     meeting = await platform.service(MeetingService).close(identity, meeting_id)
-    await platform.service(ProtocolService).ensure(meeting_id)
+    try:
+        await platform.service(ProtocolService).ensure(meeting_id)
+    except Exception:
+        log.exception("the protocol of meeting %s could not be made; the task will retry", meeting_id)
     return meeting
 
 
