@@ -10,24 +10,15 @@ and ``kopilka demo load`` work anywhere), and the same emulator is mounted at
 from __future__ import annotations
 
 import asyncio
-import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
-from litestar import asgi
-from litestar.types import Receive, Scope, Send
+from litestar.types import Scope
 
-if TYPE_CHECKING:
-    from core.platform import Platform
-    from plugins.scoring.emulation import ProviderEmulator
+from core import sandbox
+from core.sandbox import PREFIX, sandbox_on, warn_if_test_credentials
 
-PREFIX = "/sandbox"
-
-log = logging.getLogger("kopilka.scoring")
-
-
-def sandbox_on(platform: Platform) -> bool:
-    return bool(platform.core.platform.sandbox)
+__all__ = ["PREFIX", "InProcessTransport", "base_url", "mount", "sandbox_on", "warn_if_test_credentials"]
 
 
 def base_url(provider: str) -> str:
@@ -53,23 +44,9 @@ class InProcessTransport(httpx.AsyncBaseTransport):
 def mount(provider: str) -> Any:
     """A route serving ``provider``'s emulator under ``/sandbox/<provider>`` (found at request time)."""
 
-    @asgi(f"{PREFIX}/{provider}", is_mount=True, copy_scope=True, include_in_schema=False,
-          opt={"csrf_exempt": True}, name=f"sandbox-scoring-{provider}")
-    async def serve(scope: Scope, receive: Receive, send: Send) -> None:
-        platform = scope["app"].state.platform
-        emulator: ProviderEmulator | None = getattr(platform.registry("scoring_providers").get(provider),
-                                                    "emulator", None)
-        if emulator is None:  # the provider was pointed at a real address: nothing to show
-            await send({"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"text/plain")]})
-            await send({"type": "http.response.body", "body": b"no sandbox emulator for this provider"})
-            return
-        await emulator.app()(scope, receive, send)
+    def find(scope: Scope) -> Any:
+        registered = scope["app"].state.platform.registry("scoring_providers").get(provider)
+        emulator = getattr(registered, "emulator", None)  # None: the provider was pointed at a real address
+        return emulator.app() if emulator is not None else None
 
-    return serve
-
-
-def warn_if_test_credentials(platform: Platform, plugin: str, test_credentials: bool) -> None:
-    """The sandbox credentials are right for the sandbox and wrong anywhere else: say so loudly."""
-    if test_credentials and not sandbox_on(platform):
-        log.warning("%s uses the sandbox credentials while the sandbox is off: set the real ones in "
-                    "[plugins.\"%s\"]", plugin, plugin)
+    return sandbox.mount(provider, sandbox.EmulatorFinder(find), name=f"sandbox-scoring-{provider}")

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.contracts.scoring import ScoringProvider, ScoringResult, ScoringStatus
+from core.sandbox import LoopbackServer
 from core.testing import free_port
-from plugins.payments.emulation import LoopbackServer  # a generic ASGI-on-a-port helper
 from plugins.scoring.emulation import ProviderEmulator
 
 PROVIDERS = ("ubki", "mbki", "scorista")
