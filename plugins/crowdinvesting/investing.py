@@ -225,7 +225,8 @@ class InvestmentService:
         return self.check_project(await self.projects.project(key), key)
 
     def check_project(self, project: Project, key: UUID | str) -> Project:
-        if project.visibility != "published":
+        # Another product's project is not ours to take money for: its failed stages would never be refunded here.
+        if project.visibility != "published" or project.kind != "crowdinvesting":
             raise NotFound(_("no project %(key)s is open to investors", key=key))
         if project.currency != self.settings.currency:
             raise Conflict(f"the project is in {project.currency}; crowdinvesting here runs in "
