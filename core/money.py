@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from fractions import Fraction
 from functools import cache
 
 from babel.numbers import format_currency, get_currency_precision
+
+
+#: No amount has more digits than this before its decimal point (a bigint holds 19).
+MAX_DIGITS = 30
 
 
 class MoneyError(ValueError):
@@ -38,7 +42,11 @@ def to_minor(amount: Decimal | int | str, currency: str) -> int:
         raise MoneyError(f"not an amount: {amount!r}") from None
     if not value.is_finite():
         raise MoneyError(f"not an amount: {amount!r}")
-    scaled = value.scaleb(exponent(currency))
+    if value.adjusted() >= MAX_DIGITS:
+        # Checked before int(): "1e999990" would otherwise cost a minute of CPU to become a million-digit int.
+        raise MoneyError(f"{amount} is too large: more than {MAX_DIGITS} digits")
+    # In a context as precise as the amount: the default 28 digits would round, not refuse, a kopeck's fraction.
+    scaled = value.scaleb(exponent(currency), Context(prec=len(value.as_tuple().digits) + 1))
     if scaled != scaled.to_integral_value():
         raise MoneyError(f"{amount} has more than {exponent(currency)} decimal places for {currency}")
     return int(scaled)

@@ -50,6 +50,11 @@ def test_conversion_refuses_what_it_cannot_represent():
         to_minor("1", "rub")
     with pytest.raises(MoneyError):
         to_minor("NaN", "RUB")
+    with pytest.raises(MoneyError, match="too large"):  # refused before it becomes a million-digit int
+        to_minor("1e999990", "RUB")
+    assert to_minor("9" * 30, "RUB") == int("9" * 30) * 100  # exact beyond the default 28 digits of Decimal
+    with pytest.raises(MoneyError, match="decimal places"):  # was rounded to 1.00
+        to_minor("1.00000000000000000000000000001", "RUB")
 
 
 def test_money_arithmetic_keeps_currencies_apart():
