@@ -57,6 +57,11 @@ class Action:
         value = self.fields.get(name)
         return None if value is None or str(value).strip() == "" else str(value)
 
+    def given(self, name: str) -> str | None:
+        """The field as text when it was sent (even empty, which clears it), None when it was not."""
+        value = self.fields.get(name)
+        return None if value is None else str(value)
+
     @property
     def timezone(self) -> str:
         return self.request.app.state.platform.core.platform.timezone
@@ -93,8 +98,8 @@ async def _create_project(a: Action) -> tuple[Any, UUID]:
 
 async def _edit_project(a: Action) -> tuple[Any, UUID]:
     project = await a.service.update_project(
-        a.id("project_id"), title=a.optional("title"), summary=a.fields.get("summary"),
-        description=a.fields.get("description"), visibility=a.optional("visibility"))
+        a.id("project_id"), title=a.optional("title"), summary=a.given("summary"),
+        description=a.given("description"), visibility=a.optional("visibility"))
     return project, project.id
 
 
@@ -113,7 +118,7 @@ async def _edit_stage(a: Action) -> tuple[Any, UUID]:
     stage = await a.service.stage(a.id("stage_id"))
     cur = stage.currency
     stage = await a.service.update_stage(
-        stage.id, title=a.optional("title"), description=a.fields.get("description"),
+        stage.id, title=a.optional("title"), description=a.given("description"),
         target_minor=forms.amount_minor(a.fields["target"], cur, "target") if a.optional("target") else None,
         cap_minor=forms.amount_minor(a.fields["cap"], cur, "cap") if a.optional("cap") else None,
         opens_at=forms.moment_of(a.fields.get("opens_at"), "opens_at", a.timezone),
