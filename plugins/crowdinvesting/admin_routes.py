@@ -22,6 +22,8 @@ from plugins.crowdinvesting.referrals import ReferralService
 from plugins.crowdinvesting.web import done, dual_post, platform_of
 
 TAGS = ["crowdinvesting admin"]
+#: Paging further than PostgreSQL's OFFSET (a bigint) accepts failed in the database.
+MAX_OFFSET = 2**31 - 1
 VIEW, MANAGE, POST_INCOME, QUALIFY = ("crowdinvesting.view", "crowdinvesting.manage", "crowdinvesting.post_income",
                                       "crowdinvesting.qualify")
 
@@ -83,6 +85,8 @@ def _percent_bp(value: Any, field: str) -> int:
         bp = Decimal(str(value or "0").replace(",", ".")) * 100
     except InvalidOperation:
         raise Invalid(f"{value!r} is not a percentage", field=field) from None
+    if not bp.is_finite():
+        raise Invalid(f"{value!r} is not a percentage", field=field)
     if bp != bp.to_integral_value():
         raise Invalid("at most two decimal places", field=field)
     return int(bp)
@@ -184,6 +188,8 @@ async def api_distribution(request: Request[Any, Any, Any], distribution_id: Fro
         offset = max(int(request.query_params.get("offset", 0)), 0)
     except ValueError:
         raise Invalid("a whole number", field="offset") from None
+    if offset > MAX_OFFSET:
+        raise Invalid(f"at most {MAX_OFFSET}", field="offset")
     return {**distribution.as_json(), "payouts": await income.payouts(did, offset=offset)}
 
 
