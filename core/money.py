@@ -15,7 +15,6 @@ from functools import cache
 
 from babel.numbers import format_currency, get_currency_precision
 
-
 #: No amount has more digits than this before its decimal point (a bigint holds 19).
 MAX_DIGITS = 30
 

@@ -70,7 +70,7 @@ async def test_only_crowdinvesting_projects_take_certificates_and_investments(pl
     buyer, friend = uuid.uuid4(), uuid.uuid4()
     await fund(platform, buyer, 10_000_00)
     await fund(platform, friend, 10_000_00)
-    gift, code = await certificates.buy(buyer, amount_minor=5_000_00)
+    _gift, code = await certificates.buy(buyer, amount_minor=5_000_00)
     with pytest.raises(NotFound):
         await certificates.redeem(friend, code, other.slug)
     with pytest.raises(NotFound):

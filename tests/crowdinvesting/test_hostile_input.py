@@ -1,6 +1,5 @@
 """What a careless or hostile client sends gets a 4xx naming the field, and moves no money (these were 500s)."""
 
-import uuid
 
 from plugins.crowdinvesting.certificates import CertificateService
 from plugins.crowdinvesting.distribution import IncomeService
