@@ -68,10 +68,18 @@ class Action:
 
 
 ActionFn = Callable[[Action], Awaitable[tuple[Any, UUID]]]
+#: What the admin pages say after an action: the actions' own messages, and no text a crafted link brings.
+DONE_MESSAGES: set[str] = set()
+
+
+def done_message(request: Request[Any, Any, Any]) -> str | None:
+    message = request.query_params.get("done")
+    return message if message in DONE_MESSAGES else None
 
 
 def admin_action(path: str, permission: str, summary: str, done: str, fn: ActionFn, *, status_code: int = 200):
     """One handler for ``/admin/projects<path>`` (form, redirect) and ``/api/v1/admin/projects<path>`` (JSON)."""
+    DONE_MESSAGES.add(done)
 
     async def handler(request: Request[Any, Any, Any]) -> Response[Any]:
         fields, uploads = await forms.read_input(request)
@@ -254,7 +262,7 @@ async def admin_projects(request: Request[Any, Any, Any]) -> Any:
     projects = await service.projects()
     stages = {p.id: await service.stages(p.id) for p in projects}
     return render(request, "projects/admin_list.html", projects=projects, stages=stages,
-                  status_labels=STATUS_LABELS, done=request.query_params.get("done"))
+                  status_labels=STATUS_LABELS, done=done_message(request))
 
 
 @get("/admin/projects/{project_id:str}", guards=[requires(VIEW)], include_in_schema=False,
@@ -270,7 +278,7 @@ async def admin_project(request: Request[Any, Any, Any], project_id: FromPath[st
                   history={s.stage.id: await service.history(s.stage.id) for s in report.stages},
                   status_labels=STATUS_LABELS, publication_labels=PUBLICATION_LABELS,
                   publication_kinds=list(PublicationKind), categories=BUDGET_CATEGORIES,
-                  done=request.query_params.get("done"))
+                  done=done_message(request))
 
 
 @get("/admin/projects/spending", guards=[requires(VIEW)], include_in_schema=False, name="projects-admin-spending")

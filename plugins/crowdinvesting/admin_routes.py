@@ -19,7 +19,7 @@ from plugins.crowdinvesting.certificates import CertificateService
 from plugins.crowdinvesting.distribution import IncomeService
 from plugins.crowdinvesting.investing import InvestmentService
 from plugins.crowdinvesting.referrals import ReferralService
-from plugins.crowdinvesting.web import done, dual_post, platform_of
+from plugins.crowdinvesting.web import done, done_message, dual_post, platform_of
 
 TAGS = ["crowdinvesting admin"]
 #: Paging further than PostgreSQL's OFFSET (a bigint) accepts failed in the database.
@@ -51,7 +51,7 @@ async def project_page(request: Request[Any, Any, Any], key: FromPath[str]) -> A
                   terms=await platform.service(InvestmentService).terms(project.id),
                   stages=await platform.service(ProjectService).stages(project.id),
                   distributions=await income.distributions(project.id), status_labels=STATUS_LABELS,
-                  done=request.query_params.get("done"))
+                  done=done_message(request))
 
 
 @get("/admin/crowdinvesting/investors", guards=[requires(VIEW)], include_in_schema=False, name="crowd-admin-investors")
@@ -65,7 +65,7 @@ async def investors_page(request: Request[Any, Any, Any]) -> Any:
            LEFT JOIN users_users u ON u.id = v.user_id
            GROUP BY v.user_id, u.display_name ORDER BY invested DESC, v.user_id LIMIT 500""")
     return render(request, "crowdinvesting/admin_investors.html", investors=rows,
-                  currency=platform.settings("crowdinvesting").currency, done=request.query_params.get("done"))
+                  currency=platform.settings("crowdinvesting").currency, done=done_message(request))
 
 
 @get("/admin/crowdinvesting/certificates", guards=[requires(VIEW)], include_in_schema=False,
