@@ -15,9 +15,8 @@ each with an id derived from the distribution and the investor.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
 from core.money import allocate
@@ -35,9 +34,11 @@ if TYPE_CHECKING:
 NO_STAGE = "project"
 
 
-@dataclass(frozen=True)
-class Holding:
-    """One investor's weight in a distribution: what they put into the raised stages."""
+class Holding(NamedTuple):
+    """One investor's weight in a distribution: what they put into the raised stages.
+
+    A named tuple: a distribution builds one per investor (100,000 frozen dataclasses took a third of a second).
+    """
 
     user_id: UUID
     contribution_minor: int
@@ -47,6 +48,15 @@ class Holding:
 def split(income_minor: int, holdings: Sequence[Holding]) -> list[int]:
     """Each holding's payout, in the holdings' order; they sum to ``income_minor`` exactly."""
     return allocate(income_minor, [h.contribution_minor for h in holdings])
+
+
+def payout_ids(distribution_id: UUID, holdings: Sequence[Holding], payouts: Sequence[int]) -> list[UUID | None]:
+    """Each payout's transfer id, from the distribution and the investor (None: a payout of nothing, no transfer).
+
+    The two ids go into one part: ``transfer_id`` costs per part, and a distribution derives 100,000 of these.
+    """
+    prefix = f"{distribution_id}/"
+    return [tid("income", f"{prefix}{h.user_id}") if p else None for h, p in zip(holdings, payouts, strict=True)]
 
 
 def share(contribution_minor: int, total_minor: int) -> Fraction:
@@ -67,18 +77,19 @@ class IncomeService:
 
     async def holdings(self, project_id: UUID, stage_id: UUID | None = None) -> list[Holding]:
         """Investors of the raised stages with their contributions, in tie-break order."""
+        # Sum per investor first, then find each one's wallet once (joining first looked the wallet up per row).
         rows = await self.db.fetch(
-            """SELECT i.user_id, sum(i.amount_minor)::bigint AS contribution, min(i.created_at) AS first_at,
-                      v.wallet_account_id
-               FROM crowd_investments i
-               JOIN projects_stages s ON s.id = i.stage_id
-               JOIN crowd_investors v ON v.user_id = i.user_id
-               WHERE i.project_id = $1 AND i.status = 'active' AND s.status = ANY($2::text[])
-                 AND ($3::uuid IS NULL OR i.stage_id = $3)
-               GROUP BY i.user_id, v.wallet_account_id
-               ORDER BY first_at, i.user_id""",
+            """WITH held AS (
+                   SELECT i.user_id, sum(i.amount_minor)::bigint AS contribution, min(i.created_at) AS first_at
+                   FROM crowd_investments i JOIN projects_stages s ON s.id = i.stage_id
+                   WHERE i.project_id = $1 AND i.status = 'active' AND s.status = ANY($2::text[])
+                     AND ($3::uuid IS NULL OR i.stage_id = $3)
+                   GROUP BY i.user_id)
+               SELECT h.user_id, h.contribution, v.wallet_account_id
+               FROM held h JOIN crowd_investors v ON v.user_id = h.user_id
+               ORDER BY h.first_at, h.user_id""",
             project_id, [str(s) for s in RAISED], stage_id)
-        return [Holding(r["user_id"], r["contribution"], r["wallet_account_id"]) for r in rows]
+        return list(map(Holding._make, rows))
 
     def distribution_id(self, project_id: UUID, stage_id: UUID | None, period: str) -> UUID:
         return tid("distribution", project_id, stage_id or NO_STAGE, period)
@@ -123,7 +134,7 @@ class IncomeService:
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *""",
                 distribution_id, project.id, stage_id, period, amount_minor, project.currency, base, len(holdings),
                 note.strip(), actor)
-            transfers = [tid("income", distribution_id, h.user_id) if p else None for h, p in zip(holdings, payouts, strict=True)]
+            transfers = payout_ids(distribution_id, holdings, payouts)
             await conn.copy_records_to_table(
                 "crowd_payouts", columns=["distribution_id", "user_id", "contribution_minor", "amount_minor",
                                           "transfer_id"],
