@@ -28,7 +28,8 @@ def main(argv: list[str]) -> int:
         names, rest = benchmarks(), argv
     for name in names:
         module = importlib.import_module(f"bench.{name}")
-        print(f"\n=== bench {name} ===", flush=True)
+        # On stderr, so that `--json` leaves one JSON object per benchmark on stdout.
+        print(f"\n=== bench {name} ===", file=sys.stderr, flush=True)
         module.main(rest)
     return 0
 

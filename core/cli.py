@@ -270,10 +270,23 @@ def _install_stop_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
+def _refuse_development_secret(platform) -> None:
+    """A deployment that is not a sandbox must not run on the public default ``web.secret_key``."""
+    from core.deployment import DEVELOPMENT_SECRET
+
+    core = platform.core
+    if not core.platform.sandbox and core.web.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
+        raise click.ClickException(
+            "web.secret_key is the public development default: give this deployment its own, e.g. "
+            "secret_key = { file = \"/run/secrets/kopilka-web-key\" } (or set [platform] sandbox = true)"
+        )
+
+
 async def _serve(platform, host: str, port: int, web: bool, worker: bool, scheduler: bool, migrate: bool,
                  demo: bool) -> None:
     from core.jobs.runtime import Jobs
 
+    _refuse_development_secret(platform)
     stop = asyncio.Event()
     await platform.start(migrate=migrate)
     try:
@@ -293,8 +306,11 @@ async def _serve(platform, host: str, port: int, web: bool, worker: bool, schedu
 
             from core.web.app import create_app
 
+            # proxy_headers=False: uvicorn would believe X-Forwarded-For from 127.0.0.1; the platform
+            # trusts it only from web.trusted_proxies (core.access.context.client_ip).
             config = uvicorn.Config(create_app(platform), host=host, port=port, log_config=None,
-                                    access_log=False, lifespan="on", timeout_graceful_shutdown=5)
+                                    access_log=False, lifespan="on", timeout_graceful_shutdown=5,
+                                    proxy_headers=False)
             server = uvicorn.Server(config)
             console.log(f"serving {platform.core.platform.name} at http://{host}:{port}")
             await server.serve()  # returns on SIGINT/SIGTERM
@@ -355,4 +371,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run the importable module, not this __main__ copy: plugins' commands import
+    # core.cli (pass_context, PlatformContext) and must meet the same classes.
+    from core.cli import main as importable_main
+
+    importable_main()

@@ -32,6 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from core.errors import ConfigError
 
 REDACTED = "********"
+#: The ``web.secret_key`` of a deployment that sets none: public, so for sandboxes only.
+DEVELOPMENT_SECRET = "kopilka-development-secret-change-me"
 DEFAULT_DEPLOYMENT = "demo"
 
 
@@ -77,8 +79,9 @@ class JobsSection(_Section):
 
 class WebSection(_Section):
     base_url: str = "http://127.0.0.1:8000"
-    #: Signs session cookies and CSRF tokens. Give it by reference in production.
-    secret_key: SecretStr = SecretStr("kopilka-development-secret-change-me")
+    #: Every key of the platform derives from it (CSRF tokens, code hashes, personal data without
+    #: pii_keys). Give it by reference; only a sandbox may run on the development default.
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     default_locale: Literal["ru", "en"] = "ru"
     cookie_secure: bool = False
     #: Trust X-Forwarded-For from these proxy addresses when finding a client's IP.

@@ -209,9 +209,18 @@ async def db(shared_dsn: str) -> AsyncIterator[PinnedDatabase]:
     try:
         yield pinned
     finally:
-        await outer.rollback()
-        await conn.close()
-        activate(None)
+        # Work the test left running (after-commit callbacks, deliveries) finishes its statement
+        # first; and whatever happens, the connection goes, or its transaction would hold locks
+        # that make the next test wait forever.
+        try:
+            async with pinned._lock:
+                await outer.rollback()
+                await conn.close()
+        except Exception:
+            conn.terminate()
+            raise
+        finally:
+            activate(None)
 
 
 @pytest.fixture
@@ -390,7 +399,7 @@ async def live_server(platform: Any) -> AsyncIterator[str]:
     from core.web.app import create_app
 
     config = uvicorn.Config(create_app(platform), host="127.0.0.1", port=free_port(), log_config=None,
-                            access_log=False, lifespan="off")
+                            access_log=False, lifespan="off", proxy_headers=False)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -9,6 +9,7 @@ cuts to a limit); values that must be exact (logins, codes) are checked with
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 
 #: The largest value a PostgreSQL bigint (and an asyncpg int parameter) holds.
@@ -37,3 +38,19 @@ def plain_text(value: str | None, limit: int = 200, *, one_line: bool = True) ->
     if one_line:
         kept = " ".join(kept.split())
     return kept.strip()[:limit]
+
+
+def moment_in_utc(value: dt.datetime) -> dt.datetime:
+    """``value`` in UTC (a naive one taken as UTC), held within the years Python can count.
+
+    ``0001-01-01T00:00+14:00`` is a valid timestamp whose UTC is in year 0; asyncpg would
+    fail to send it. A moment before the first or after the last representable one is
+    as good as that one for "before" and "after" comparisons.
+    """
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        edge = dt.datetime.min if value.year == dt.MINYEAR else dt.datetime.max
+        return edge.replace(tzinfo=dt.UTC)

@@ -115,7 +115,7 @@ class Roles:
         for role in await self.list():
             if role.code == code:
                 return role
-        raise NotFoundException(_("no role with code %(code)s", code=code))
+        raise NotFoundException(_("no role with code %(code)s", code=plain_text(code, 64)))
 
     def _role(self, row) -> Role:
         perms = self.registry.codes() if row["code"] == SUPERADMIN else frozenset(row["perms"])
@@ -317,6 +317,8 @@ class Roles:
     def _check_known(self, permissions: set[str]) -> None:
         unknown = sorted(permissions - self.registry.codes())
         if unknown:
-            raise ClientException(
-                _("unknown permission(s): %(codes)s", codes=", ".join(unknown)), status_code=422
+            # Name a few, briefly: the message travels back in a URL to the form that sent them.
+            shown = ", ".join(plain_text(code, 64) for code in unknown[:5]) + (
+                " …" if len(unknown) > 5 else ""
             )
+            raise ClientException(_("unknown permission(s): %(codes)s", codes=shown), status_code=422)

@@ -9,7 +9,11 @@ owned by the caller:
    their totals, the database clock, the business date and a block of sequence numbers;
 3. apply TigerBeetle's rules in Python, request after request, each seeing the effect of
    the ones before; a linked chain is undone as a whole when one of its requests fails;
-4. write everything with one set-based statement: transfers, account totals, holds.
+4. write everything with one set-based statement: transfers, account totals (reached by
+   the tuple ids the lock returned), holds. Large batches are first staged with COPY.
+
+The results (and the ``Transfer`` records in them) are built after the commit, outside
+the locks.
 
 Another transaction may have committed the same id in the meantime (a retry that raced
 the original). The insert then skips it, and :class:`Conflict` asks the caller to roll

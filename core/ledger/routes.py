@@ -18,6 +18,7 @@ from litestar.response import Stream
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from core.access import requires
+from core.access.inputs import moment_in_utc
 from core.ledger.model import (
     Account,
     AccountBalance,
@@ -316,7 +317,7 @@ class LedgerAdminController(Controller):
         _check_id(account_id)
         if at is not None and at.tzinfo is None:
             raise ValidationException("at: give a time zone, e.g. 2026-01-31T23:59:59+03:00")
-        balance = await _ledger(request).balance(account_id, at=at)
+        balance = await _ledger(request).balance(account_id, at=moment_in_utc(at) if at is not None else None)
         if balance is None:
             raise NotFoundException(f"no ledger account {account_id}")
         return _balance_json(balance)

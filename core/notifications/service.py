@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
+from core.access.inputs import moment_in_utc
 from core.contracts.notifications import (
     Address,
     DeliveryResult,
@@ -398,7 +399,7 @@ class NotificationService:
                  AND (NOT $3 OR read_at IS NULL)
                ORDER BY created_at DESC, id DESC LIMIT $4""",
             user_id,
-            before,
+            moment_in_utc(before) if before is not None else None,
             unread_only,
             max(1, min(limit, 100)),
         )

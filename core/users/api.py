@@ -23,8 +23,8 @@ from core.access import identity_of, requires_login
 from core.access.audit import AuditLog
 from core.access.confirmations import Challenge
 from core.access.pii import mask
-from core.users.middleware import CSRF_SCOPE_KEY, cookie_names
-from core.users.pages import start_session
+from core.users.middleware import CSRF_SCOPE_KEY
+from core.users.pages import end_session, start_session
 from core.users.service import UserRecord, Users
 from core.users.sessions import Sessions
 from core.web.i18n import gettext as _
@@ -58,6 +58,11 @@ class LoginBody(msgspec.Struct):
 
 class ForgotBody(msgspec.Struct):
     login: Text
+
+
+class ResendBody(msgspec.Struct):
+    login: Text
+    password: Password
 
 
 class ResetBody(msgspec.Struct):
@@ -167,14 +172,14 @@ async def api_register_confirm(
 @post(
     "/api/v1/auth/register/resend",
     tags=TAGS,
-    summary="Send a new registration code",
+    summary="Send a new registration code (the password registered with is asked again)",
     opt=JSON_ONLY,
     status_code=HTTP_202_ACCEPTED,
 )
 async def api_register_resend(
-    request: Request[Any, Any, Any], data: Annotated[ForgotBody, Body()]
+    request: Request[Any, Any, Any], data: Annotated[ResendBody, Body()]
 ) -> dict[str, Any]:
-    return challenge_view(await _users(request).resend_registration_code(data.login))
+    return challenge_view(await _users(request).resend_registration_code(data.login, data.password))
 
 
 @post(
@@ -202,11 +207,8 @@ async def api_login(
     **SIGNED_IN,
 )
 async def api_logout(request: Request[Any, Any, Any]) -> Response[None]:
-    identity = identity_of(request)
-    if identity.session_id:
-        await _sessions(request).revoke(identity.session_id)
     response: Response[None] = Response(None, status_code=HTTP_204_NO_CONTENT)
-    response.delete_cookie(cookie_names(request.app.state.platform).session, path="/")
+    await end_session(request, response)
     return response
 
 

@@ -15,6 +15,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from core.access import identity_of, requires_login
+from core.access.audit import AuditLog
 from core.access.context import current as current_request
 from core.users.middleware import cookie_names
 from core.users.service import NotConfirmed, Users
@@ -69,6 +70,20 @@ async def start_session(
     return session
 
 
+async def end_session(request: Request[Any, Any, Any], response: Response[Any]) -> None:
+    """Sign out: end this request's session, record it, and clear the cookie on ``response``."""
+    platform = _platform(request)
+    identity = identity_of(request)
+    if identity.session_id:
+        await platform.service(Sessions).revoke(identity.session_id)
+        await platform.service(AuditLog).record(action="auth.logout", target=f"user:{identity.user_id}")
+    names = cookie_names(platform)
+    # Browsers replace a __Host- cookie only with one that is Secure too.
+    response.set_cookie(
+        key=names.session, value="", max_age=0, path="/", httponly=True, samesite="lax", secure=names.secure
+    )
+
+
 # -- sign-in and sign-out -----------------------------------------------------------------
 
 
@@ -106,13 +121,8 @@ async def login_submit(request: Request[Any, Any, Any]) -> Any:
 
 @post("/logout", include_in_schema=False, **GUARDED)
 async def logout(request: Request[Any, Any, Any]) -> Redirect:
-    identity = identity_of(request)
-    platform = _platform(request)
-    if identity.session_id:
-        await platform.service(Sessions).revoke(identity.session_id)
     response = redirect("/login", done="signed_out")
-    names = cookie_names(platform)
-    response.delete_cookie(names.session, path="/")
+    await end_session(request, response)
     return response
 
 
@@ -188,7 +198,9 @@ async def resend_page(request: Request[Any, Any, Any]) -> Template:
 async def resend_submit(request: Request[Any, Any, Any]) -> Any:
     form = await read_form(request)
     try:
-        challenge = await _users(request).resend_registration_code(form.get("login", ""))
+        challenge = await _users(request).resend_registration_code(
+            form.get("login", ""), form.get("password", "")
+        )
     except HTTPException as exc:
         return _form_page(request, "users/resend.html", exc, values={"login": form.get("login", "")})
     return redirect("/register/confirm", challenge=challenge.id)
@@ -263,8 +275,9 @@ async def profile_submit(request: Request[Any, Any, Any]) -> Any:
     try:
         await _users(request).update_profile(
             identity_of(request).user_id,  # type: ignore[arg-type]
-            display_name=form.get("display_name", ""),
-            locale=form.get("locale", ""),
+            # A field that is not there stays as it is (None); an emptied one is cleared ("").
+            display_name=form.get("display_name"),
+            locale=form.get("locale"),
         )
     except HTTPException as exc:
         return _form_page(request, "users/profile.html", exc, **await _profile_context(request))

@@ -9,6 +9,7 @@ unknown login look exactly like the real thing (a decoy challenge, the same timi
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -353,15 +354,22 @@ class Users:
                 )
         except ClientException:  # a parallel registration took the address a moment ago
             return await self._registered_already(None, address)
+        return await self._send_registration_code(user_id, address, password_hash)
+
+    async def _send_registration_code(
+        self, user_id: UUID, address: Address, password_hash: str | None
+    ) -> Challenge:
         return await self.confirmations.issue(
             purpose=REGISTER,
-            payload={"user_id": str(user_id), "address": str(address)},
+            payload=_registration_payload(user_id, address, password_hash),
             user_id=user_id,
             to=address,
         )
 
     async def _registered_already(self, user_id: UUID | None, address: Address) -> Challenge:
         """Someone registers an address that has an account: tell its owner, not the visitor."""
+        # The decoy first: its sending limits also spare the owner a flood of warnings.
+        challenge = await self.confirmations.decoy(purpose=REGISTER, to=address)
         if user_id is not None:
             await self.notifications.send(address, "users.already_registered", {}, user_id=user_id)
         await self.audit.record(
@@ -369,7 +377,7 @@ class Users:
             target=f"user:{user_id}" if user_id else "",
             details={"address_kind": address.kind},
         )
-        return await self.confirmations.decoy(purpose=REGISTER, to=address)
+        return challenge
 
     async def confirm_registration(self, challenge_id: UUID, code: str) -> UserRecord | None:
         """Check the registration code; the account becomes active and a customer."""
@@ -379,7 +387,7 @@ class Users:
         if user_id is not None:
             row = await self.db.fetchrow("SELECT * FROM users_users WHERE id = $1", user_id)
             if row is not None:
-                payload = {"user_id": str(user_id), "address": str(self._primary_address(row))}
+                payload = _registration_payload(user_id, self._primary_address(row), row["password_hash"])
         await self.confirmations.verify(
             challenge_id, code, purpose=REGISTER, payload=payload, user_id=user_id
         )
@@ -405,18 +413,19 @@ class Users:
             return Address(EMAIL, row["email"])
         return Address(PHONE, self.cipher.decrypt(row["phone_enc"], context=PHONE_FIELD.context))
 
-    async def resend_registration_code(self, login: str) -> Challenge:
-        """A new code for a pending account (a decoy for any other login)."""
-        address = self._address(login)
-        row = await self._row_by_address(address)
-        if row is None or row["status"] != "pending":
-            return await self.confirmations.decoy(purpose=REGISTER, to=address)
-        return await self.confirmations.issue(
-            purpose=REGISTER,
-            payload={"user_id": str(row["id"]), "address": str(address)},
-            user_id=row["id"],
-            to=address,
-        )
+    async def resend_registration_code(self, login: str, password: str) -> Challenge:
+        """A new code for a pending account, for whoever knows the password it was registered with.
+
+        Anyone may register a pending address again with a password of their own; without
+        the password check they could then have the owner sent a code that confirms it.
+        Wrong passwords count like failed sign-ins.
+        """
+        row = await self._check_credentials(login, password)
+        if row["status"] == "blocked":
+            raise AccountBlocked()
+        if row["status"] != "pending":
+            raise ClientException(_("this account is already confirmed"), status_code=409)
+        return await self._send_registration_code(row["id"], self._primary_address(row), row["password_hash"])
 
     # -- signing in ------------------------------------------------------------------------
 
@@ -426,6 +435,44 @@ class Users:
         Failures count per account and per IP address; past the limit answers are 429
         until the window passes, and ``lockout_after`` consecutive failures lock the
         account for ``lockout_minutes`` (its owner is told). Every attempt is audited.
+        """
+        row = await self._check_credentials(login, password)
+        user_id = row["id"]
+        if row["status"] == "blocked":
+            await self.audit.record(
+                action="auth.login.refused", target=f"user:{user_id}", details={"reason": "blocked"}
+            )
+            raise AccountBlocked()
+        if row["status"] == "pending":
+            await self.audit.record(
+                action="auth.login.refused", target=f"user:{user_id}", details={"reason": "not confirmed"}
+            )
+            challenge = None
+            try:
+                challenge = await self._send_registration_code(
+                    user_id, self._primary_address(row), row["password_hash"]
+                )
+            except TooManyRequests:
+                pass
+            raise NotConfirmed(challenge)
+        new_hash = (
+            await self.hasher.hash(password) if self.hasher.needs_rehash(row["password_hash"]) else None
+        )
+        await self.db.execute(
+            """UPDATE users_users SET failed_logins = 0, locked_until = NULL, last_login_at = clock_timestamp(),
+                      password_hash = coalesce($2, password_hash) WHERE id = $1""",
+            user_id,
+            new_hash,
+        )
+        await self.limiter.reset(self.login_per_account, self._login_key(login))
+        await self.audit.record(action="auth.login", actor=user_id, target=f"user:{user_id}")
+        return await self.get(user_id)
+
+    async def _check_credentials(self, login: str, password: str) -> Any:
+        """The account row for ``login`` if ``password`` is its password, whatever its status.
+
+        Refuses with 429 while the login, the IP address or the account is throttled or
+        locked, and with 401 for a wrong password or an unknown login (counted and audited).
         """
         subject = self._login_key(login)
         ip = request_context.current().ip or "-"
@@ -454,34 +501,7 @@ class Users:
         if not await self.hasher.verify(row["password_hash"] if row is not None else None, password):
             await self._failed_login(row, subject, ip)
             raise LoginFailed()
-        user_id = row["id"]
-        if row["status"] == "blocked":
-            await self.audit.record(
-                action="auth.login.refused", target=f"user:{user_id}", details={"reason": "blocked"}
-            )
-            raise AccountBlocked()
-        if row["status"] == "pending":
-            await self.audit.record(
-                action="auth.login.refused", target=f"user:{user_id}", details={"reason": "not confirmed"}
-            )
-            challenge = None
-            try:
-                challenge = await self.resend_registration_code(login)
-            except TooManyRequests:
-                pass
-            raise NotConfirmed(challenge)
-        new_hash = (
-            await self.hasher.hash(password) if self.hasher.needs_rehash(row["password_hash"]) else None
-        )
-        await self.db.execute(
-            """UPDATE users_users SET failed_logins = 0, locked_until = NULL, last_login_at = clock_timestamp(),
-                      password_hash = coalesce($2, password_hash) WHERE id = $1""",
-            user_id,
-            new_hash,
-        )
-        await self.limiter.reset(self.login_per_account, subject)
-        await self.audit.record(action="auth.login", actor=user_id, target=f"user:{user_id}")
-        return await self.get(user_id)
+        return row
 
     async def _failed_login(self, row: Any, subject: str, ip: str) -> None:
         await self.limiter.hit(self.login_per_account, subject)
@@ -506,12 +526,14 @@ class Users:
             target=f"user:{user_id}",
             details={"login": subject, "reason": "wrong password", "failures": failures},
         )
-        if failures == self.settings.lockout_after:
+        if failures >= self.settings.lockout_after:
+            # Failures in a row past the threshold lock again each time a lock runs out.
             await self.audit.record(
                 action="auth.login.locked",
                 target=f"user:{user_id}",
-                details={"minutes": self.settings.lockout_minutes},
+                details={"minutes": self.settings.lockout_minutes, "failures": failures},
             )
+        if failures == self.settings.lockout_after:  # the owner hears once, not every half hour
             await self.notifications.notify_everywhere(
                 user_id, "users.locked", {"minutes": self.settings.lockout_minutes}
             )
@@ -901,6 +923,16 @@ class Users:
             older_than,
         )
         return int(status.split()[-1])
+
+
+def _registration_payload(user_id: UUID, address: Address, password_hash: str | None) -> dict[str, str]:
+    """What a registration code confirms: this account at this address, with this password.
+
+    Binding the password means that when someone registers the pending address again with
+    another password, codes sent before no longer confirm anything.
+    """
+    fingerprint = hashlib.sha256((password_hash or "").encode()).hexdigest()
+    return {"user_id": str(user_id), "address": str(address), "password": fingerprint}
 
 
 def _locale(locale: str | None) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
@@ -48,6 +49,8 @@ def problem(request: Request[Any, Any, Any], status: int, detail: str, extra: An
         return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
     from core.web.templating import render
 
+    if detail == _phrase(status):
+        detail = ""  # litestar's English default ("Not Found"): the translated title says it already
     return render(  # type: ignore[return-value]
         request,
         "core/error.html",
@@ -57,6 +60,13 @@ def problem(request: Request[Any, Any, Any], status: int, detail: str, extra: An
         errors=extra if isinstance(extra, list) else None,
         status=status,
     )
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

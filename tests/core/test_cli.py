@@ -32,7 +32,7 @@ def test_every_command_has_help():
 def test_plugins_json_lists_contributions():
     result = CliRunner().invoke(cli, ["-d", "demo", "plugins", "--json"])
     assert result.exit_code == 0, result.output
-    plugins = {p["name"]: p for p in json.loads(result.output)}
+    plugins = {p["name"]: p for p in json.loads(result.stdout)}
     example = plugins["example"]
     assert example["enabled"] and example["version"] == "0.1.0"
     assert "register_tasks" in example["hooks"] and "settings_schema" in example["hooks"]
@@ -47,7 +47,16 @@ def test_settings_are_shown_redacted(tmp_path, monkeypatch):
     path.write_text('[platform]\nplugins = ["example"]\n[plugins.example]\ngreeting = { env = "EXAMPLE_GREETING" }\n')
     result = CliRunner().invoke(cli, ["-d", str(path), "settings"])
     assert result.exit_code == 0, result.output
-    shown = json.loads(result.output)
+    shown = json.loads(result.stdout)
     assert shown["plugins"]["example"]["greeting"] == "********"
     assert shown["core"]["web"]["secret_key"] == "********"
     assert "top secret" not in result.output
+
+
+def test_a_real_deployment_does_not_run_on_the_development_secret(tmp_path):
+    """Session CSRF tokens, code hashes and (without pii_keys) personal data all derive from it."""
+    path = tmp_path / "site.toml"
+    path.write_text('[platform]\nname = "real site"\n')
+    for command in ("serve", "worker", "scheduler"):
+        result = CliRunner().invoke(cli, ["-d", str(path), command])
+        assert result.exit_code != 0 and "web.secret_key" in result.output, (command, result.output)

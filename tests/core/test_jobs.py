@@ -100,6 +100,8 @@ pool_max = 4
 broker = "postgres"
 visibility_timeout_s = 3
 poll_interval_ms = 200
+[web]
+secret_key = "the job probe's own secret"
 """
 
 

@@ -37,6 +37,15 @@ async def test_serve_demo_on_embedded_postgres():
             schema = await http.get("/schema/openapi.json")
             assert schema.status_code == 200 and schema.json()["info"]["title"] == "Kopilka demo API"
             assert (await http.get("/readyz")).json()["database"] == "reachable"
+            # A header the client sends does not choose the address the limits and the audit log see.
+            spoofed = await http.post("/api/v1/auth/login", headers={"x-forwarded-for": "203.0.113.9"},
+                                      json={"login": "nobody@example.com", "password": "not the password"})
+            assert spoofed.status_code == 401
+            signed_in = await http.post("/api/v1/auth/login",
+                                        json={"login": "admin@example.com", "password": "copper kettle demo 2026"})
+            assert signed_in.status_code == 200, signed_in.text
+            audit = await http.get("/api/v1/admin/audit", params={"action": "auth.login.failed", "limit": 1})
+            assert audit.json()["entries"][0]["ip"] == "127.0.0.1"
     finally:
         process.send_signal(signal.SIGINT)
         try:

@@ -1,6 +1,7 @@
 """The web frame: pages, health, schema, errors, locale, request ids."""
 
 import re
+from pathlib import Path
 
 
 async def test_home_page_is_html(client):
@@ -104,3 +105,39 @@ def test_money_and_dates_follow_the_locale():
         assert i18n.date(dt.date(2026, 11, 22)) == "22 нояб. 2026\u202fг."
     finally:
         i18n._current_locale.reset(token)
+
+
+def test_the_stylesheet_keeps_text_and_focus_rings_readable():
+    """WCAG: text 4.5:1 against its backgrounds (AA), the focus ring 3:1 against the page (1.4.11)."""
+    css = (Path(__file__).parents[2] / "core" / "web" / "static" / "kopilka.css").read_text()
+    colours = {
+        name: value if len(value) == 7 else "#" + "".join(c * 2 for c in value[1:])
+        for name, value in re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3})\b", css)
+    }
+
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    def contrast(a: str, b: str) -> float:
+        high, low = sorted((luminance(a), luminance(b)), reverse=True)
+        return (high + 0.05) / (low + 0.05)
+
+    for text in ("ink", "muted", "accent", "danger", "ok"):
+        for background in ("bg", "card"):
+            assert contrast(colours[text], colours[background]) >= 4.5, (text, background)
+    assert contrast(colours["accent-ink"], colours["accent"]) >= 4.5, "button text"
+    ring = re.search(r":focus[^{]*\{[^}]*outline:\s*\d+px solid (#[0-9a-fA-F]{6}|var\(--([a-z-]+)\))", css)
+    assert ring, "a visible focus ring"
+    ring_colour = colours[ring.group(2)] if ring.group(2) else ring.group(1)
+    for background in ("bg", "card"):
+        assert contrast(ring_colour, colours[background]) >= 3, background
+
+
+async def test_error_pages_speak_the_readers_language(client):
+    for method, path in (("GET", "/no-such-page"), ("DELETE", "/")):
+        page = await client.request(method, path, headers={"accept-language": "ru"})
+        assert page.status_code in (404, 405)
+        main = page.text.split("<main", 1)[1]
+        assert "Not Found" not in main and "Method Not Allowed" not in main, main[:400]

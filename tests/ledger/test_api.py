@@ -242,3 +242,11 @@ async def test_bad_statement_cursor_is_a_400(admin):
     assert response.status_code == 400 and "before" in response.json()["detail"]
     far = await admin.get(f"{API}/accounts/{wallet['id']}/statement", params={"before": f"{10**19}.1"})
     assert far.status_code == 400
+
+
+async def test_balance_at_the_ends_of_time_is_not_a_server_error(admin):
+    wallet = await open_account(admin)
+    for at in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
+        response = await admin.get(f"{API}/accounts/{wallet['id']}/balance", params={"at": at})
+        assert response.status_code == 200, (at, response.text)
+        assert response.json()["posted"] == 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import uuid
 from collections import Counter
 
@@ -35,8 +36,8 @@ from core.ledger.apply import COPY_FROM
 
 from .reference import MAccount, Model
 
-#: At least this many requests per run (the issue asks for 10,000).
-MIN_OPERATIONS = 10_000
+#: At least this many requests per run (the issue asks for 10,000; raise it to hunt for bugs).
+MIN_OPERATIONS = int(os.environ.get("KOPILKA_LEDGER_MODEL_OPERATIONS", "10000"))
 DMNEC = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
 CMNED = AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS
 
@@ -47,6 +48,7 @@ class Env:
     db = None
     operations = 0
     examples = 0
+    stopped = False
     codes: Counter[str]
 
 
@@ -54,6 +56,9 @@ ENV = Env()
 
 
 def run(coro, timeout: float = 60):
+    if ENV.stopped:  # the test ended (failed or timed out): stop the machine thread at once
+        coro.close()
+        raise RuntimeError("the test is over")
     return asyncio.run_coroutine_threadsafe(coro, ENV.loop).result(timeout)
 
 
@@ -131,7 +136,9 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def _known_id(self, data, kind: str | None = None) -> uuid.UUID:
         if kind == "pending" and self.model.open and data.draw(st.integers(0, 4), label="open") > 0:
-            return data.draw(st.sampled_from(sorted(self.model.open)), label="open pending")
+            # In creation order: ids are random, so sorting them would make replays draw differently.
+            still_open = [i for i in self.model.transfers if i in self.model.open]
+            return data.draw(st.sampled_from(still_open), label="open pending")
         choices = [i for i, t in self.model.transfers.items() if kind is None or t.kind == kind]
         if choices and data.draw(st.integers(0, 19), label="known") > 0:
             return data.draw(st.sampled_from(choices), label="ref")
@@ -308,7 +315,7 @@ async def test_ledger_matches_the_reference_model(ledger, db):
     ENV.examples = 0
     ENV.codes = Counter()
     machine_settings = settings(
-        max_examples=60,
+        max_examples=15,
         stateful_step_count=60,
         deadline=None,
         database=None,
@@ -319,7 +326,11 @@ async def test_ledger_matches_the_reference_model(ledger, db):
         while ENV.operations < MIN_OPERATIONS:
             run_state_machine_as_test(LedgerMachine, settings=machine_settings)
 
-    await asyncio.to_thread(drive)
+    ENV.stopped = False
+    try:
+        await asyncio.to_thread(drive)
+    finally:
+        ENV.stopped = True
     assert ENV.operations >= MIN_OPERATIONS
     report = await ledger.verify(max_faults=5)
     assert report.ok, report.faults

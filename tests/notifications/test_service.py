@@ -167,3 +167,14 @@ async def test_deleted_users_are_forgotten(platform):
     await service.notify(user.id, "users.welcome", {}, via=(EMAIL,))
     await service.forget_user(user.id)
     assert await service.list_for(user.id) == []
+
+
+async def test_paging_cursors_at_the_ends_of_time_are_not_server_errors(client, platform):
+    user = await make_user(platform)
+    await platform.service(NotificationService).notify(user.id, "users.welcome", {}, via=())
+    await sign_in(client, user.login)
+    for before, count in (("0001-01-01T00:00:00+14:00", 0), ("9999-12-31T23:59:59-14:00", 1)):
+        page = await client.get("/notifications", params={"before": before})
+        api = await client.get("/api/v1/notifications", params={"before": before})
+        assert page.status_code == api.status_code == 200, (before, api.text)
+        assert len(api.json()["notifications"]) == count

@@ -156,6 +156,10 @@ async def test_profile_page_and_form(client, platform):
     assert saved.status_code == 303 and "lang=ru" in saved.headers["set-cookie"]
     me = (await client.get("/api/v1/users/me")).json()["user"]
     assert me["display_name"] == "New Name" and me["locale"] == "ru"
+    # A post without the fields (not from the form, or its body lost) leaves the profile alone.
+    assert (await client.post("/account/profile", data={"csrf_token": token})).status_code == 303
+    me = (await client.get("/api/v1/users/me")).json()["user"]
+    assert me["display_name"] == "New Name" and me["locale"] == "ru"
     wrong = await client.post("/account/personal", data={"itn": "123", "csrf_token": token})
     assert wrong.status_code == 400 and "ИНН" in wrong.text, "the user's own language from now on"
 
@@ -188,3 +192,17 @@ async def test_sign_out_everywhere_else(client, platform):
     assert await platform.service(Sessions).resolve(elsewhere.token) is None
     assert (await client.get("/api/v1/users/me")).status_code == 200
     assert (await client.delete("/api/v1/users/me/sessions")).json() == {"ended": 0}
+
+
+async def test_every_field_of_the_customer_pages_has_a_label(client, platform):
+    from tests.users.labels import unlabelled_fields
+
+    anonymous = ("/login", "/register", "/register/confirm", "/register/resend", "/password/forgot")
+    for path in (*anonymous, "/password/reset"):
+        page = await client.get(path)
+        assert page.status_code == 200 and not unlabelled_fields(page.text), path
+    user = await make_user(platform)
+    await sign_in(client, user.login)
+    for path in ("/account", "/account/profile", "/account/security", "/account/contact", "/notifications"):
+        page = await client.get(path)
+        assert page.status_code == 200 and not unlabelled_fields(page.text), path

@@ -2,9 +2,12 @@
 
 from core.access.approvals import Approvals
 from core.access.roles import Roles
+from core.ledger import Ledger
 from core.testing import app_client
 from core.users.service import Users
 from core.users.testing import make_user, sign_in
+from tests.users.labels import unlabelled_fields
+from tests.users.test_money_pages import fund
 
 _open = []
 
@@ -71,6 +74,7 @@ async def test_block_ends_sessions_and_unblock_restores(client, platform):
 async def test_delete_waits_for_a_second_admin_then_erases_personal_data(client, platform):
     victim = await make_user(platform, "+7 926 000 00 01", display_name="To Be Deleted")
     await platform.service(Users).set_personal_data(victim.id, itn="500100732259", passport="4510 123456")
+    wallet = await fund(platform, victim, [123_45])
     maker = await admin_client(platform, client.app)
     checker = await admin_client(platform, client.app)
     asked = await maker.delete(f"/api/v1/admin/users/{victim.id}")
@@ -99,6 +103,10 @@ async def test_delete_waits_for_a_second_admin_then_erases_personal_data(client,
         assert row[column] is None, column
     assert row["display_name"] == ""
     assert await platform.service(Roles).roles_of(victim.id) == set()
+    ledger = platform.service(Ledger)
+    kept = await ledger.balance(wallet.id)
+    assert kept.owner == f"user:{victim.id}" and kept.posted == 123_45, "the ledger keeps its records"
+    assert len((await ledger.statement(wallet.id)).lines) == 1
     twice = await checker.post(f"/api/v1/admin/access/approvals/{approval}/approve", json={})
     assert twice.status_code == 409
     await maker.aclose()
@@ -146,6 +154,9 @@ async def test_granting_a_role_is_four_eyes(client, platform):
 async def test_admin_pages_render(client, platform):
     target = await make_user(platform, display_name="Page Target")
     await platform.service(Users).set_personal_data(target.id, itn="500100732259")
+    maker = await admin_client(platform, client.app)
+    asked = await maker.post(f"/api/v1/admin/users/{target.id}/roles", json={"role": "support"})
+    assert asked.status_code == 202, "a request waiting, so the approvals page shows its form"
     admin = await admin_client(platform, client.app, roles=("superadmin",))
     for path in (
         "/admin",
@@ -160,6 +171,7 @@ async def test_admin_pages_render(client, platform):
     ):
         page = await admin.get(path)
         assert page.status_code == 200, (path, page.text[:500])
+        assert not unlabelled_fields(page.text), (path, unlabelled_fields(page.text))
     revealed = await admin.get(f"/admin/users/{target.id}/personal")
     assert "500100732259" in revealed.text
     viewed = await platform.db.fetchval(
@@ -169,6 +181,7 @@ async def test_admin_pages_render(client, platform):
     stats = (await admin.get("/api/v1/admin/users/stats", params={"days": 7})).json()
     assert len(stats) == 7 and stats[-1]["active"] >= 1
     await admin.aclose()
+    await maker.aclose()
 
 
 async def test_form_actions_redirect_with_a_message(client, platform):
@@ -185,4 +198,20 @@ async def test_form_actions_redirect_with_a_message(client, platform):
     assert "done=pending" in deleted.headers["location"]
     pending = await platform.service(Approvals).list()
     assert pending[0].action == "users.delete" and pending[0].reason == "gdpr"
+    await admin.aclose()
+
+
+async def test_form_errors_echo_so_little_of_the_input_that_the_redirect_stays_short(client, platform):
+    target = await make_user(platform)
+    admin = await admin_client(platform, client.app, roles=("superadmin",))
+    token = admin.headers["x-csrf-token"]
+    huge = "x" * 10_000
+    for path, form in (
+        ("/admin/access/roles", {"code": "bulky", "permission": huge}),
+        ("/admin/access/roles/support", {"permission": huge}),
+        (f"/admin/users/{target.id}/roles", {"role": huge, "grant": "1"}),
+    ):
+        answer = await admin.post(path, data={**form, "csrf_token": token})
+        assert answer.status_code == 303 and "error=" in answer.headers["location"], path
+        assert len(answer.headers["location"]) < 1000, (path, len(answer.headers["location"]))
     await admin.aclose()

@@ -72,6 +72,12 @@ async def test_register_confirm_sign_in_see_zero_and_sign_out(site):
         await page.wait_for_url(f"{base_url}/account")
         balance = page.locator('[data-testid="balances"] .amount').first
         assert "0.00" in await balance.inner_text()
+        # On a small phone (WCAG 1.4.10 reflow, 320 CSS px) nothing makes the page scroll sideways.
+        await page.set_viewport_size({"width": 320, "height": 640})
+        for path in ("/account/security", "/account/profile", "/notifications", "/account"):
+            await page.goto(f"{base_url}{path}")
+            overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (path, overflow)
         await page.get_by_role("button", name="Sign out").click()
         await page.wait_for_url("**/login?done=signed_out")
         await page.goto(f"{base_url}/account")

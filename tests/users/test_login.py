@@ -101,3 +101,21 @@ async def test_garbage_logins_are_refused_politely(client):
     for value in ("", "@", "+", "x" * 320, "'; DROP TABLE users_users; --", "\u0000"):
         response = await login(client, value, "whatever password")
         assert response.status_code in (400, 401, 429), (value, response.status_code)
+
+
+async def test_every_lock_is_audited_not_only_the_first(make_platform):
+    settings = {
+        "core.users": {**FAST_HASHING["core.users"], "login_failures_per_account": 50, "lockout_after": 3}
+    }
+    platform = await make_platform(settings=settings)
+    user = await make_user(platform)
+    async with app_client(platform) as client:
+        for _ in range(3):
+            await login(client, user.login, "a wrong password")
+        await platform.db.execute(
+            "UPDATE users_users SET locked_until = now() - interval '1 second' WHERE id = $1", user.id
+        )
+        assert (await login(client, user.login, "still wrong")).status_code == 401
+        # Still failing in a row: the account locks again at once, and the log says so.
+        assert (await login(client, user.login, PASSWORD)).status_code == 429
+    assert await count(platform, "auth.login.locked", f"user:{user.id}") == 2

@@ -122,7 +122,9 @@ async def test_resend_gives_a_fresh_code_for_pending_accounts_only(client, platf
         "/api/v1/auth/register", json={"login": "slow@example.com", "password": PASSWORD}
     )
     first = await latest_code(platform, "slow@example.com")
-    again = await client.post("/api/v1/auth/register/resend", json={"login": "slow@example.com"})
+    again = await client.post(
+        "/api/v1/auth/register/resend", json={"login": "slow@example.com", "password": PASSWORD}
+    )
     assert again.status_code == 202 and again.json()["challenge_id"] != sent.json()["challenge_id"]
     second = await latest_code(platform, "slow@example.com")
     ok = await client.post(
@@ -133,3 +135,64 @@ async def test_resend_gives_a_fresh_code_for_pending_accounts_only(client, platf
         "/api/v1/auth/register/confirm", json={"challenge_id": sent.json()["challenge_id"], "code": first}
     )
     assert stale.status_code in (409, 422)
+
+
+async def test_a_registration_resubmitted_by_someone_else_cannot_be_confirmed_with_the_first_code(
+    client, platform
+):
+    """Pre-hijacking: a stranger re-registers the address with their own password; the owner's
+    code must not confirm the stranger's password, and no code can be had without the password."""
+    owner = await client.post(
+        "/api/v1/auth/register", json={"login": "mine@example.com", "password": PASSWORD}
+    )
+    owner_code = await latest_code(platform, "mine@example.com")
+    stranger_password = "the stranger knows this one"
+    hijack = await client.post(
+        "/api/v1/auth/register", json={"login": "mine@example.com", "password": stranger_password}
+    )
+    assert hijack.status_code == 202
+    stale = await client.post(
+        "/api/v1/auth/register/confirm",
+        json={"challenge_id": owner.json()["challenge_id"], "code": owner_code},
+    )
+    assert stale.status_code == 422, "the code confirmed a password its owner never chose"
+    resend = await client.post("/api/v1/auth/register/resend", json={"login": "mine@example.com"})
+    assert resend.status_code == 400, "a new code only for whoever knows the password"
+    wrong = await client.post(
+        "/api/v1/auth/register/resend", json={"login": "mine@example.com", "password": PASSWORD}
+    )
+    assert wrong.status_code == 401
+    # The owner registers again: their password, their code.
+    again = await client.post(
+        "/api/v1/auth/register", json={"login": "mine@example.com", "password": PASSWORD}
+    )
+    code = await latest_code(platform, "mine@example.com")
+    done = await client.post(
+        "/api/v1/auth/register/confirm", json={"challenge_id": again.json()["challenge_id"], "code": code}
+    )
+    assert done.status_code == 200
+    signed_in = await client.post(
+        "/api/v1/auth/login", json={"login": "mine@example.com", "password": stranger_password}
+    )
+    assert signed_in.status_code == 401
+
+
+async def test_registering_a_taken_address_again_and_again_does_not_flood_its_owner(make_platform):
+    from core.testing import app_client
+    from core.users.testing import FAST_HASHING
+
+    settings = {"core.users": {**FAST_HASHING["core.users"], "registrations_per_ip_hour": 100}}
+    platform = await make_platform(settings=settings)
+    await make_user(platform, "popular@example.com")
+    async with app_client(platform) as client:
+        statuses = [
+            (
+                await client.post(
+                    "/api/v1/auth/register", json={"login": "popular@example.com", "password": PASSWORD}
+                )
+            ).status_code
+            for _ in range(8)
+        ]
+    assert statuses[:5] == [202] * 5 and set(statuses[5:]) == {429}
+    outbox = platform.registry("notification_channels").get("outbox")
+    assert len(await outbox.messages(address="popular@example.com")) == 5, "as many as codes would be"

@@ -194,3 +194,25 @@ async def test_anonymous_json_needs_no_csrf_but_a_cross_site_form_does(make_plat
                 "/probe/echo", content=b"a=1", headers={"content-type": content_type}
             )
             assert forged.status_code == 403, content_type
+
+
+async def test_signing_out_is_audited_and_clears_a_secure_cookie(make_platform):
+    from core.users.testing import FAST_HASHING
+
+    platform = await make_platform(settings=FAST_HASHING, core={"web": {"cookie_secure": True}})
+    user = await make_user(platform)
+    async with app_client(platform, base_url="https://testserver") as client:
+        for path in ("/api/v1/auth/logout", "/logout"):
+            token = await sign_in(client, user.login)
+            answer = await client.post(path, headers={"x-csrf-token": token})
+            assert answer.status_code in (204, 303), answer.text
+            cleared = [
+                c for c in answer.headers.get_list("set-cookie") if c.startswith("__Host-kopilka_session=")
+            ]
+            # A __Host- cookie without Secure is ignored by browsers: it would stay behind.
+            assert cleared and "secure" in cleared[0].lower() and "max-age=0" in cleared[0].lower(), cleared
+            assert not client.cookies.get("__Host-kopilka_session"), path
+    signed_out = await platform.db.fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = 'auth.logout' AND target = $1", f"user:{user.id}"
+    )
+    assert signed_out == 2
