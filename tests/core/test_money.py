@@ -30,6 +30,13 @@ def test_equal_weights_differ_by_at_most_one_and_favour_the_first(total, n):
     assert parts == sorted(parts, reverse=True)
 
 
+@given(st.integers(min_value=-10**12, max_value=10**12),
+       st.lists(st.sampled_from([0, 1, 2, 3, 7, 10**6 + 1]), min_size=1, max_size=40).filter(any))
+def test_integer_weights_split_as_their_exact_fractions_do(total, weights):
+    # Few distinct weights, so remainders tie often: the fast integer path must break ties as the exact one does.
+    assert allocate(total, weights) == allocate(total, [Fraction(w) for w in weights])
+
+
 def test_allocate_is_deterministic_on_ties():
     assert allocate(100, [1, 1, 1]) == [34, 33, 33]
     assert allocate(-100, [1, 1, 1]) == [-34, -33, -33]
