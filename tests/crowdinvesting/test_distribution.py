@@ -1,5 +1,6 @@
 """Income distribution: exact to the kopeck, deterministic, and never twice."""
 
+import dataclasses
 import uuid
 from fractions import Fraction
 
@@ -115,3 +116,26 @@ async def test_a_distribution_paid_in_several_ledger_batches_is_whole_and_made_o
     assert not (await income.distribute(project.id, amount_minor=600_01, period="2026-Q5")).created
     assert await platform.db.fetchval("SELECT count(*) FROM ledger_transfers") == transfers
     assert second.investors == 3 and (await platform.service(Ledger).verify()).ok
+
+
+async def test_a_payout_the_ledger_refuses_leaves_nothing_behind(platform, monkeypatch):
+    ledger = platform.service(Ledger)
+    ledger.settings.batch_max = 2
+    project, _stage, investors = await three_investors_funded(platform)
+    submit = ledger.submit
+
+    async def last_wallet_gone(requests, **kw):  # the second batch of payouts names an account that does not exist
+        if len(requests) == 1 and requests[0].code == "crowdinvesting.income_paid":
+            requests = [dataclasses.replace(requests[0], credit_account_id=10**15)]
+        return await submit(requests, **kw)
+
+    monkeypatch.setattr(ledger, "submit", last_wallet_gone)
+    transfers = await platform.db.fetchval("SELECT count(*) FROM ledger_transfers")
+    income = platform.service(IncomeService)
+    with pytest.raises(Conflict, match="refused 1 of 1"):
+        await income.distribute(project.id, amount_minor=600_00, period="2026-Q4")
+    assert await platform.db.fetchval("SELECT count(*) FROM ledger_transfers") == transfers
+    assert await income.existing(project.id, None, "2026-Q4", 600_00) is None
+    assert await platform.db.fetchval("SELECT count(*) FROM crowd_payouts WHERE distribution_id = $1",
+                                      income.distribution_id(project.id, None, "2026-Q4")) == 0
+    assert [await wallet(platform, who) for who in investors] == [0, 0, 0]
