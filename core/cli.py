@@ -270,15 +270,32 @@ def _install_stop_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
-def _refuse_development_secret(platform) -> None:
-    """A deployment that is not a sandbox must not run on the public default ``web.secret_key``."""
+def _refuse_unsafe_production(platform) -> None:
+    """A deployment that is not a sandbox must not run on development stand-ins.
+
+    Its own ``web.secret_key`` (session CSRF tokens, code hashes and, without pii_keys,
+    personal data derive from it), secure cookies when served over https, and no plugin
+    that says it is for sandboxes only (an outbox that shows one-time codes to admins).
+    """
     from core.deployment import DEVELOPMENT_SECRET
 
     core = platform.core
-    if not core.platform.sandbox and core.web.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
+    if core.platform.sandbox:
+        return
+    if core.web.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
         raise click.ClickException(
             "web.secret_key is the public development default: give this deployment its own, e.g. "
             "secret_key = { file = \"/run/secrets/kopilka-web-key\" } (or set [platform] sandbox = true)"
+        )
+    if core.web.base_url.startswith("https://") and not core.web.secure_cookies:
+        raise click.ClickException(
+            "web.cookie_secure = false on a site served over https: session cookies would also travel over "
+            "plain http; remove the setting (or set [platform] sandbox = true)"
+        )
+    for name, reason in platform.plugins.each("sandbox_only"):
+        raise click.ClickException(
+            f"{platform.plugins.source}: plugin '{name}': key 'plugins': sandbox only: {reason} "
+            "(disable it, or set [platform] sandbox = true)"
         )
 
 
@@ -286,7 +303,7 @@ async def _serve(platform, host: str, port: int, web: bool, worker: bool, schedu
                  demo: bool) -> None:
     from core.jobs.runtime import Jobs
 
-    _refuse_development_secret(platform)
+    _refuse_unsafe_production(platform)
     stop = asyncio.Event()
     await platform.start(migrate=migrate)
     try:

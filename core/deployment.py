@@ -83,9 +83,16 @@ class WebSection(_Section):
     #: pii_keys). Give it by reference; only a sandbox may run on the development default.
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     default_locale: Literal["ru", "en"] = "ru"
-    cookie_secure: bool = False
+    #: Session cookies only over HTTPS (with the ``__Host-`` prefix). Unset: on when
+    #: ``base_url`` is https. A real deployment served over https may not turn it off.
+    cookie_secure: bool | None = None
     #: Trust X-Forwarded-For from these proxy addresses when finding a client's IP.
     trusted_proxies: list[str] = Field(default_factory=list)
+
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cookie_secure if self.cookie_secure is not None else self.base_url.startswith("https://")
 
 
 class CoreSettings(_Section):

@@ -52,6 +52,16 @@ def plugin_requires() -> Sequence[str]:
 
 
 @hookspec
+def sandbox_only() -> str:
+    """Return why this plugin must never run in a real deployment, if it must not.
+
+    Development stand-ins (an outbox that shows every message, one-time codes included, to
+    admins; a fake provider) say so here. ``serve``, ``worker`` and ``scheduler`` refuse to
+    start a deployment that enables one unless ``[platform] sandbox = true``.
+    """
+
+
+@hookspec
 def settings_schema() -> type[BaseModel]:
     """Return the pydantic model of this plugin's section in the deployment file.
 
@@ -129,7 +139,9 @@ def register_tasks(tasks: Any, settings: Any) -> None:
     Call ``tasks.task(fn, name="plugin.task_name", schedule=[{"cron": "*/10 * * * *"}])``.
     Names are explicit so that moving a function never renames its queue; a schedule
     gets a stable id from the task name. ``tasks.close_of_day(fn, name=...)`` adds a job
-    that runs exactly once per business date.
+    that runs exactly once per business date. ``tasks.worker_loop(fn, name=...)`` runs
+    ``fn(platform, stop)`` in every worker process for as long as it runs (work that keeps
+    something open, such as a serial line).
     """
 
 
@@ -191,7 +203,11 @@ def register_scoring_providers(register: Callable[[Any], None], platform: Platfo
 
 @hookspec
 def register_kyc_checks(register: Callable[[Any], None], platform: Platform, settings: Any) -> None:
-    """Hand over identity checks (``core.contracts.kyc.KycCheck``)."""
+    """Hand over identity checks (``core.contracts.kyc.KycCheck``).
+
+    The ``kyc`` plugin runs every check whose ``document_kinds`` a customer's submission
+    has, polls those that answer PENDING and asks again after an ERROR.
+    """
 
 
 @hookspec
@@ -201,7 +217,11 @@ def register_notification_channels(register: Callable[[Any], None], platform: Pl
 
 @hookspec
 def register_terminal_drivers(register: Callable[[Any], None], platform: Platform, settings: Any) -> None:
-    """Hand over cash-terminal drivers (``core.contracts.terminals.TerminalDriver``)."""
+    """Hand over cash-terminal drivers (``core.contracts.terminals.TerminalDriver``).
+
+    A driver speaks one bill validator protocol over a serial line; the ``terminals``
+    plugin opens its sessions, credits stacked notes and records faults.
+    """
 
 
 @hookspec
@@ -273,5 +293,23 @@ def on_publication(platform: Platform, publication: Any) -> Any:
 
 
 @hookspec
+def on_kyc_status_changed(platform: Platform, verification: Any, old_status: str, new_status: str) -> Any:
+    """A customer's identity verification (``plugins.kyc.service.Verification``) changed state.
+
+    States: ``none``, ``checking``, ``review``, ``verified``, ``rejected``.
+    """
+
+
+@hookspec
 def on_payment_status_changed(platform: Platform, payment: Any, old_status: str, new_status: str) -> Any:
     """A payment (top-up, withdrawal, charge) changed status."""
+
+
+@hookspec
+def on_scoring_completed(platform: Platform, inquiry: Any) -> Any:
+    """A scoring inquiry (``plugins.scoring.records.Inquiry``) got its final answer.
+
+    Fires after the answer is committed: when a provider answers at once, when the
+    polling task gets a PENDING inquiry's result, and when an inquiry reuses a cached
+    report. ``platform.service(ScoringService).assessment(inquiry.reference)`` decides again.
+    """

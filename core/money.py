@@ -15,7 +15,8 @@ from functools import cache
 
 from babel.numbers import format_currency, get_currency_precision
 
-#: No amount has more digits than this before its decimal point (a bigint holds 19).
+#: Amounts with more digits than this before the point are refused: no account holds them (a bigint
+#: holds 19), and turning "1E+999990" into an int would take a minute of CPU.
 MAX_DIGITS = 30
 
 
@@ -42,8 +43,8 @@ def to_minor(amount: Decimal | int | str, currency: str) -> int:
     if not value.is_finite():
         raise MoneyError(f"not an amount: {amount!r}")
     if value.adjusted() >= MAX_DIGITS:
-        # Checked before int(): "1e999990" would otherwise cost a minute of CPU to become a million-digit int.
-        raise MoneyError(f"{amount} is too large: more than {MAX_DIGITS} digits")
+        # Checked before int(): "1E+999999" overflows; "1E+999990" would take a minute of CPU to become an int.
+        raise MoneyError(f"not an amount: {str(amount)[:40]!r} is far too large (over {MAX_DIGITS} digits)")
     # In a context as precise as the amount: the default 28 digits would round, not refuse, a kopeck's fraction.
     scaled = value.scaleb(exponent(currency), Context(prec=len(value.as_tuple().digits) + 1))
     if scaled != scaled.to_integral_value():

@@ -136,7 +136,7 @@ class Platform:
             self.tasks.current_plugin = impl.plugin_name
             self.plugins.call_impl(impl, "register_tasks", {"tasks": self.tasks})
         self.tasks.current_plugin = None
-        for definition in self.tasks:
+        for definition in [*self.tasks, *self.tasks.worker_loops()]:
             self.plugins.plugins[definition.plugin].tasks.append(definition.name)
 
     # -- settings and services ----------------------------------------------

@@ -49,6 +49,17 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "payments.uniteller": "plugins.payments.uniteller.plugin",
     "payments.bank_transfer": "plugins.payments.bank_transfer.plugin",
     "crowdinvesting": "plugins.crowdinvesting.plugin",
+    "scoring": "plugins.scoring.plugin",
+    "scoring.ubki": "plugins.scoring.ubki.plugin",
+    "scoring.mbki": "plugins.scoring.mbki.plugin",
+    "scoring.scorista": "plugins.scoring.scorista.plugin",
+    "kyc": "plugins.kyc.plugin",
+    "kyc.itn": "plugins.kyc.itn.plugin",
+    "kyc.passport": "plugins.kyc.passport.plugin",
+    "kyc.snils": "plugins.kyc.snils.plugin",
+    "terminals": "plugins.terminals.plugin",
+    "terminals.ccnet": "plugins.terminals.ccnet.plugin",
+    "terminals.id003": "plugins.terminals.id003.plugin",
 }
 
 

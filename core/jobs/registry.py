@@ -21,6 +21,19 @@ class TaskDefinition:
 
 
 @dataclass(frozen=True)
+class WorkerLoop:
+    """Long-running work every worker process does beside its tasks: ``fn(platform, stop)``.
+
+    It runs until ``stop`` (an ``asyncio.Event``) is set, and should return soon after; if it
+    raises, the worker logs it and starts it again after a pause.
+    """
+
+    name: str
+    fn: TaskFunction
+    plugin: str
+
+
+@dataclass(frozen=True)
 class CloseOfDayJob:
     """Work that runs exactly once per business date: ``fn(platform, business_date)``."""
 
@@ -36,12 +49,13 @@ class TaskRegistry:
     def __init__(self) -> None:
         self._tasks: dict[str, TaskDefinition] = {}
         self._close_of_day: dict[str, CloseOfDayJob] = {}
+        self._loops: dict[str, WorkerLoop] = {}
         self.current_plugin: str | None = None
 
     def _check_name(self, name: str) -> None:
         if not name or "." not in name:
             raise ValueError(f"task name {name!r} must be '<plugin>.<task>'")
-        if name in self._tasks or name in self._close_of_day:
+        if name in self._tasks or name in self._close_of_day or name in self._loops:
             raise ValueError(f"task {name!r} is registered twice")
 
     def task(
@@ -71,6 +85,20 @@ class TaskRegistry:
         self._close_of_day[name] = job
         return job
 
+    def worker_loop(self, fn: TaskFunction, *, name: str) -> WorkerLoop:
+        """Run ``fn(platform, stop)`` in every worker process for as long as the process runs.
+
+        For work that holds something open (a serial line, a socket) rather than work that
+        is queued. Several workers all run it: share the work out with leases in the database.
+        """
+        self._check_name(name)
+        loop = WorkerLoop(name, fn, self.current_plugin or "?")
+        self._loops[name] = loop
+        return loop
+
+    def worker_loops(self) -> list[WorkerLoop]:
+        return list(self._loops.values())
+
     def __iter__(self) -> Iterator[TaskDefinition]:
         return iter(self._tasks.values())
 
@@ -81,7 +109,7 @@ class TaskRegistry:
         return self._tasks[name]
 
     def names(self) -> list[str]:
-        return [*self._tasks, *self._close_of_day]
+        return [*self._tasks, *self._close_of_day, *self._loops]
 
     def close_of_day_jobs(self) -> list[CloseOfDayJob]:
         return sorted(self._close_of_day.values(), key=lambda job: (job.order, job.name))

@@ -19,7 +19,7 @@ from core.jobs.broker import DurablePostgresBroker
 from core.jobs.business_date import BusinessCalendar
 
 if TYPE_CHECKING:
-    from core.jobs.registry import TaskDefinition
+    from core.jobs.registry import TaskDefinition, WorkerLoop
     from core.platform import Platform
 
 log = logging.getLogger(__name__)
@@ -190,10 +190,38 @@ class Jobs:
             run_receiver_task(broker, max_async_tasks=self.settings.max_concurrency, run_startup=False),
             name="kopilka-worker",
         )
+        loops_stop = asyncio.Event()
+        loops = [
+            asyncio.create_task(self._keep_running(loop, loops_stop), name=f"loop:{loop.name}",
+                                context=contextvars.Context())
+            for loop in self.platform.tasks.worker_loops()
+        ]
         try:
             await _until(stop, receiver)
         finally:
+            loops_stop.set()
             await self._finish_running()
+            if loops:
+                _done, late = await asyncio.wait(loops, timeout=STOP_GRACE_S)
+                for task in late:
+                    task.cancel()
+                await asyncio.gather(*loops, return_exceptions=True)
+
+    async def _keep_running(self, loop: WorkerLoop, stop: asyncio.Event) -> None:
+        """Run a worker loop until ``stop``; start it again (after a growing pause) when it fails."""
+        pause = 1.0
+        while not stop.is_set():
+            started = asyncio.get_running_loop().time()
+            try:
+                await loop.fn(self.platform, stop)
+            except Exception:
+                log.exception("worker loop %s failed; starting it again in %.0f s", loop.name, pause)
+            if stop.is_set():
+                return
+            if asyncio.get_running_loop().time() - started > 60:
+                pause = 1.0  # it ran for a while: a new failure is not the same one
+            await _wait(stop, pause)
+            pause = min(pause * 2, 60.0)
 
     async def _finish_running(self, grace_s: float = STOP_GRACE_S) -> None:
         """Let the tasks already running finish (they outlive the cancelled receiver), then cancel the rest.

@@ -87,7 +87,7 @@ class CookieNames:
 
 
 def cookie_names(platform: Platform) -> CookieNames:
-    return CookieNames(platform.core.web.cookie_secure)
+    return CookieNames(platform.core.web.secure_cookies)
 
 
 def _cookies(scope: Scope) -> dict[str, str]:

@@ -60,6 +60,11 @@ class LoginFailed(NotAuthorizedException):
         super().__init__(_("wrong login or password"))
 
 
+def _locked() -> str:
+    """The same words whether or not the login has an account."""
+    return _("this login is locked after too many failed sign-ins")
+
+
 class AccountBlocked(PermissionDeniedException):
     def __init__(self) -> None:
         super().__init__(_("this account is blocked; contact support"))
@@ -137,6 +142,12 @@ class Users:
         window = settings.login_window_minutes * 60
         self.login_per_account = Limit("login.failed.account", settings.login_failures_per_account, window)
         self.login_per_ip = Limit("login.failed.ip", settings.login_failures_per_ip, window)
+        # A flood of refused attempts is audited once a minute per login or address, not per attempt.
+        self.refusals_audited = Limit("login.refusal.audited", 1, 60)
+        # Logins with no account lock like accounts do, so a lock tells nobody an account exists.
+        self.unknown_login_lockout = Limit(
+            "login.failed.unknown", settings.lockout_after, settings.lockout_minutes * 60
+        )
         self.registrations_per_ip = Limit("register.ip", settings.registrations_per_ip_hour, 3600)
 
     # -- collaborators -----------------------------------------------------------------
@@ -479,9 +490,7 @@ class Users:
         for limit, key in ((self.login_per_account, subject), (self.login_per_ip, ip)):
             decision = await self.limiter.peek(limit, key)
             if not decision.allowed:
-                await self.audit.record(
-                    action="auth.login.throttled", details={"login": subject, "limit": limit.name}
-                )
+                await self._audit_refusal(f"{limit.name}:{key}", details={"login": subject, "limit": limit.name})
                 raise TooManyRequests(_("too many failed sign-ins"), decision.retry_after_s)
         try:
             row = await self._row_by_address(parse_login(login))
@@ -491,22 +500,31 @@ class Users:
             row = None
         now = dt.datetime.now(dt.UTC)
         if row is not None and row["locked_until"] is not None and row["locked_until"] > now:
-            await self.audit.record(
-                action="auth.login.throttled",
-                target=f"user:{row['id']}",
-                details={"login": subject, "limit": "lockout"},
+            await self._audit_refusal(
+                f"lockout:{subject}", target=f"user:{row['id']}", details={"login": subject, "limit": "lockout"}
             )
             seconds = int((row["locked_until"] - now).total_seconds())
-            raise TooManyRequests(_("this account is locked after too many failed sign-ins"), seconds)
+            raise TooManyRequests(_locked(), seconds)
+        if row is None:
+            locked = await self.limiter.peek(self.unknown_login_lockout, subject)
+            if not locked.allowed:
+                await self._audit_refusal(f"lockout:{subject}", details={"login": subject, "limit": "lockout"})
+                raise TooManyRequests(_locked(), locked.retry_after_s)
         if not await self.hasher.verify(row["password_hash"] if row is not None else None, password):
             await self._failed_login(row, subject, ip)
             raise LoginFailed()
         return row
 
+    async def _audit_refusal(self, episode: str, **entry: Any) -> None:
+        """Audit a refused sign-in, at most once a minute per throttled login or address."""
+        if (await self.limiter.hit(self.refusals_audited, episode)).allowed:
+            await self.audit.record(action="auth.login.throttled", **entry)
+
     async def _failed_login(self, row: Any, subject: str, ip: str) -> None:
         await self.limiter.hit(self.login_per_account, subject)
         await self.limiter.hit(self.login_per_ip, ip)
         if row is None:
+            await self.limiter.hit(self.unknown_login_lockout, subject)
             await self.audit.record(
                 action="auth.login.failed", details={"login": subject, "reason": "unknown login"}
             )

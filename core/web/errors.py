@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -83,8 +84,18 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
 def _describe(error: Any) -> Any:
     """Keep what says what is wrong and where; drop litestar's internals."""
     if isinstance(error, dict):
-        return {k: v for k, v in error.items() if k in ("message", "key", "source")}
+        kept = {k: v for k, v in error.items() if k in ("message", "key", "source")}
+        # msgspec reports a missing field at its parent object (key "data" for the body itself):
+        # key the error by the field that is missing, so clients and forms can point at it.
+        missing = _MISSING_FIELD.match(str(kept.get("message", "")))
+        if missing and "key" in kept:
+            parent = str(kept["key"])
+            kept["key"] = missing[1] if parent == "data" else f"{parent}.{missing[1]}"
+        return kept
     return error
+
+
+_MISSING_FIELD = re.compile(r"^Object missing required field `([^`]+)`")
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -60,3 +60,27 @@ def test_a_real_deployment_does_not_run_on_the_development_secret(tmp_path):
     for command in ("serve", "worker", "scheduler"):
         result = CliRunner().invoke(cli, ["-d", str(path), command])
         assert result.exit_code != 0 and "web.secret_key" in result.output, (command, result.output)
+
+
+def test_a_real_deployment_refuses_the_sandbox_outbox(tmp_path):
+    """The outbox shows every one-time code to admins: fine in a demo, an account takeover in production."""
+    path = tmp_path / "site.toml"
+    path.write_text('[platform]\nplugins = ["notify.outbox"]\n[web]\nsecret_key = "this site\'s own key"\n')
+    result = CliRunner().invoke(cli, ["-d", str(path), "worker"])
+    assert result.exit_code != 0, result.output
+    assert "plugin 'notify.outbox': key 'plugins': sandbox only" in result.output
+
+
+def test_a_real_https_deployment_keeps_its_cookies_secure(tmp_path):
+    path = tmp_path / "site.toml"
+    path.write_text('[web]\nbase_url = "https://kopilka.example"\nsecret_key = "own key"\ncookie_secure = false\n')
+    result = CliRunner().invoke(cli, ["-d", str(path), "scheduler"])
+    assert result.exit_code != 0 and "web.cookie_secure = false" in result.output, result.output
+
+
+def test_cookies_are_secure_by_default_on_https():
+    from core.deployment import WebSection
+
+    assert WebSection(base_url="https://kopilka.example").secure_cookies
+    assert not WebSection(base_url="http://127.0.0.1:8000").secure_cookies
+    assert not WebSection(base_url="https://kopilka.example", cookie_secure=False).secure_cookies

@@ -1,5 +1,6 @@
 """What `make run` does: serve the demo deployment on an embedded PostgreSQL, with its demo data."""
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -46,6 +47,17 @@ async def test_serve_demo_on_embedded_postgres():
             assert signed_in.status_code == 200, signed_in.text
             audit = await http.get("/api/v1/admin/audit", params={"action": "auth.login.failed", "limit": 1})
             assert audit.json()["entries"][0]["ip"] == "127.0.0.1"
+            # The demo's cash terminals run on their emulators in this process's worker.
+            for _ in range(150):
+                terminals = {t["id"]: t for t in (await http.get("/api/v1/admin/terminals")).json()}
+                if all(t["status"] == "online" for t in terminals.values()):
+                    break
+                await asyncio.sleep(0.2)
+            assert {i: (t["driver"], t["status"]) for i, t in terminals.items()} == {
+                "lobby-1": ("ccnet", "online"), "lobby-2": ("id003", "online")}
+            # The demo's credit assessments were made against the in-process bureau emulators.
+            scored = await http.get("/api/v1/scoring/assessments/demo:loan-application:1")
+            assert scored.status_code == 200 and scored.json()["outcome"] in ("approve", "review"), scored.text
     finally:
         process.send_signal(signal.SIGINT)
         try:

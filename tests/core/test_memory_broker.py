@@ -56,3 +56,33 @@ async def test_a_stopping_worker_lets_running_tasks_finish(make_platform, commit
     await asyncio.wait_for(worker, timeout=30)
     assert finished == [True] and not jobs.running
     await jobs.stop()
+
+
+async def test_worker_loops_run_with_the_worker_and_start_again_after_a_failure(make_platform, committed_db):
+    runs = []
+    stopped = asyncio.Event()
+
+    async def watch(platform, stop):
+        runs.append(len(runs))
+        if len(runs) == 1:
+            raise RuntimeError("the first run fails")
+        await stop.wait()
+        stopped.set()
+
+    plugin = types.SimpleNamespace(register_tasks=hookimpl(lambda tasks: tasks.worker_loop(watch, name="probe.watch")))
+    platform = await make_platform([], core={"jobs": {"broker": "postgres", "poll_interval_ms": 50}},
+                                   extra_plugins={"probe": plugin}, database=committed_db)
+    assert "probe.watch" in platform.plugins.plugins["probe"].tasks
+    jobs = platform.service(Jobs)
+    await jobs.start()
+    stop = asyncio.Event()
+    worker = asyncio.create_task(jobs.run_worker(stop))
+    for _ in range(300):
+        if len(runs) == 2:
+            break
+        await asyncio.sleep(0.02)
+    assert runs == [0, 1]  # started again about a second after it failed
+    stop.set()
+    await asyncio.wait_for(worker, timeout=30)
+    assert stopped.is_set()
+    await jobs.stop()

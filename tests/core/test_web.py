@@ -141,3 +141,13 @@ async def test_error_pages_speak_the_readers_language(client):
         assert page.status_code in (404, 405)
         main = page.text.split("<main", 1)[1]
         assert "Not Found" not in main and "Method Not Allowed" not in main, main[:400]
+
+
+def test_a_missing_body_field_is_keyed_by_its_name():
+    from core.web.errors import _describe
+
+    top = {"message": "Object missing required field `first_name`", "key": "data", "source": "body"}
+    nested = {"message": "Object missing required field `city` - at `$.address`", "key": "address", "source": "body"}
+    assert _describe(top)["key"] == "first_name"
+    assert _describe(nested)["key"] == "address.city"
+    assert _describe({"message": "Expected `str`, got `int`", "key": "itn"})["key"] == "itn"

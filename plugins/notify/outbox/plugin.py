@@ -10,6 +10,11 @@ HERE = Path(__file__).parent
 
 
 @hookimpl
+def sandbox_only():
+    return "it keeps messages, one-time codes included, for admins to read instead of sending them"
+
+
+@hookimpl
 def piccolo_apps():
     return ["plugins.notify.outbox.piccolo_app"]
 

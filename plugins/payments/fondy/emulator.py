@@ -113,6 +113,21 @@ class FondyEmulator(ProviderEmulator):
             return self._failure("1014", "Invalid signature")
         return params
 
+    async def _order_call(
+        self, request: Request[Any, Any, Any], *, with_amount: bool
+    ) -> tuple[EmulatedOrder, int] | Response[Any]:
+        """Read a call about an existing order: the order and (when asked) the amount."""
+        params = await self._read(request)
+        if isinstance(params, Response):
+            return params
+        order = self.find(str(params.get("order_id", "")))
+        if order is None:
+            return self._failure("1018", f"Order {params.get('order_id')} not found")
+        amount = self._amount(params) if with_amount else 0
+        if isinstance(amount, Response):
+            return amount
+        return order, amount
+
     def _amount(self, params: dict[str, Any]) -> int | Response[Any]:
         try:
             amount = int(str(params.get("amount", "")))
@@ -152,26 +167,19 @@ class FondyEmulator(ProviderEmulator):
 
         @post("/api/status/order_id", status_code=200)
         async def status(request: Request[Any, Any, Any]) -> Response[Any]:
-            params = await emulator._read(request)
-            if isinstance(params, Response):
-                return params
-            order = emulator.find(str(params.get("order_id", "")))
-            if order is None:
-                return emulator._failure("1018", f"Order {params.get('order_id')} not found")
+            found = await emulator._order_call(request, with_amount=False)
+            if isinstance(found, Response):
+                return found
+            order, _ = found
             await emulator.stall()
             return emulator._answer(emulator.order_fields(order))
 
         @post("/api/reverse/order_id", status_code=200)
         async def reverse(request: Request[Any, Any, Any]) -> Response[Any]:
-            params = await emulator._read(request)
-            if isinstance(params, Response):
-                return params
-            order = emulator.find(str(params.get("order_id", "")))
-            if order is None:
-                return emulator._failure("1018", f"Order {params.get('order_id')} not found")
-            amount = emulator._amount(params)
-            if isinstance(amount, Response):
-                return amount
+            found = await emulator._order_call(request, with_amount=True)
+            if isinstance(found, Response):
+                return found
+            order, amount = found
             if order.status not in ("approved", "authorized", "reversed") or amount > order.amount - order.refunded:
                 word = "declined"
             else:
@@ -190,15 +198,10 @@ class FondyEmulator(ProviderEmulator):
 
         @post("/api/capture/order_id", status_code=200)
         async def capture(request: Request[Any, Any, Any]) -> Response[Any]:
-            params = await emulator._read(request)
-            if isinstance(params, Response):
-                return params
-            order = emulator.find(str(params.get("order_id", "")))
-            if order is None:
-                return emulator._failure("1018", f"Order {params.get('order_id')} not found")
-            amount = emulator._amount(params)
-            if isinstance(amount, Response):
-                return amount
+            found = await emulator._order_call(request, with_amount=True)
+            if isinstance(found, Response):
+                return found
+            order, amount = found
             if order.status == "authorized" and amount <= order.amount:
                 order.captured, order.status, word = amount, "approved", "captured"
             else:
