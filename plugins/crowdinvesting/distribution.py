@@ -62,7 +62,8 @@ def payout_ids(distribution_id: UUID, holdings: Sequence[Holding], payouts: Sequ
     """Each payout's transfer id, ``tid("income", distribution_id, investor)``; None for a payout of nothing.
 
     The same ids as ``tid`` gives, derived in a third of the time: the hash of the parts every id shares
-    is computed once and copied for each investor (a distribution derives 100,000 of them).
+    is computed once and copied for each investor (a distribution derives 100,000 of them). It repeats
+    ``core.ledger.ids.transfer_id``'s derivation (namespace, unit separator); a property test holds the two equal.
     """
     shared = hashlib.sha1(NAMESPACE.bytes + "\x1f".join(("crowdinvesting", "income", str(distribution_id), "")).encode())
     ids: list[UUID | None] = []
