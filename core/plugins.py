@@ -63,6 +63,8 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "terminals": "plugins.terminals.plugin",
     "terminals.ccnet": "plugins.terminals.ccnet.plugin",
     "terminals.id003": "plugins.terminals.id003.plugin",
+    "meetings": "plugins.meetings.plugin",
+    "signatures.code": "plugins.signatures.code.plugin",
 }
 
 
