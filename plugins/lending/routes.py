@@ -163,6 +163,12 @@ async def sign(request: Request[Any, Any, Any], application_id: FromPath[uuid.UU
     return Redirect(done(f"/lending/loans/{loan['id']}", "signed"), status_code=303)
 
 
+async def _cancel(request: Request[Any, Any, Any], fields: dict[str, Any]) -> tuple[Any, str]:
+    application_id = forms.uuid_of(request.path_params["application_id"], "application_id")
+    row = await service_of(request).cancel(application_id, user_of(request))
+    return application_json(row), f"/lending/applications/{application_id}"
+
+
 @get("/api/v1/lending/applications", guards=[requires_login], tags=TAGS, summary="My applications")
 async def my_applications_api(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
     return [application_json(a) for a in await service_of(request).applications(user_id=user_of(request))]
@@ -330,7 +336,11 @@ ROUTES = [
     calculate_api, products_api, calculator_page,
     action("/lending/apply", "/api/v1/lending/applications", _apply, guards=[requires_login],
            summary="Apply for a loan; the rules decide at once or leave it to a person", tags=TAGS, status_code=201),
-    send_code, sign, my_applications_api, my_application_api, application_page,
+    send_code, sign,
+    action("/lending/applications/{application_id:uuid}/cancel",
+           "/api/v1/lending/applications/{application_id:uuid}/cancel", _cancel, guards=[requires_login],
+           summary="Withdraw an application that is not signed yet", tags=TAGS),
+    my_applications_api, my_application_api, application_page,
     my_loans_api, my_loan_api, my_loans_page, my_loan_page,
     action("/lending/loans/{loan_id:uuid}/repay", "/api/v1/lending/loans/{loan_id:uuid}/repay", _repay,
            guards=[requires_login], summary="Repay from the wallet, in part or in full", tags=TAGS),

@@ -157,6 +157,17 @@ class LendingService:
         return await self._set_decision(application_id, "approved" if approve else "rejected",
                                         reason or ("approved by hand" if approve else "rejected by hand"), by)
 
+    async def cancel(self, application_id: uuid.UUID, user_id: uuid.UUID) -> Any:
+        """The applicant withdraws an application that is not signed yet."""
+        await self.application(application_id, user_id)
+        row = await self.db.fetchrow(
+            """UPDATE lending_applications SET status = 'cancelled', decided_at = coalesce(decided_at, now())
+               WHERE id = $1 AND status IN ('submitted', 'approved') RETURNING *""", application_id)
+        if row is None:
+            current = await self.application(application_id)
+            raise Conflict(f"the application is {current['status']}; it can no longer be cancelled")
+        return row
+
     async def application(self, application_id: uuid.UUID, user_id: uuid.UUID | None = None) -> Any:
         row = await self.db.fetchrow("SELECT * FROM lending_applications WHERE id = $1", application_id)
         if row is None or (user_id is not None and row["user_id"] != user_id):

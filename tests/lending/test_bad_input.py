@@ -119,6 +119,9 @@ async def _queue(platform, client_as):
     assert (await http.post(f"/api/v1/lending/applications/{application['id']}/code")).status_code == 200
     service = platform.service(LendingService)
     assert (await service.application(application["id"]))["challenge_id"] is not None
+    cancelled = await http.post(f"/api/v1/lending/applications/{application['id']}/cancel")
+    assert cancelled.json()["status"] == "cancelled"
+    assert (await http.post(f"/api/v1/lending/applications/{application['id']}/cancel")).status_code == 409
 
 
 async def test_pages_render(platform, client_as):
