@@ -56,8 +56,9 @@ async def test_apply_sign_accrue_repay_extend_repay(platform, client_as, busines
     after_ten = await books(platform, user.id, loan["id"])
     assert after_ten["interest_due"] == after_ten["interest_income"] == 10 * 80_00
     # Close of day again for a closed date, both through the calendar and the service: nothing moves.
-    assert not await business_date.run_once("lending.accrue", START + dt.timedelta(days=9),
-                                            platform.tasks.close_of_day_jobs()[0].fn, platform, START)
+    accrue = next(job for job in platform.tasks.close_of_day_jobs() if job.name == "lending.accrue")
+    assert not await business_date.run_once("lending.accrue", START + dt.timedelta(days=9), accrue.fn, platform,
+                                            START + dt.timedelta(days=9))
     assert await service.accrue(START + dt.timedelta(days=9)) == 0
     assert await books(platform, user.id, loan["id"]) == after_ten
 
