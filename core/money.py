@@ -15,6 +15,10 @@ from functools import cache
 
 from babel.numbers import format_currency, get_currency_precision
 
+#: Amounts with more digits than this before the point are refused: no account holds them, and
+#: turning "1E+999990" into an int would take a minute of CPU.
+MAX_DIGITS = 30
+
 
 class MoneyError(ValueError):
     """An amount that cannot be represented exactly, or currencies that do not match."""
@@ -38,6 +42,9 @@ def to_minor(amount: Decimal | int | str, currency: str) -> int:
         raise MoneyError(f"not an amount: {amount!r}") from None
     if not value.is_finite():
         raise MoneyError(f"not an amount: {amount!r}")
+    if value.adjusted() > MAX_DIGITS:
+        # "1E+999999" overflows; "1E+999990" would take a minute of CPU to turn into an int.
+        raise MoneyError(f"not an amount: {str(amount)[:40]!r} is far too large")
     scaled = value.scaleb(exponent(currency))
     if scaled != scaled.to_integral_value():
         raise MoneyError(f"{amount} has more than {exponent(currency)} decimal places for {currency}")

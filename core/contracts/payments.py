@@ -129,6 +129,9 @@ class PaymentRef:
     #: The provider's reference (transaction or bill number), when it gave one.
     reference: str = ""
     created_at: dt.datetime | None = None
+    #: What the payment is: a pay-in (``PURCHASE``, ``RECURRING``) or a ``PAYOUT``. A status
+    #: answer can depend on it: an unpaid invoice lapses, a payout order waiting to go out does not.
+    operation: Operation = Operation.PURCHASE
 
 
 @dataclass(frozen=True)

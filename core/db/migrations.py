@@ -68,6 +68,27 @@ def sorted_app_configs(app_modules: list[str]) -> list[AppConfig]:
     return [finder.get_app_config(name) for name in finder.get_sorted_app_names()]
 
 
+def sql_migration(migration_id: str, app_name: str, description: str, sql: str):
+    """A piccolo migration's ``forwards`` that runs ``sql`` (several statements allowed).
+
+    For schemas that need what piccolo's column API cannot say: CHECK constraints,
+    partial indexes, triggers. Use it as ``forwards = sql_migration(ID, "app", DESCRIPTION, SQL)``.
+    """
+
+    async def forwards() -> MigrationManager:
+        manager = MigrationManager(migration_id=migration_id, app_name=app_name, description=description)
+
+        async def run() -> None:
+            from core.db.database import active
+
+            await active().execute(sql)
+
+        manager.add_raw(run)
+        return manager
+
+    return forwards
+
+
 async def _ensure_migration_table() -> None:
     await Migration.create_table(if_not_exists=True).run()
 

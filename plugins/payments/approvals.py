@@ -14,7 +14,7 @@ request to ``Approvals.perform``; with maker-checker off the action runs at once
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from litestar.exceptions import PermissionDeniedException
 
@@ -83,8 +83,10 @@ async def run_refund(platform: Platform, payload: dict[str, Any], ctx: ActionCon
     from core.jobs.runtime import Jobs
 
     actor = f"admin:{ctx.maker.user_id}" + (f"+{ctx.checker.user_id}" if ctx.checker else "")
+    # The refund's id goes with the task, so a task delivered twice refunds once.
+    refund_id = f"{payload['payment_id']}:{ctx.approval_id or uuid4()}"
     await platform.service(Jobs).kick(EXECUTE_REFUND_TASK, payment_id=str(payload["payment_id"]),
-                                      amount_minor=int(payload["amount_minor"]), actor=actor)
+                                      amount_minor=int(payload["amount_minor"]), actor=actor, refund_id=refund_id)
     await platform.service(AuditLog).record(action="payments.refund_approved", actor=ctx.acting,
                                             target=f"payment:{payload['payment_id']}", details=dict(payload))
     return {"queued": True}

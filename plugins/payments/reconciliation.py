@@ -119,7 +119,10 @@ class Reconciler:
                                   Status.APPROVED, Status.REJECTED):
                 continue  # never reached the provider
             theirs = listed.get(str(payment.id))
-            if theirs is None and not gateway.supports_listing:
+            if theirs is None:
+                # Not in the provider's list (or it keeps none): ask about it. A list is by the day an
+                # order was created, so one created yesterday and paid today is missing from it, and a
+                # list that failed to come is empty: neither means the provider never saw the payment.
                 theirs = await self.payments._call(gateway.status(payment.ref), Operation.STATUS, payment.id,
                                                    gateway.name)
             differences.extend(await self._differences(payment, theirs))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from core.contracts.payments import PaymentRef, Redirect
+from core.contracts.payments import Operation, PaymentRef, Redirect
 from core.db.database import Database
 from core.money import Money
 from plugins.payments.states import FINAL, Kind, Status
@@ -84,7 +84,9 @@ class PaymentRecord:
 
     @property
     def ref(self) -> PaymentRef:
-        return PaymentRef(str(self.id), self.amount, self.reference, self.created_at)
+        operation = {Kind.WITHDRAWAL: Operation.PAYOUT, Kind.CHARGE: Operation.RECURRING}.get(self.kind,
+                                                                                           Operation.PURCHASE)
+        return PaymentRef(str(self.id), self.amount, self.reference, self.created_at, operation)
 
     def as_json(self) -> dict[str, Any]:
         """What the API shows the customer (no provider internals beyond their status word)."""

@@ -24,9 +24,9 @@ from core.access import identity_of, requires_login
 from core.contracts.payments import CallbackRequest, Customer
 from core.web.i18n import current_locale
 from core.web.i18n import gettext as _
-from core.web.templating import page_context, render
+from core.web.templating import render
 from plugins.payments.service import BankAccount, PaymentRefused, Payments, parse_uuid
-from plugins.payments.states import UNSETTLED, Status
+from plugins.payments.states import UNSETTLED, Kind, Status
 
 log = logging.getLogger(__name__)
 
@@ -139,10 +139,10 @@ async def pay_page(request: Request[Any, Any, Any], payment_id: FromPath[str]) -
     # Our pages may only post forms to ourselves; this one also to the provider.
     policy = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
               f"base-uri 'self'; form-action 'self' {allowed}; frame-ancestors 'none'")
-    context = {**page_context(request), "payment": payment, "target": target,
-               "gateway_title": _gateway_title(payments, payment.gateway)}
-    return Template(template_name="payments/pay.html", context=context, media_type=MediaType.HTML,
-                    headers={"content-security-policy": policy.replace("  ", " ")})
+    page = render(request, "payments/pay.html", payment=payment, target=target,
+                  gateway_title=_gateway_title(payments, payment.gateway))
+    page.set_header("content-security-policy", policy)
+    return page
 
 
 @route("/payments/return/{payment_id:str}", http_method=["GET", "POST"], include_in_schema=False,
@@ -158,7 +158,9 @@ async def provider_return(request: Request[Any, Any, Any], payment_id: FromPath[
     payment = await payments.store.get(parsed)
     if payment is None:
         raise NotFoundException(f"no payment {payment_id}")
-    if payment.status in UNSETTLED:
+    # Only pay-ins come back from a provider's page. A payout or a card charge is asked about by
+    # the janitor alone: asked while it is being sent, the provider would not know it yet.
+    if payment.kind is Kind.TOPUP and payment.status in UNSETTLED:
         try:
             await asyncio.wait_for(payments.check(parsed, actor="return"), timeout=10)
         except Exception:

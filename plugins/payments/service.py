@@ -62,6 +62,8 @@ log = logging.getLogger(__name__)
 __all__ = ["Applied", "BankAccount", "PaymentConflict", "PaymentRefused", "Payments", "Verdict", "parse_uuid"]
 
 CALLBACK_PATH = "/api/v1/payments/callbacks/{gateway}"
+#: Seconds a payout or card charge being sent is left alone by the janitor (longer than a gateway waits).
+SENDING_GRACE_S = 120
 RETURN_PATH = "/payments/return/{payment_id}"
 
 
@@ -260,6 +262,26 @@ class Payments(WithdrawalFlows):
             elif new in (Status.FAILED, Status.CANCELED, Status.REJECTED):
                 await self.postings.release_hold(payment)
 
+    async def _claim_for_sending(self, payment_id: UUID, expected: Status, event: str) -> PaymentRecord | None:
+        """Move a payment from ``expected`` to ``unknown`` just before asking a provider to move money.
+
+        Whoever claims it is the only one who sends it: a task delivered twice, the janitor or a
+        retried request finds it taken and sends nothing. If we die between the call and recording
+        its answer, the payment is ``unknown`` and the janitor asks the provider what happened,
+        instead of sending it again (a provider refuses a repeated order id with an error that
+        reads like a decline, and releasing the hold then would pay the customer twice).
+        """
+        assert self.platform.db is not None
+        async with self.platform.db.transaction():
+            payment = await self.store.get(payment_id, for_update=True)
+            if payment is None or payment.status is not expected:
+                return None
+            # The janitor waits until the call is surely over: asked sooner, the provider may not know it yet.
+            next_check = now() + dt.timedelta(seconds=max(self.settings.first_check_after_s, SENDING_GRACE_S))
+            updated = await self.store.update(payment.id, status=Status.UNKNOWN, checks=0, next_check_at=next_check)
+            await self.store.event(payment.id, event, "payments", old=expected, new=Status.UNKNOWN)
+            return updated
+
     def _next_check(self, checks: int) -> dict[str, Any]:
         delay = min(self.settings.first_check_after_s * (2 ** min(checks, 16)), self.settings.max_check_interval_s)
         if checks == 0:
@@ -341,6 +363,8 @@ class Payments(WithdrawalFlows):
                                        details={"amount": str(amount), "card_id": str(card_id)})
         if not created and payment.status is not Status.NEW:
             return payment
+        if await self._claim_for_sending(payment.id, Status.NEW, "charge_sending") is None:
+            return await self.get(payment.id)  # a concurrent retry of the same charge sent it
         request = PaymentRequest(payment_id=str(payment.id), amount=amount, description=payment.description,
                                  customer=Customer(id=str(user_id)), callback_url=self.callback_url(gw.name),
                                  card_token=token)
@@ -380,12 +404,16 @@ class Payments(WithdrawalFlows):
                                             f"the provider's status answer is {confirmed.status.value}")
                 return gw.acknowledge(note, False)
             result = confirmed
+        body = callback.body
+        if note.result.card is not None and note.result.card.token:
+            # A card token charges the card: it is kept encrypted with the card, never in plain text here.
+            body = body.replace(note.result.card.token.encode(), b"[card token]")
         assert self.platform.db is not None
         async with self.platform.db.transaction():  # the answer and its record commit together
             applied = await self.apply_result(payment.id, result, actor=f"callback:{gw.name}", source="callback")
             await self.store.record_callback(gateway=gw.name, remote_addr=callback.remote_addr,
                                              payment_id=payment.id, claimed=claimed, verdict=applied.verdict.value,
-                                             reason=result.provider_status, body=callback.body)
+                                             reason=result.provider_status, body=body)
         if applied.verdict is Verdict.MISMATCH:
             await self._audit("payments.callback_mismatch", payment.id, gw.name, callback.remote_addr,
                               applied.payment.review_reason if applied.payment else "")
@@ -471,8 +499,12 @@ class Payments(WithdrawalFlows):
         assert applied.payment is not None
         return applied.payment
 
-    async def refund(self, payment_id: UUID, amount: Money, actor: str) -> PaymentRecord:
-        """Give (part of) a pay-in back to the customer's card; their balance pays for it."""
+    async def refund(self, payment_id: UUID, amount: Money, actor: str, refund_id: str | None = None) -> PaymentRecord:
+        """Give (part of) a pay-in back to the customer's card; their balance pays for it.
+
+        ``refund_id`` names this refund (the approval it carries out): asked again with the
+        same id, it is not sent to the provider a second time.
+        """
         payment = await self.store.get(payment_id)
         if payment is None:
             raise NotFoundException(f"no payment {payment_id}")
@@ -484,12 +516,14 @@ class Payments(WithdrawalFlows):
             raise PaymentRefused(f"amount: at most {remaining} can be refunded")
         if not gw.supports_refund or (amount != remaining and not gw.supports_partial_refund):
             raise PaymentRefused(f"gateway: {gw.title} cannot refund {'part of ' if amount != remaining else ''}this")
-        refund_id = f"{payment.id}:{payment.refunded.minor}:{amount.minor}"
+        refund_id = refund_id or f"{payment.id}:{uuid.uuid4().hex[:12]}"
         assert self.platform.db is not None
         async with self.platform.db.transaction():
             held = await self.postings.hold_refund(payment, refund_id, amount)
             if not held.accepted:
                 raise PaymentConflict(f"the customer's balance does not cover the refund ({held.code.value})")
+            if not held.created:
+                return await self._refund_seen_before(payment, refund_id, actor)
             await self.store.event(payment.id, "refund_started", actor, details={"amount": str(amount),
                                                                                   "refund_id": refund_id})
         result = await self._call(gw.refund(payment.ref, amount, refund_id), Operation.REFUND, payment.id, gw.name)
@@ -507,23 +541,38 @@ class Payments(WithdrawalFlows):
                 if updated.status is not payment.status:
                     self._announce(updated, payment.status, updated.status)
                 return updated
-            if result.status in (GatewayStatus.ERROR, GatewayStatus.CANCELED):
-                await self.postings.release_refund(refund_id)
-                await self.store.event(payment.id, "refund_failed", actor,
-                                       details={"refund_id": refund_id, "error": result.error_message})
-                raise PaymentRefused(f"the provider refused the refund: {result.error_message or result.error_code}")
-            # Pending or unknown at the provider: the amount stays held until a person settles it.
-            await self.store.event(payment.id, "refund_unsettled", actor,
-                                   details={"refund_id": refund_id, "status": result.status.value})
-            return await self.store.update(
-                payment.id, needs_review=True,
-                review_reason=f"refund {refund_id} is {result.status.value} at the provider; the amount is held")
+            if result.status not in (GatewayStatus.ERROR, GatewayStatus.CANCELED):
+                # Pending or unknown at the provider: the amount stays held until a person settles it.
+                await self.store.event(payment.id, "refund_unsettled", actor,
+                                       details={"refund_id": refund_id, "status": result.status.value})
+                return await self.store.update(
+                    payment.id, needs_review=True,
+                    review_reason=f"refund {refund_id} is {result.status.value} at the provider; the amount is held")
+            await self.postings.release_refund(refund_id)
+            await self.store.event(payment.id, "refund_failed", actor,
+                                   details={"refund_id": refund_id, "error": result.error_message})
+        # Raised once the release is committed (inside the transaction it would undo it).
+        raise PaymentRefused(f"the provider refused the refund: {result.error_message or result.error_code}")
 
-    async def refund_task(self, payment_id: UUID, amount_minor: int, actor: str) -> PaymentRecord | None:
+    async def _refund_seen_before(self, payment: PaymentRecord, refund_id: str, actor: str) -> PaymentRecord:
+        """A refund started before (its task delivered again): never sent to the provider twice."""
+        settled = any(e["event"] in ("refunded", "refund_failed") and (e["details"] or {}).get("refund_id") == refund_id
+                      for e in await self.store.events(payment.id))
+        if settled:
+            return payment  # done, one way or the other
+        # It was sent, and whatever the provider answered was never recorded: a person finds out.
+        await self.store.event(payment.id, "refund_repeated", actor, details={"refund_id": refund_id})
+        return await self.store.update(
+            payment.id, needs_review=True,
+            review_reason=f"refund {refund_id} was sent before and its outcome is not recorded; "
+                          "ask the provider (it was not sent again)")
+
+    async def refund_task(self, payment_id: UUID, amount_minor: int, actor: str,
+                          refund_id: str | None = None) -> PaymentRecord | None:
         """The ``payments.execute_refund`` task: a refund approved by two people."""
         payment = await self.get(payment_id)
         try:
-            return await self.refund(payment_id, Money(amount_minor, payment.amount.currency), actor)
+            return await self.refund(payment_id, Money(amount_minor, payment.amount.currency), actor, refund_id)
         except (PaymentRefused, PaymentConflict) as exc:
             # Recorded in the payment's history by refund(); a retry would fail the same way.
             log.warning("refund of %s refused: %s", payment_id, exc.detail)

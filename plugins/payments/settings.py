@@ -18,7 +18,7 @@ class PaymentsSettings(BaseModel):
     #: Limits of one withdrawal.
     min_withdrawal: Decimal = Field(Decimal("100"), gt=0)
     max_withdrawal: Decimal = Field(Decimal("1000000"), gt=0)
-    #: Withdrawals of this amount or more wait for finance's approval.
+    #: Withdrawals above this amount wait for finance's approval.
     approval_threshold: Decimal = Field(Decimal("50000"), ge=0)
     #: How often the janitor looks for payments whose outcome is still unknown.
     janitor_cron: str = "*/5 * * * *"

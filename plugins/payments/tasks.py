@@ -33,11 +33,12 @@ async def execute_payout(platform: Any, payment_id: str) -> str | None:
     return payment.status.value if payment else None
 
 
-async def execute_refund(platform: Any, payment_id: str, amount_minor: int, actor: str) -> str | None:
-    """Carry out a refund two people approved (the provider is called outside their transaction)."""
+async def execute_refund(platform: Any, payment_id: str, amount_minor: int, actor: str,
+                         refund_id: str | None = None) -> str | None:
+    """Carry out a refund two people approved (delivered twice, it is sent once: ``refund_id``)."""
     from plugins.payments.service import Payments
 
-    payment = await platform.service(Payments).refund_task(UUID(payment_id), amount_minor, actor)
+    payment = await platform.service(Payments).refund_task(UUID(payment_id), amount_minor, actor, refund_id)
     return payment.status.value if payment else None
 
 

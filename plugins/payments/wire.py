@@ -9,6 +9,7 @@ we cannot read), nobody knows (``UNDEFINED``) and the janitor asks the provider 
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import json
 import re
@@ -19,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from core.contracts.payments import GatewayResult, GatewayStatus, Operation
+from core.contracts.payments import GatewayResult, GatewayStatus, Operation, PaymentRef
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,35 @@ class WireFailure:
         return GatewayResult(status, operation, payment_id, error_code=self.code, error_message=self.message)
 
 
+def unseen_order(payment: PaymentRef, lifetime_s: float, code: str, message: str) -> GatewayResult:
+    """The status of an order the provider does not know (hosted-page providers learn of an
+    order when the customer reaches the page): PENDING while the page may still be opened,
+    CANCELED once its lifetime is over."""
+    expired = payment.created_at is not None and (
+        dt.datetime.now(dt.UTC) - payment.created_at).total_seconds() > lifetime_s
+    return GatewayResult(GatewayStatus.CANCELED if expired else GatewayStatus.PENDING, Operation.STATUS,
+                         payment.payment_id, error_code=code, error_message=message)
+
+
+def load_json(text: str, *, parse_float: Any = None) -> Any:
+    """A provider's JSON, or None when it is not JSON we can use.
+
+    Besides syntax errors, that is nesting deep enough to exhaust the parser's recursion
+    and escaped lone surrogates (``"\\ud800"``), which no text can hold: both would
+    otherwise surface later, as exceptions far from here.
+    """
+    try:
+        data = json.loads(text, parse_float=parse_float)
+    except (ValueError, RecursionError):
+        return None
+    if "\\u" in text:
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except (UnicodeEncodeError, RecursionError):
+            return None
+    return data
+
+
 @dataclass(frozen=True)
 class WireResponse:
     status_code: int
@@ -43,7 +73,8 @@ class WireResponse:
     content_type: str
 
     def json(self) -> Any:
-        return json.loads(self.text)
+        """The answer as JSON, or None (see :func:`load_json`)."""
+        return load_json(self.text)
 
 
 _EXACT = re.compile(r'"\\u0000dec:(-?[0-9.]+)"')
@@ -124,9 +155,8 @@ class Wire:
         answer = await self.post(url, json_body=body)
         if isinstance(answer, WireFailure):
             return answer
-        try:
-            data = answer.json()
-        except ValueError:
+        data = answer.json()
+        if data is None:
             return WireFailure(GatewayStatus.UNDEFINED, "unreadable_answer",
                                f"{url} answered HTTP {answer.status_code} with something that is not JSON")
         if not isinstance(data, dict):

@@ -106,8 +106,10 @@ class WithdrawalFlows:
             await self.store.event(payment.id, "created", f"user:{user_id}", new=Status.AWAITING_CONFIRMATION,
                                    details={"amount": str(amount), "gateway": gw.name,
                                             "destination": destination["masked"]})
-        challenge = await self.codes.issue(payment)
-        return await self.store.update(payment.id, confirmation_ref=challenge)
+            # In the same transaction: a code that cannot be sent (too many codes, no address)
+            # leaves no withdrawal behind that nothing could ever confirm.
+            challenge = await self.codes.issue(payment)
+            return await self.store.update(payment.id, confirmation_ref=challenge)
 
     async def confirm_withdrawal(self, *, user_id: UUID, payment_id: UUID, code: str) -> PaymentRecord:
         """Check the customer's code, hold the amount, then queue the payout or wait for finance."""
@@ -192,6 +194,9 @@ class WithdrawalFlows:
         if payment is None or payment.status is not Status.APPROVED:
             return payment  # already sent, or not ours to send: running twice is harmless
         gw = self.gateway(payment.gateway)
+        claimed = await self._claim_for_sending(payment.id, Status.APPROVED, "payout_sending")
+        if claimed is None:
+            return await self.store.get(payment_id)  # another run took it
         destination = self.payout_details(payment)
         token = ""
         if destination.get("kind") == "card" and payment.card_id is not None:

@@ -186,7 +186,11 @@ async def test_callbacks_signed_with_the_wrong_key_are_refused(harness):
 
 
 @pytest.mark.parametrize("body", [b"", b"\x00\x01\x02\xff", b"{", b"[]", b"null", b"a=b&c", b"{\"order_id\": 1}",
-                                  b"Order_ID=x&Status=paid", "\u2603=\u2603".encode()])
+                                  b"Order_ID=x&Status=paid", "\u2603=\u2603".encode(),
+                                  # An escaped lone surrogate (no text can hold it) and nesting deeper than the parser goes:
+                                  b'{"order_id": "\\ud800", "orderReference": "\\ud800", "signature": "x",'
+                                  b' "merchantSignature": "x", "merchantAccount": "test_merch_n1"}',
+                                  b'{"order_id": "1", "signature": "x", "a": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"])
 async def test_garbage_is_never_verified_and_never_raises(harness, body):
     for content_type in ("application/json", "application/x-www-form-urlencoded", ""):
         note = harness.gateway.parse_callback(CallbackRequest(body, content_type))
@@ -279,9 +283,30 @@ async def test_payouts_where_supported(harness):
         assert payout.status is GatewayStatus.CANCELED and payout.error_code == NOT_SUPPORTED
         return
     assert payout.status in (GatewayStatus.PROCESSED, GatewayStatus.PENDING), payout
+    # The janitor asks about a payout whose answer was lost: the provider's view is the payout's.
+    asked = await gateway.status(PaymentRef(payout.payment_id, amount, payout.reference, dt.datetime.now(dt.UTC)))
+    assert asked.status is payout.status, asked
     wrong = PayoutDestination("bank_account" if "card" in gateway.payout_destinations else "card", card_token="x")
     refused = await gateway.payout(PayoutRequest(str(uuid.uuid4()), amount, wrong, "wrong destination"))
     assert refused.status is GatewayStatus.CANCELED
+
+
+async def test_authorize_then_capture_or_void_where_supported(harness):
+    gateway = harness.gateway
+    if not gateway.supports_authorize:
+        return  # the next test checks that it says so
+    held = harness.request("40.00")
+    result = await gateway.authorize(held)
+    assert result.status is GatewayStatus.PENDING and result.redirect is not None
+    await harness.customer_pays(held, result.redirect)
+    assert (await gateway.status(ref(held, result.reference))).status is GatewayStatus.PROCESSED
+    captured = await gateway.capture(ref(held, result.reference), held.amount)
+    assert captured.status is GatewayStatus.PROCESSED, captured
+    released = harness.request("41.00")
+    result = await gateway.authorize(released)
+    await harness.customer_pays(released, result.redirect)
+    voided = await gateway.void(ref(released, result.reference))
+    assert voided.status is GatewayStatus.PROCESSED, voided
 
 
 async def test_operations_it_does_not_offer_are_canceled_results(harness):

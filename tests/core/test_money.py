@@ -50,6 +50,10 @@ def test_conversion_refuses_what_it_cannot_represent():
         to_minor("1", "rub")
     with pytest.raises(MoneyError):
         to_minor("NaN", "RUB")
+    for huge in ("1e999999", "-1E+999999999999999999", "1E+999990"):  # overflow; a minute of CPU
+        with pytest.raises(MoneyError, match="too large"):
+            to_minor(huge, "RUB")
+    assert to_minor("9" * 28, "RUB") == int("9" * 28) * 100
 
 
 def test_money_arithmetic_keeps_currencies_apart():

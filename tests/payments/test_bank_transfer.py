@@ -28,8 +28,15 @@ def test_statements_are_read_whatever_the_columns_are_called():
     assert [line.line_id for line in parsed.lines] == ["77", "79"]
     assert parsed.lines[0].amount.minor == 150000 and parsed.lines[0].references == ("RF18539007547034",)
     assert not parsed.lines[1].incoming
-    assert parsed.errors == ["line 3: amount 'abc' is not a number"]
+    assert parsed.errors == ["line 3, column 'Сумма': 'abc' is not a number"]
     assert parse_statement("a;b\n1;2\n", "RUB").errors[0].startswith("line 1: no column for date, amount, purpose")
+    broken = ("date;amount;currency;purpose\n2026-11-22;1;rub1;x\n2026-11-31;1;RUB;x\n2026-11-22;1;RUB;a\x00b\n"
+              f"2026-11-22;1;RUB;{'x' * 200_000}\n")
+    assert parse_statement(broken, "RUB").errors == [
+        "line 2, column 'currency': 'rub1' is not a currency code (RUB, USD...)",
+        "line 3, column 'date': date '2026-11-31' is not YYYY-MM-DD or DD.MM.YYYY",
+        "line 4, column 'purpose': a NUL character (this is not a text file)",
+        "line 5: field larger than field limit (131072)"]
 
 
 async def test_the_invoice_page_and_its_pdf(world):
@@ -55,12 +62,17 @@ async def test_a_statement_import_pays_invoices_once_and_flags_wrong_amounts(wor
                  "L3;2026-11-22;50.00;RUB;Somebody;no reference at all\n"
                  "L4;2026-11-22;bad;RUB;x;y\n")
     async with app_client(world.platform, identity=make_identity("payments.manage"), app=world.app) as finance:
+        refused = await finance.post("/api/v1/admin/payments/bank/statements", content=statement.encode())
+        assert refused.status_code == 400 and "nothing was imported" in refused.json()["detail"]
+        assert refused.json()["errors"] == ["line 5, column 'amount': 'bad' is not a number"]
+        assert await world.platform.db.fetchval("SELECT count(*) FROM payments_bank_statement_lines") == 0
+        assert (await payments.get(exact.id)).status is Status.PENDING
+        statement = statement.replace("L4;2026-11-22;bad;", "L4;2026-11-22;-15.00;")
         first = await finance.post("/api/v1/admin/payments/bank/statements", content=statement.encode())
         again = await finance.post("/api/v1/admin/payments/bank/statements", content=statement.encode())
     assert first.status_code == 200, first.text
-    assert first.json()["outcomes"] == {"credited": 1, "mismatch": 1, "unmatched": 1}
-    assert first.json()["errors"] == ["line 5: amount 'bad' is not a number"]
-    assert again.json()["outcomes"] == {"duplicate": 3}
+    assert first.json()["outcomes"] == {"credited": 1, "mismatch": 1, "unmatched": 2}
+    assert again.json()["outcomes"] == {"duplicate": 4}
     assert (await payments.get(exact.id)).status is Status.SUCCEEDED
     flagged = await payments.get(short.id)
     assert flagged.status is Status.PENDING and flagged.needs_review

@@ -155,3 +155,14 @@ async def test_the_customer_is_told_once_the_money_is_on_the_balance(world):
     notices = await world.platform.service(NotificationService).list_for(world.user_id)
     assert [n.kind for n in notices] == ["payments.status"]
     assert "640" in notices[0].subject
+
+
+async def test_card_tokens_are_not_kept_in_plain_text_with_the_callbacks(world):
+    await world.funded("100", gateway="fondy", save_card=True)
+    await world.funded("100", gateway="wayforpay", save_card=True)
+    tokens = [o.token for name in ("fondy", "wayforpay") for o in world.sandbox.emulators[name].orders.values()
+              if o.token]
+    assert len(tokens) == 2 and len(await world.payments.cards(world.user_id)) == 2
+    stored = await world.platform.db.fetch(
+        "SELECT body AS text FROM payments_callbacks UNION ALL SELECT details::text FROM payments_events")
+    assert stored and not any(token in row["text"] for token in tokens for row in stored)

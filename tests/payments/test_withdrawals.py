@@ -72,6 +72,44 @@ async def test_a_withdrawal_is_confirmed_held_paid_out_and_debited(funded_world)
     assert await payments.execute_payout(payment.id) == paid  # a re-run task sends nothing
 
 
+async def test_a_payout_whose_answer_was_lost_is_never_sent_twice(funded_world, monkeypatch):
+    world, payments = funded_world, funded_world.payments
+    world.sandbox.emulators["fondy"].set_modes([Mode.NO_CALLBACK])
+    payment = await payments.request_withdrawal(user_id=world.user_id, amount=payments.money("1200"), gateway="fondy",
+                                                card_id=await card_id(world))
+    await payments.confirm_withdrawal(user_id=world.user_id, payment_id=payment.id, code="123456")
+    apply_result = payments.apply_result
+
+    async def worker_dies(payment_id, result, **kwargs):
+        raise RuntimeError("the worker died after the provider paid out")
+
+    monkeypatch.setattr(payments, "apply_result", worker_dies)
+    with pytest.raises(RuntimeError):
+        await payments.execute_payout(payment.id)
+    monkeypatch.setattr(payments, "apply_result", apply_result)
+    # The task is delivered again, and the janitor comes by: neither sends it a second time.
+    assert (await payments.execute_payout(payment.id)).status is Status.UNKNOWN
+    await payments.run_janitor(at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    assert (await payments.get(payment.id)).status is Status.SUCCEEDED
+    payouts = [o for o in world.sandbox.emulators["fondy"].orders.values() if o.kind == "payout"]
+    assert len(payouts) == 1
+    assert (await world.balance()).minor == 380000  # paid out once, debited once
+
+
+async def test_nobody_asks_about_a_payout_while_it_is_being_sent(funded_world):
+    world, payments = funded_world, funded_world.payments
+    payment = await payments.request_withdrawal(user_id=world.user_id, amount=payments.money("1200"), gateway="fondy",
+                                                card_id=await card_id(world))
+    await payments.confirm_withdrawal(user_id=world.user_id, payment_id=payment.id, code="123456")
+    # The task has claimed it and its call to Fondy is on its way; the customer opens the return address.
+    await payments._claim_for_sending(payment.id, Status.APPROVED, "payout_sending")
+    async with app_client(world.platform, app=world.app) as anonymous:
+        assert (await anonymous.get(f"/payments/return/{payment.id}")).status_code == 303
+    assert (await payments.get(payment.id)).status is Status.UNKNOWN  # not "canceled" by Fondy's "no such order"
+    assert await payments.run_janitor(at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)) == {}  # nor by the janitor
+    assert (await world.balance()).minor == 380000
+
+
 async def test_a_failed_payout_releases_the_hold(funded_world):
     world, payments = funded_world, funded_world.payments
     world.sandbox.emulators["fondy"].set_modes([Mode.DECLINED])
@@ -140,6 +178,19 @@ async def test_withdrawals_are_refused_with_reasons(funded_world):
                       bank_account=BankAccount("40817810000000000001", "12", "Ivan Petrov"))
 
 
+async def test_a_withdrawal_whose_code_cannot_be_sent_is_not_recorded(funded_world, monkeypatch):
+    world, payments = funded_world, funded_world.payments
+
+    async def refused(payment):
+        raise ClientException("too many codes were sent", status_code=429)
+
+    monkeypatch.setattr(payments.codes, "issue", refused)
+    with pytest.raises(ClientException, match="too many codes"):
+        await payments.request_withdrawal(user_id=world.user_id, amount=payments.money("500"), gateway="fondy",
+                                          card_id=await card_id(world))
+    assert [p.kind.value for p in await payments.history(world.user_id)] == ["topup"]
+
+
 async def test_a_bank_payout_stays_pending_until_finance_sends_it(funded_world):
     world, payments = funded_world, funded_world.payments
     payment = await payments.request_withdrawal(
@@ -153,6 +204,13 @@ async def test_a_bank_payout_stays_pending_until_finance_sends_it(funded_world):
         "SELECT destination::text AS plain, destination_enc FROM payments_payments WHERE id = $1", payment.id)
     assert "40817810000000000001" not in stored["plain"] and b"40817810000000000001" not in stored["destination_enc"]
     assert payments.payout_details(pending)["account_number"] == "40817810000000000001"
+    # Days go by (longer than an invoice lives): the janitor never cancels a payout order, a person looks.
+    await world.platform.db.execute(
+        "UPDATE payments_payments SET created_at = created_at - interval '10 days' WHERE id = $1", payment.id)
+    await payments.run_janitor(at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    waiting = await payments.get(payment.id)
+    assert waiting.status is Status.PENDING and waiting.needs_review
+    assert (await world.balance()).minor == 420000
     cards = await world.platform.db.fetch("SELECT token_enc FROM payments_cards")
     fondy = world.sandbox.emulators["fondy"]
     tokens = [o.token.encode() for o in fondy.orders.values() if o.token]
@@ -223,6 +281,29 @@ async def test_a_saved_card_is_charged_once_per_key(funded_world):
     assert credit.code == "payments.charge"
 
 
+async def test_a_charge_retried_after_a_crash_charges_the_card_once(funded_world, monkeypatch):
+    world, payments = funded_world, funded_world.payments
+    world.sandbox.emulators["fondy"].set_modes([Mode.NO_CALLBACK])
+    card = await card_id(world)
+    apply_result = payments.apply_result
+
+    async def worker_dies(payment_id, result, **kwargs):
+        raise RuntimeError("the caller died after the provider charged the card")
+
+    monkeypatch.setattr(payments, "apply_result", worker_dies)
+    with pytest.raises(RuntimeError):
+        await payments.charge_saved_card(user_id=world.user_id, card_id=card, amount=payments.money("250"),
+                                         purpose="loan:7", idempotency_key="loan:7:2026-11-22")
+    monkeypatch.setattr(payments, "apply_result", apply_result)
+    again = await payments.charge_saved_card(user_id=world.user_id, card_id=card, amount=payments.money("250"),
+                                             purpose="loan:7", idempotency_key="loan:7:2026-11-22")
+    assert again.status is Status.UNKNOWN  # not sent again, not reported failed: the janitor asks
+    await payments.run_janitor(at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    assert (await payments.get(again.id)).status is Status.SUCCEEDED
+    charges = [o for o in world.sandbox.emulators["fondy"].orders.values() if o.kind == "recurring"]
+    assert len(charges) == 1 and (await world.balance()).minor == 525000
+
+
 async def test_reconciliation_reports_what_the_provider_knows_and_we_do_not(world):
     payments = world.payments
     await world.funded("100", gateway="wayforpay")
@@ -242,7 +323,98 @@ async def test_reconciliation_reports_what_the_provider_knows_and_we_do_not(worl
         assert page.status_code == 200 and str(silent.id) in page.text
 
 
+async def test_reconciliation_asks_about_a_payment_the_providers_list_leaves_out(world):
+    paid = await world.funded("100", gateway="wayforpay")
+    # Created yesterday, paid today: the provider lists it under yesterday.
+    world.sandbox.emulators["wayforpay"].find(str(paid.id)).created_at -= dt.timedelta(days=1)
+    await world.platform.db.execute(
+        "UPDATE payments_payments SET created_at = created_at - interval '1 day' WHERE id = $1", paid.id)
+    today = dt.datetime.now(ZoneInfo(world.platform.core.platform.timezone)).date()
+    reconciler = Reconciler(world.platform)
+    await reconciler.run(today)
+    reports = {r["gateway"]: r for r in await reconciler.reports()}
+    assert reports["wayforpay"]["checked"] == 1 and reports["wayforpay"]["differences"] == 0
+
+
 async def test_reconciliation_runs_at_close_of_day(world):
     closed = await world.platform.service(Jobs).close_day()
     reports = [r for r in await Reconciler(world.platform).reports() if r["business_date"] == closed]
     assert sorted(r["gateway"] for r in reports) == ["bank_transfer", "fondy", "uniteller", "wayforpay"]
+
+
+async def test_fondy_answers_a_repeated_order_id_as_unknown_not_as_a_decline(funded_world):
+    from core.contracts.payments import GatewayStatus, PaymentRequest, PayoutDestination, PayoutRequest
+
+    world, payments = funded_world, funded_world.payments
+    fondy = world.gateway("fondy")
+    token = (await payments.vault.token(world.user_id, await card_id(world)))[1]
+    payout = PayoutRequest(str(uuid.uuid4()), payments.money("100"), PayoutDestination("card", card_token=token), "x")
+    assert (await fondy.payout(payout)).status is GatewayStatus.PROCESSED
+    assert (await fondy.payout(payout)).status is GatewayStatus.UNDEFINED  # the first one went out
+    charge = PaymentRequest(str(uuid.uuid4()), payments.money("100"), "x", card_token=token)
+    assert (await fondy.charge(charge)).status is GatewayStatus.PROCESSED
+    assert (await fondy.charge(charge)).status is GatewayStatus.UNDEFINED
+
+
+async def test_a_refund_the_provider_refuses_gives_the_held_amount_back(funded_world):
+    world, payments = funded_world, funded_world.payments
+    topup = (await payments.history(world.user_id))[0]
+    order = world.sandbox.emulators["fondy"].find(str(topup.id))
+    order.refunded = order.amount  # already refunded from the provider's dashboard: Fondy declines
+    with pytest.raises(PaymentRefused, match="refused the refund"):
+        await payments.refund(topup.id, payments.money("1000"), "admin:test")
+    wallet = await payments.postings.find_wallet(world.user_id, "RUB")
+    assert wallet.balance.pending == 0 and wallet.balance.available == 500000
+    assert "refund_failed" in [e["event"] for e in await payments.events(topup.id)]
+
+
+async def test_an_approved_refund_delivered_twice_refunds_once(funded_world):
+    world, payments = funded_world, funded_world.payments
+    topup = (await payments.history(world.user_id))[0]
+    async with app_client(world.platform, identity=make_identity("payments.refund"), app=world.app) as finance:
+        await finance.post(f"/api/v1/admin/payments/{topup.id}/refund", json={"amount": "1000"})
+    await world.second_person_approves("payments.refund")
+    broker = world.platform.service(Jobs).broker
+    [queued] = broker.kicked("payments.execute_refund")
+    await broker.drain()
+    # The broker delivers at least once: the same task runs again.
+    await broker.receiver.callback(message=queued.message)
+    assert (await payments.get(topup.id)).refunded.minor == 100000
+    assert world.sandbox.emulators["fondy"].find(str(topup.id)).refunded == 100000
+    assert (await world.balance()).minor == 400000
+
+
+async def test_a_refund_cut_short_after_it_was_sent_is_left_to_a_person(funded_world, monkeypatch):
+    world, payments = funded_world, funded_world.payments
+    topup = (await payments.history(world.user_id))[0]
+    call = payments._call
+
+    async def worker_dies(awaitable, *args):
+        await call(awaitable, *args)  # the provider refunds
+        raise RuntimeError("the worker died before recording it")
+
+    monkeypatch.setattr(payments, "_call", worker_dies)
+    with pytest.raises(RuntimeError):
+        await payments.refund(topup.id, payments.money("1000"), "admin:test", "r-42")
+    monkeypatch.setattr(payments, "_call", call)
+    again = await payments.refund(topup.id, payments.money("1000"), "admin:test", "r-42")
+    assert again.needs_review and "r-42" in again.review_reason
+    assert world.sandbox.emulators["fondy"].find(str(topup.id)).refunded == 100000  # sent once
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("<html>502 Bad Gateway</html>", "undefined"),  # the refund may have been made: a person finds out
+    ('<?xml version="1.0"?><unitellerresult firstcode="4" secondcode="Cancellation is not possible"/>', "error"),
+])
+async def test_uniteller_tells_a_refused_refund_from_an_answer_it_cannot_read(answer, expected):
+    import httpx
+
+    from core.contracts.payments import PaymentRef
+    from core.money import Money
+    from plugins.payments.uniteller.gateway import UnitellerGateway
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, text=answer))
+    gateway = UnitellerGateway(shop_id="ACME", login="l", password="p", api_url="http://uniteller.test",
+                               transport=transport)
+    refund = await gateway.refund(PaymentRef("p-1", Money.of("10", "RUB"), "bill-1"), Money.of("10", "RUB"), "r-1")
+    assert refund.status.value == expected

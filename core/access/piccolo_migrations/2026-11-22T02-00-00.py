@@ -1,4 +1,4 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from core.db.migrations import sql_migration
 
 ID = "2026-11-22T02:00:00"
 VERSION = "1.38.0"
@@ -104,13 +104,4 @@ CREATE TABLE access_rate_limits (
 """
 
 
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="core_access", description=DESCRIPTION)
-
-    async def run():
-        from core.db.database import active
-
-        await active().execute(SQL)
-
-    manager.add_raw(run)
-    return manager
+forwards = sql_migration(ID, "core_access", DESCRIPTION, SQL)

@@ -1,4 +1,4 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from core.db.migrations import sql_migration
 
 ID = "2026-11-23T10:00:00"
 VERSION = "1.38.0"
@@ -124,13 +124,4 @@ CREATE INDEX projects_attachments_publication ON projects_attachments (publicati
 """
 
 
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="core_projects", description=DESCRIPTION)
-
-    async def run():
-        from core.db.database import active
-
-        await active().execute(SQL)
-
-    manager.add_raw(run)
-    return manager
+forwards = sql_migration(ID, "core_projects", DESCRIPTION, SQL)

@@ -1,4 +1,4 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from core.db.migrations import sql_migration
 
 ID = "2026-11-22T01:00:00"
 VERSION = "1.38.0"
@@ -73,13 +73,4 @@ CREATE TABLE users_activity (
 """
 
 
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="core_users", description=DESCRIPTION)
-
-    async def run():
-        from core.db.database import active
-
-        await active().execute(SQL)
-
-    manager.add_raw(run)
-    return manager
+forwards = sql_migration(ID, "core_users", DESCRIPTION, SQL)

@@ -1,4 +1,4 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from core.db.migrations import sql_migration
 
 ID = "2026-11-23T12:00:00"
 VERSION = "1.38.0"
@@ -145,13 +145,4 @@ CREATE INDEX crowd_referrals_referrer ON crowd_referrals (referrer_id, status);
 """
 
 
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="crowdinvesting", description=DESCRIPTION)
-
-    async def run():
-        from core.db.database import active
-
-        await active().execute(SQL)
-
-    manager.add_raw(run)
-    return manager
+forwards = sql_migration(ID, "crowdinvesting", DESCRIPTION, SQL)

@@ -91,7 +91,9 @@ class BankTransferGateway(GatewayDefaults):
     async def status(self, payment: PaymentRef) -> GatewayResult:
         reference = payment.reference or self.reference(payment.payment_id)
         age = dt.datetime.now(dt.UTC) - payment.created_at if payment.created_at else dt.timedelta(0)
-        overdue = age > dt.timedelta(days=self.invoice_days)
+        # An unpaid invoice lapses; a payout order waits for finance however long it takes
+        # (they may have sent it already: only the statement or a person can tell).
+        overdue = payment.operation is not Operation.PAYOUT and age > dt.timedelta(days=self.invoice_days)
         if not self.statement_url:
             # Nobody to ask: finance imports statements or marks the invoice paid.
             return GatewayResult(GatewayStatus.CANCELED if overdue else GatewayStatus.PENDING, Operation.STATUS,

@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from litestar.exceptions import ValidationException
+
 from core.contracts.payments import GatewayResult, GatewayStatus, Operation
 from plugins.payments.bank_transfer.statement import StatementLine, parse_statement
 from plugins.payments.service import Payments, Verdict
@@ -25,17 +27,21 @@ DUPLICATE = "duplicate"            # imported before
 @dataclass
 class ImportSummary:
     outcomes: Counter[str] = field(default_factory=Counter)
-    errors: list[str] = field(default_factory=list)
     lines: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"outcomes": dict(self.outcomes), "errors": self.errors, "lines": self.lines}
+        return {"outcomes": dict(self.outcomes), "lines": self.lines}
 
 
 async def import_statement(platform: Platform, text: str, *, gateway: str, currency: str,
                            actor: str) -> ImportSummary:
+    """Import every line of a statement, or (if any line cannot be read) none: a 400 lists them all."""
     parsed = parse_statement(text, currency)
-    summary = ImportSummary(errors=list(parsed.errors))
+    if parsed.errors:
+        raise ValidationException(
+            f"the statement has {len(parsed.errors)} value(s) that cannot be read; nothing was imported "
+            "(correct them, or export the statement again)", extra=parsed.errors[:100])
+    summary = ImportSummary()
     for line in parsed.lines:
         outcome, payment_id = await _import_line(platform, line, gateway=gateway, actor=actor)
         summary.outcomes[outcome] += 1

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from core.money import Money, MoneyError
+from core.money import Money, MoneyError, exponent
 from plugins.payments.bank_transfer.reference import find_references
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -47,7 +47,7 @@ class StatementLine:
 @dataclass
 class ParsedStatement:
     lines: list[StatementLine] = field(default_factory=list)
-    #: One message per line that could not be read, naming the line and the problem.
+    #: One message per value that could not be read, naming its line and column.
     errors: list[str] = field(default_factory=list)
 
 
@@ -77,6 +77,9 @@ def parse_statement(text: str, default_currency: str) -> ParsedStatement:
     except StopIteration:
         result.errors.append("the file is empty")
         return result
+    except csv.Error as exc:
+        result.errors.append(f"line {reader.line_num}: {exc}")
+        return result
     names = [h.strip().lower() for h in header]
     where: dict[str, int] = {}
     for column, aliases in COLUMNS.items():
@@ -88,27 +91,49 @@ def parse_statement(text: str, default_currency: str) -> ParsedStatement:
     if missing:
         result.errors.append(f"line 1: no column for {', '.join(missing)} (columns found: {', '.join(header)})")
         return result
-    for number, row in enumerate(reader, start=2):
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a stray quote, a field longer than csv allows...
+            result.errors.append(f"line {reader.line_num}: {exc}")
+            break
+        number = reader.line_num
         if not any(cell.strip() for cell in row):
+            continue
+        nul = next((i for i, value in enumerate(row) if "\x00" in value), None)
+        if nul is not None:
+            name = header[nul].strip() if nul < len(header) else str(nul + 1)
+            result.errors.append(f"line {number}, column {name!r}: a NUL character (this is not a text file)")
             continue
 
         def cell(column: str, row: list[str] = row) -> str:
             index = where.get(column)
             return row[index].strip() if index is not None and index < len(row) else ""
 
+        def wrong(column: str, problem: str, number: int = number) -> None:
+            result.errors.append(f"line {number}, column {header[where[column]].strip()!r}: {problem}")
+
         currency = (cell("currency") or default_currency).upper()
         try:
-            amount = Money.of(_amount(cell("amount")), currency)
-        except (InvalidOperation, ValueError):
-            result.errors.append(f"line {number}: amount {cell('amount')!r} is not a number")
+            exponent(currency)
+        except MoneyError:
+            wrong("currency", f"{cell('currency')!r} is not a currency code (RUB, USD...)")
             continue
+        try:
+            amount = Money.of(_amount(cell("amount")), currency)
         except MoneyError as exc:
-            result.errors.append(f"line {number}: {exc}")
+            wrong("amount", str(exc))
+            continue
+        except (InvalidOperation, ValueError):
+            wrong("amount", f"{cell('amount')!r} is not a number")
             continue
         try:
             booked = _date(cell("date"))
         except ValueError as exc:
-            result.errors.append(f"line {number}: {exc}")
+            wrong("date", str(exc))
             continue
         purpose = cell("purpose")
         line_id = cell("id") or "sha256:" + hashlib.sha256(

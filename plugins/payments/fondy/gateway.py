@@ -9,7 +9,6 @@ separate credit key.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -32,7 +31,7 @@ from core.contracts.payments import (
 )
 from core.money import Money, MoneyError
 from plugins.payments.fondy import signature
-from plugins.payments.wire import Wire, WireFailure
+from plugins.payments.wire import Wire, WireFailure, load_json
 
 PRODUCTION_API = "https://pay.fondy.eu/api"
 PROTOCOL_VERSION = "1.0.1"
@@ -132,11 +131,7 @@ class FondyGateway(GatewayDefaults):
         if isinstance(response, WireFailure):
             return response.result(operation, request.payment_id)
         if response.get("response_status") != "success":
-            code = str(response.get("error_code", ""))
-            # A duplicate order means an earlier attempt reached Fondy: ask, do not guess.
-            status = GatewayStatus.UNDEFINED if code == DUPLICATE_ORDER else GatewayStatus.ERROR
-            return GatewayResult(status, operation, request.payment_id, error_code=code,
-                                 error_message=str(response.get("error_message", "")))
+            return self._failure(response, operation, request.payment_id)
         url = response.get("checkout_url")
         if not isinstance(url, str) or not url:
             return GatewayResult(GatewayStatus.UNDEFINED, operation, request.payment_id,
@@ -158,7 +153,7 @@ class FondyGateway(GatewayDefaults):
             return response.result(Operation.STATUS, payment.payment_id)
         if response.get("response_status") != "success":
             return self._failure(response, Operation.STATUS, payment.payment_id)
-        return self.order_result(response, Operation.STATUS, self.secret_key)
+        return self.order_result(response, Operation.STATUS, self._key_for(response))
 
     async def refund(self, payment: PaymentRef, amount: Money, refund_id: str) -> GatewayResult:
         params = self._order(payment.payment_id, amount)
@@ -232,7 +227,10 @@ class FondyGateway(GatewayDefaults):
                  business: bool = False) -> GatewayResult:
         code = str(response.get("error_code", ""))
         message = str(response.get("error_message", ""))
-        if code == ORDER_NOT_FOUND:
+        if code == DUPLICATE_ORDER:
+            # An earlier attempt with this order id reached Fondy: ask what became of it, do not guess.
+            status = GatewayStatus.UNDEFINED
+        elif code == ORDER_NOT_FOUND:
             # Fondy never saw this order: nothing happened.
             status = GatewayStatus.CANCELED if operation is Operation.STATUS else GatewayStatus.ERROR
         elif business:
@@ -277,12 +275,15 @@ class FondyGateway(GatewayDefaults):
         payment_id = str(data.get("order_id", ""))
         if not payment_id or "signature" not in data:
             return Notification(False, payment_id=payment_id, problem="malformed: order_id or signature missing")
-        # Payout callbacks are signed with the credit key.
-        key = self.credit_key if data.get("tran_type") == "p2p credit" and self.credit_key else self.secret_key
+        key = self._key_for(data)
         if not signature.is_valid(key, data):
             return Notification(False, payment_id=payment_id, problem="bad signature")
         operation = TRAN_TYPES.get(str(data.get("tran_type", "")), Operation.PURCHASE)
         return Notification(True, payment_id=payment_id, result=self.order_result(data, operation, key))
+
+    def _key_for(self, data: Mapping[str, Any]) -> str:
+        """The key an order answer is signed with: payouts (P2P credits) with the credit key."""
+        return self.credit_key if data.get("tran_type") == "p2p credit" and self.credit_key else self.secret_key
 
     def acknowledge(self, notification: Notification, accepted: bool) -> CallbackReply:
         # Fondy only looks at the HTTP status: anything but 200 is retried.
@@ -312,10 +313,7 @@ def _callback_fields(callback: CallbackRequest) -> dict[str, Any] | None:
     """Fondy posts callbacks as JSON (flat, or wrapped in ``response``) or as a form."""
     text = callback.body.decode("utf-8", "replace").strip()
     if text.startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return None
+        data = load_json(text)
         if isinstance(data, dict) and isinstance(data.get("response"), dict):
             data = data["response"]
         return data if isinstance(data, dict) else None

@@ -1,4 +1,4 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from core.db.migrations import sql_migration
 
 ID = "2026-11-22T10:00:00"
 VERSION = "1.38.0"
@@ -113,13 +113,4 @@ CREATE INDEX payments_reconciliation_items_by_run ON payments_reconciliation_ite
 """
 
 
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="payments", description=DESCRIPTION)
-
-    async def run():
-        from core.db.database import active
-
-        await active().execute(SQL)
-
-    manager.add_raw(run)
-    return manager
+forwards = sql_migration(ID, "payments", DESCRIPTION, SQL)

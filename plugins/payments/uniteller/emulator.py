@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
@@ -23,10 +24,20 @@ from core.contracts.payments import Redirect
 from core.money import from_minor, to_minor
 from plugins.payments.emulation import EmulatedOrder, Mode, ProviderEmulator, form_pairs
 from plugins.payments.uniteller import signature
-from plugins.payments.uniteller.gateway import callback_extra_fields
 
 STATUS_WORDS = {"created": "waiting", "processing": "waiting", "approved": "paid", "authorized": "authorized",
                 "declined": "not authorized", "expired": "canceled", "voided": "canceled"}
+
+
+def callback_extra_fields(requested: str) -> list[str]:
+    """The extra fields of a ``CallbackFields`` value, in the order Uniteller sends (and signs) them.
+
+    ``ApprovalCode``, ``BillNumber``, ``Total`` first, the rest by name (the SDK's
+    ``CallbackFieldsSorter``). The gateway does not rely on it: it checks them in arrival order.
+    """
+    names = [n for n in re.split(r"[\s,]+", requested) if n]
+    priority = [n for n in ("ApprovalCode", "BillNumber", "Total") if n in names]
+    return priority + sorted(set(names) - set(priority))
 
 
 class UnitellerEmulator(ProviderEmulator):

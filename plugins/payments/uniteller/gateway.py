@@ -42,7 +42,7 @@ from core.contracts.payments import (
 )
 from core.money import Money, MoneyError
 from plugins.payments.uniteller import signature
-from plugins.payments.wire import Wire, WireFailure, WireResponse
+from plugins.payments.wire import Wire, WireFailure, WireResponse, unseen_order
 
 PRODUCTION_URL = "https://wpay.uniteller.ru"
 
@@ -58,6 +58,7 @@ ORDER_STATUSES: dict[str, GatewayStatus] = {
 }
 #: Which answer wins when ``results`` lists several attempts of one order.
 _RANK = {"paid": 6, "authorized": 5, "waiting": 4, "new": 3, "canceled": 2, "cancelled": 2, "not authorized": 1}
+UNREADABLE = "unreadable_answer"
 #: Extra callback fields we ask for: the amount (to check it) and what identifies the payment.
 CALLBACK_FIELDS = ("Total", "BillNumber", "ApprovalCode", "CardNumber")
 
@@ -151,11 +152,7 @@ class UnitellerGateway(GatewayDefaults):
         if isinstance(orders, GatewayResult):
             return _for(orders, Operation.STATUS, payment.payment_id)
         if not orders:
-            # Uniteller learns of an order only when the customer reaches its page.
-            expired = payment.created_at is not None and (
-                dt.datetime.now(dt.UTC) - payment.created_at).total_seconds() > self.lifetime_s
-            return GatewayResult(GatewayStatus.CANCELED if expired else GatewayStatus.PENDING, Operation.STATUS,
-                                 payment.payment_id, error_code="not_found", error_message="Uniteller has no such order")
+            return unseen_order(payment, self.lifetime_s, "not_found", "Uniteller has no such order")
         best = max(orders, key=lambda o: _RANK.get(o.get("status", "").lower(), 0))
         return self._order_result(best, Operation.STATUS)
 
@@ -185,7 +182,9 @@ class UnitellerGateway(GatewayDefaults):
             return answer.result(operation, payment.payment_id)
         orders = _parse_orders(answer)
         if isinstance(orders, GatewayResult):
-            return _for(orders, operation, payment.payment_id, business=True)
+            # A refusal (firstcode) is a refusal; an answer we cannot read may follow a refund that was made.
+            refused = orders.error_code != UNREADABLE
+            return _for(orders, operation, payment.payment_id, business=refused)
         return GatewayResult(GatewayStatus.PROCESSED, operation, payment.payment_id, amount=amount, reference=bill,
                              provider_status=orders[0].get("status", "") if orders else "")
 
@@ -273,10 +272,12 @@ def _parse_orders(answer: WireResponse) -> list[dict[str, str]] | GatewayResult:
     """The ``unitellerresult`` XML: its orders, or an error result when ``firstcode`` is not 0."""
     try:
         root = ET.fromstring(answer.text)
+        if root.tag.lower() != "unitellerresult":
+            raise ET.ParseError(f"<{root.tag}> is not <unitellerresult>")  # a proxy's error page, say
     except ET.ParseError:
         text = answer.text.strip()
         # Errors of the back office come as plain text ("ErrorCode: ..."), not XML.
-        return GatewayResult(GatewayStatus.UNDEFINED, Operation.STATUS, "", error_code="unreadable_answer",
+        return GatewayResult(GatewayStatus.UNDEFINED, Operation.STATUS, "", error_code=UNREADABLE,
                              error_message=f"Uniteller answered: {text[:200]}")
     if root.get("firstcode", "0") not in ("0", ""):
         return GatewayResult(GatewayStatus.UNDEFINED, Operation.STATUS, "", error_code=root.get("firstcode", ""),
@@ -295,11 +296,3 @@ def _parse_csv(text: str) -> list[dict[str, str]]:
         return []
     header = [re.sub(r"[^a-z_]", "", h.lower()) for h in rows[0]]
     return [dict(zip(header, row, strict=False)) for row in rows[1:]]
-
-
-def callback_extra_fields(requested: str) -> list[str]:
-    """The extra fields of a ``CallbackFields`` value, in the order Uniteller sends them."""
-    names = [n for n in re.split(r"[\s,]+", requested) if n]
-    priority = [n for n in ("ApprovalCode", "BillNumber", "Total") if n in names]
-    return priority + sorted(set(names) - set(priority))
-

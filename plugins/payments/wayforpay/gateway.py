@@ -39,7 +39,7 @@ from core.contracts.payments import (
 from core.money import Money, MoneyError
 from plugins.payments.wayforpay import signature
 from plugins.payments.wayforpay.signature import amount_text
-from plugins.payments.wire import Wire, WireFailure
+from plugins.payments.wire import Wire, WireFailure, load_json, unseen_order
 
 PRODUCTION_PAY_URL = "https://secure.wayforpay.com/pay"
 PRODUCTION_API_URL = "https://api.wayforpay.com/api"
@@ -167,12 +167,8 @@ class WayForPayGateway(GatewayDefaults):
         if isinstance(data, WireFailure):
             return data.result(Operation.STATUS, payment.payment_id)
         if _reason_code(data) == ORDER_NOT_FOUND:
-            # The customer has not reached the page yet, or never will.
-            expired = payment.created_at is not None and (
-                dt.datetime.now(dt.UTC) - payment.created_at).total_seconds() > self.order_lifetime_s
-            return GatewayResult(GatewayStatus.CANCELED if expired else GatewayStatus.PENDING, Operation.STATUS,
-                                 payment.payment_id, error_code=str(ORDER_NOT_FOUND),
-                                 error_message=str(data.get("reason", "order not found")))
+            return unseen_order(payment, self.order_lifetime_s, str(ORDER_NOT_FOUND),
+                                str(data.get("reason", "order not found")))
         return self.status_result(data, Operation.STATUS)
 
     async def refund(self, payment: PaymentRef, amount: Money, refund_id: str) -> GatewayResult:
@@ -285,10 +281,7 @@ class WayForPayGateway(GatewayDefaults):
 
 
 def _load_json(text: str) -> dict[str, Any] | None:
-    try:
-        data = json.loads(text, parse_float=Decimal)
-    except ValueError:
-        return None
+    data = load_json(text, parse_float=Decimal)
     return data if isinstance(data, dict) else None
 
 

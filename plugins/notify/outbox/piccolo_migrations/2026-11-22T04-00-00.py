@@ -1,4 +1,4 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from core.db.migrations import sql_migration
 
 ID = "2026-11-22T04:00:00"
 VERSION = "1.38.0"
@@ -20,13 +20,4 @@ CREATE INDEX notify_outbox_by_address ON notify_outbox_messages (address, id DES
 """
 
 
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="notify_outbox", description=DESCRIPTION)
-
-    async def run():
-        from core.db.database import active
-
-        await active().execute(SQL)
-
-    manager.add_raw(run)
-    return manager
+forwards = sql_migration(ID, "notify_outbox", DESCRIPTION, SQL)

@@ -1,4 +1,4 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from core.db.migrations import sql_migration
 
 ID = "2026-11-22T10:30:00"
 VERSION = "1.38.0"
@@ -23,13 +23,4 @@ CREATE INDEX payments_bank_statement_lines_recent ON payments_bank_statement_lin
 """
 
 
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="payments_bank_transfer", description=DESCRIPTION)
-
-    async def run():
-        from core.db.database import active
-
-        await active().execute(SQL)
-
-    manager.add_raw(run)
-    return manager
+forwards = sql_migration(ID, "payments_bank_transfer", DESCRIPTION, SQL)
