@@ -32,7 +32,9 @@ metadata, no references).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import hashlib
 import struct
 import uuid
@@ -481,6 +483,32 @@ def _copy_tail(
 _tails = _Tails()
 _sha256 = hashlib.sha256
 
+#: From this many requests on, the cyclic garbage collector waits while a batch builds its objects.
+PAUSE_COLLECTOR_FROM = 256
+
+
+@contextlib.contextmanager
+def _collector_paused(size: int) -> Any:
+    """Keep the cyclic garbage collector out of a burst of allocations of a large batch.
+
+    A batch of thousands of requests allocates several objects per request (account states,
+    rows, results) that live until it commits and form no cycles. With the collector on, a
+    young-generation pass runs every 700 of them and rescans the same live objects, and the
+    survivors pushed into the old generation soon force full passes over the whole process:
+    a third of the Python time per transfer went there. Paused, the batch's objects are
+    scanned once, at the next allocation after the burst. No ``await`` happens inside, so
+    only this batch's work runs while it is paused.
+    """
+    if size < PAUSE_COLLECTOR_FROM or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 # -- state of one batch ------------------------------------------------------------------------
 
 
@@ -702,8 +730,9 @@ class Applied:
             locked.remove(header)
         if locked:
             accounts = self.accounts
-            for row in locked:
-                accounts[row[0]] = _Account(*row)
+            with _collector_paused(len(locked)):
+                for row in locked:
+                    accounts[row[0]] = _Account(*row)
             _, _, _, _, _, _, latest_us, clock_us, business_days, seq_base = header
             # recorded_at only grows per account: never before the last transfer of any account touched
             self.now_us = max(latest_us + 1, clock_us)
@@ -1472,12 +1501,13 @@ class Applied:
         ledgers = self.catalog.by_id
         ok = _OK
         result = TransferResult.made
-        results = [
-            result(r.id, R.OK, "", self, row_of[r.id.int])
-            if outcome is ok
-            else self._result(r, outcome, row_of, ledgers)
-            for r, outcome in zip(self.requests, self.results, strict=True)
-        ]
+        with _collector_paused(len(self.requests)):
+            results = [
+                result(r.id, R.OK, "", self, row_of[r.id.int])
+                if outcome is ok
+                else self._result(r, outcome, row_of, ledgers)
+                for r, outcome in zip(self.requests, self.results, strict=True)
+            ]
         return Outcome(results, self)
 
     def _result(
@@ -1508,6 +1538,7 @@ async def apply_batch(
     """
     batch = Applied(requests, catalog, own_transaction=own_transaction)
     await batch.read(conn)
-    batch.apply()
+    with _collector_paused(len(requests)):
+        batch.apply()
     await batch.write(conn)
     return batch
