@@ -1,0 +1,27 @@
+"""notify.mts: SMS through MTS Exolve."""
+
+from core import hookimpl
+from core.web import sandbox
+from plugins.notify.mts.settings import MtsSettings, build_channel
+
+
+@hookimpl
+def settings_schema():
+    return MtsSettings
+
+
+@hookimpl
+def register_notification_channels(register, platform, settings):
+    channel = build_channel(settings, platform)
+    if channel is not None:
+        register(channel)
+
+
+@hookimpl
+def routes(platform, settings):
+    if settings.base_url or not sandbox.sandbox_on(platform):
+        return []
+    from plugins.notify.mts.emulator import SANDBOX_KEY, MtsEmulator
+
+    key = settings.api_key.get_secret_value() if settings.api_key else SANDBOX_KEY
+    return [sandbox.mount("mts", MtsEmulator(key).app())]
