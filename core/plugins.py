@@ -44,6 +44,7 @@ ESSENTIAL_PLUGINS: dict[str, str] = {
 BUILTIN_PLUGINS: dict[str, str] = {
     "notify.outbox": "plugins.notify.outbox.plugin",
     "notify.mts": "plugins.notify.mts.plugin",
+    "notify.sendsay": "plugins.notify.sendsay.plugin",
     "payments": "plugins.payments.plugin",
     "payments.fondy": "plugins.payments.fondy.plugin",
     "payments.wayforpay": "plugins.payments.wayforpay.plugin",

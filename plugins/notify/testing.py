@@ -64,8 +64,12 @@ def _providers() -> dict[str, EmulatedProvider]:
     from plugins.notify.mts.emulator import SANDBOX_KEY as MTS_KEY
     from plugins.notify.mts.emulator import MtsEmulator
 
+    from plugins.notify.sendsay.emulator import SANDBOX_LOGIN, SANDBOX_PASSWORD, SendsayEmulator
+
     found = [
         EmulatedProvider("notify.mts", "mts", MtsEmulator, {"api_key": MTS_KEY}, {"phone": "+79990000000"}),
+        EmulatedProvider("notify.sendsay", "sendsay", SendsayEmulator,
+                         {"login": SANDBOX_LOGIN, "password": SANDBOX_PASSWORD}, {"email": "ann@example.com"}),
     ]
     return {p.plugin: p for p in found}
 

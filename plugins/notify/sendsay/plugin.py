@@ -1,0 +1,27 @@
+"""notify.sendsay: e-mail through Sendsay."""
+
+from core import hookimpl
+from core.web import sandbox
+from plugins.notify.sendsay.settings import SendsaySettings, build_channel
+
+
+@hookimpl
+def settings_schema():
+    return SendsaySettings
+
+
+@hookimpl
+def register_notification_channels(register, platform, settings):
+    channel = build_channel(settings, platform)
+    if channel is not None:
+        register(channel)
+
+
+@hookimpl
+def routes(platform, settings):
+    if settings.base_url or not sandbox.sandbox_on(platform):
+        return []
+    from plugins.notify.sendsay.emulator import SendsayEmulator
+
+    emulator = SendsayEmulator.for_settings(settings)
+    return [sandbox.mount("sendsay", emulator.app())]
