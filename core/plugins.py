@@ -45,6 +45,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "notify.outbox": "plugins.notify.outbox.plugin",
     "notify.mts": "plugins.notify.mts.plugin",
     "notify.sendsay": "plugins.notify.sendsay.plugin",
+    "notify.esputnik": "plugins.notify.esputnik.plugin",
     "payments": "plugins.payments.plugin",
     "payments.fondy": "plugins.payments.fondy.plugin",
     "payments.wayforpay": "plugins.payments.wayforpay.plugin",

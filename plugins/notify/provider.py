@@ -10,6 +10,7 @@ only the delivery id and a masked address: message texts may hold one-time codes
 from __future__ import annotations
 
 import functools
+import html
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -100,6 +101,11 @@ def delivering(
         return DeliveryResult.sent(reference)
 
     return wrapped
+
+
+def as_html(text: str) -> str:
+    """Plain text as a minimal HTML part (escaped, line breaks kept), for e-mail APIs that want one."""
+    return "<p>" + "<br>".join(html.escape(line) for line in text.splitlines()) + "</p>"
 
 
 def digits_only(phone: str) -> str:

@@ -66,10 +66,15 @@ def _providers() -> dict[str, EmulatedProvider]:
 
     from plugins.notify.sendsay.emulator import SANDBOX_LOGIN, SANDBOX_PASSWORD, SendsayEmulator
 
+    from plugins.notify.esputnik.emulator import SANDBOX_KEY as ESPUTNIK_KEY
+    from plugins.notify.esputnik.emulator import EsputnikEmulator
+
     found = [
         EmulatedProvider("notify.mts", "mts", MtsEmulator, {"api_key": MTS_KEY}, {"phone": "+79990000000"}),
         EmulatedProvider("notify.sendsay", "sendsay", SendsayEmulator,
                          {"login": SANDBOX_LOGIN, "password": SANDBOX_PASSWORD}, {"email": "ann@example.com"}),
+        EmulatedProvider("notify.esputnik", "esputnik", EsputnikEmulator, {"api_key": ESPUTNIK_KEY},
+                         {"phone": "+380501234567", "email": "ann@example.com"}),
     ]
     return {p.plugin: p for p in found}
 

@@ -10,19 +10,13 @@ deduplication on it.
 
 from __future__ import annotations
 
-import html
 import logging
 
 from core.contracts.notifications import EMAIL, OutgoingMessage
-from plugins.notify.provider import Refused, Transient, delivering
+from plugins.notify.provider import Refused, Transient, as_html, delivering
 from plugins.notify.sendsay.client import AUTH_FAILED, SendsayClient, SendsayError
 
 log = logging.getLogger("kopilka.notify")
-
-
-def as_html(text: str) -> str:
-    """Plain text as a minimal HTML part (escaped, line breaks kept)."""
-    return "<p>" + "<br>".join(html.escape(line) for line in text.splitlines()) + "</p>"
 
 
 class SendsayChannel:
