@@ -46,6 +46,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "notify.mts": "plugins.notify.mts.plugin",
     "notify.sendsay": "plugins.notify.sendsay.plugin",
     "notify.esputnik": "plugins.notify.esputnik.plugin",
+    "notify.fcm": "plugins.notify.fcm.plugin",
     "payments": "plugins.payments.plugin",
     "payments.fondy": "plugins.payments.fondy.plugin",
     "payments.wayforpay": "plugins.payments.wayforpay.plugin",

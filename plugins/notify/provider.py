@@ -55,7 +55,9 @@ class ProviderHttp:
         self.timeout_s = timeout_s
         self.client_options = client_options
 
-    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def request(self, method: str, path: str, *, passthrough: tuple[int, ...] = (), **kwargs: Any
+                      ) -> httpx.Response:
+        """The provider's answer; statuses in ``passthrough`` are returned for the caller to read."""
         try:
             async with httpx.AsyncClient(timeout=self.timeout_s, **self.client_options) as client:
                 response = await client.request(method, f"{self.base_url}{path}", **kwargs)
@@ -65,7 +67,7 @@ class ProviderHttp:
             raise Transient(f"{self.provider}: cannot reach {self.base_url}: {type(exc).__name__}") from None
         if response.status_code >= 500 or response.status_code in (408, 429):
             raise Transient(f"{self.provider}: HTTP {response.status_code}")
-        if response.status_code in (401, 403):
+        if response.status_code in (401, 403) and response.status_code not in passthrough:
             # Our credentials, not the message: keep it for when they are fixed.
             log.error("%s refused the platform's credentials (HTTP %s): check the plugin's settings",
                       self.provider, response.status_code)
