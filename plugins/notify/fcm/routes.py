@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from litestar import Request, delete, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.access import identity_of, requires_login
@@ -47,13 +47,13 @@ async def list_devices(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
 
 @post("/api/v1/notify/push/devices", tags=TAGS, summary="Register this device for push", guards=[requires_login],
       status_code=201)
-async def register_device(request: Request[Any, Any, Any], data: DeviceIn) -> dict[str, Any]:
+async def register_device(request: Request[Any, Any, Any], data: JSONBody[DeviceIn]) -> dict[str, Any]:
     return (await _devices(request).register(_user(request), data.token, data.platform)).public()
 
 
 @post("/api/v1/notify/push/devices/unregister", tags=TAGS, summary="Unregister a device by its token",
       guards=[requires_login], status_code=204)
-async def unregister_by_token(request: Request[Any, Any, Any], data: TokenIn) -> None:
+async def unregister_by_token(request: Request[Any, Any, Any], data: JSONBody[TokenIn]) -> None:
     if not await _devices(request).unregister(_user(request), token=data.token):
         raise NotFoundException("token: no device of yours has this token")
 
