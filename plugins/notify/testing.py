@@ -92,15 +92,12 @@ def fcm_credentials() -> dict[str, Any]:
 
 
 def _providers() -> dict[str, EmulatedProvider]:
-    from plugins.notify.mts.emulator import SANDBOX_KEY as MTS_KEY
-    from plugins.notify.mts.emulator import MtsEmulator
-
-    from plugins.notify.sendsay.emulator import SANDBOX_LOGIN, SANDBOX_PASSWORD, SendsayEmulator
-
     from plugins.notify.esputnik.emulator import SANDBOX_KEY as ESPUTNIK_KEY
     from plugins.notify.esputnik.emulator import EsputnikEmulator
-
     from plugins.notify.fcm.emulator import FcmEmulator
+    from plugins.notify.mts.emulator import SANDBOX_KEY as MTS_KEY
+    from plugins.notify.mts.emulator import MtsEmulator
+    from plugins.notify.sendsay.emulator import SANDBOX_LOGIN, SANDBOX_PASSWORD, SendsayEmulator
 
     found = [
         EmulatedProvider("notify.mts", "mts", MtsEmulator, {"api_key": MTS_KEY}, {"phone": "+79990000000"}),

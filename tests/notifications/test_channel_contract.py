@@ -22,6 +22,7 @@ from core.contracts.notifications import (
 from plugins.notify.emulation import Failure
 from plugins.notify.testing import PROVIDERS, serve
 
+
 @contextlib.contextmanager
 def captured_log():
     """Everything logged while the block runs, as text (works with ``-p no:logging`` too)."""

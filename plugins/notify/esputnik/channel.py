@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from core.contracts.notifications import EMAIL, PHONE, OutgoingMessage
 from plugins.notify.provider import (
     ProviderHttp,

@@ -50,7 +50,7 @@ class EsputnikEmulator(MessagingEmulator):
             return _bad(401, "Unauthorized")
         try:
             body = await request.json()
-        except Exception:  # noqa: BLE001 - any unreadable body is the client's mistake
+        except Exception:
             body = None
         if not isinstance(body, dict) or not body.get("from"):
             return _bad(400, "a JSON object with 'from' is required")

@@ -83,7 +83,7 @@ class FcmEmulator(MessagingEmulator):
             return fcm_error(403, "SENDER_ID_MISMATCH", f"the credentials are not for project {project_id}")
         try:
             body = await request.json()
-        except Exception:  # noqa: BLE001 - any unreadable body is the client's mistake
+        except Exception:
             body = None
         message = body.get("message") if isinstance(body, dict) else None
         if not isinstance(message, dict) or not isinstance(message.get("token"), str) or not message["token"]:

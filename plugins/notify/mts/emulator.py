@@ -41,7 +41,7 @@ class MtsEmulator(MessagingEmulator):
                 return _error(401, "invalid API key")
             try:
                 body = await request.json()
-            except Exception:  # noqa: BLE001 - any unreadable body is the client's mistake
+            except Exception:
                 body = None
             if not isinstance(body, dict):
                 return _error(400, "the body must be a JSON object")
