@@ -44,14 +44,29 @@ def provider_url(platform: Platform, configured: str | None, provider: str, prod
     return production
 
 
-def mount(provider: str, app: Any, **opt: Any) -> Any:
-    """A route handler serving an emulator's ASGI app under ``/sandbox/<provider>``."""
+def mount(provider: str, app: Any, *, control_permission: str | None = None, **opt: Any) -> Any:
+    """A route handler serving an emulator's ASGI app under ``/sandbox/<provider>``.
+
+    With ``control_permission``, the emulator's own pages (``/_emulator...``: what it received,
+    one-time codes included) are for users holding it; the provider's API stays open, as the
+    platform's own channel calls it.
+    """
 
     # The emulator is the provider's site: its forms and API calls carry no CSRF token of
     # ours, and an "Authorization: Bearer" sent to it is the provider's key, not our API token.
-    @asgi(f"{PREFIX}/{provider}", is_mount=True, copy_scope=True, include_in_schema=False,
-          opt={"csrf_exempt": True, "foreign_credentials": True, **opt}, name=f"sandbox-{provider}")
+    @asgi(
+        f"{PREFIX}/{provider}",
+        is_mount=True,
+        copy_scope=True,
+        include_in_schema=False,
+        opt={"csrf_exempt": True, "foreign_credentials": True, **opt},
+        name=f"sandbox-{provider}",
+    )
     async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+        if control_permission and "/_emulator" in scope["path"]:
+            from core.access import requires
+
+            requires(control_permission)(scope, serve)  # raises 401/403 for the app's error handlers
         await app(scope, receive, send)
 
     return serve
@@ -64,9 +79,18 @@ class LoopbackServer:
         import uvicorn
 
         self.url = f"http://{host}:{port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None,
-                                                    log_level="warning", access_log=False, lifespan="off",
-                                                    timeout_graceful_shutdown=1))
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                log_config=None,
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+                timeout_graceful_shutdown=1,
+            )
+        )
         self._task: asyncio.Task[Any] | None = None
 
     async def __aenter__(self) -> LoopbackServer:

@@ -41,11 +41,14 @@ async def test_without_a_key_it_stays_off_unless_the_sandbox_lends_the_emulator(
     sandbox = await make_platform(["notify.mts"], core={"platform": {"sandbox": True}})
     channel = sandbox.registry("notification_channels").get("mts")
     assert channel.http.base_url.endswith("/sandbox/mts")
-    from core.testing import app_client
+    from core.testing import app_client, make_identity
 
     async with app_client(sandbox) as browser:
         answer = await browser.post("/sandbox/mts/messaging/v1/SendSMS", json={"number": "KOPILKA"},
                                     headers={"Authorization": "Bearer exolve-sandbox-key"})
         assert answer.status_code == 400, answer.headers
         assert "destination" in answer.json()["error"]["message"]
-        assert (await browser.get("/sandbox/mts/_emulator")).json()["provider"] == "mts"
+        anonymous = await browser.get("/sandbox/mts/_emulator", headers={"Accept": "application/json"})
+        assert anonymous.status_code == 401, "what the emulator received (codes) is not for everyone"
+    async with app_client(sandbox, identity=make_identity("notify.mts.view")) as admin:
+        assert (await admin.get("/sandbox/mts/_emulator")).json()["provider"] == "mts"

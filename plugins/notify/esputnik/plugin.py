@@ -5,6 +5,9 @@ from core.web import sandbox
 from plugins.notify.esputnik.settings import EsputnikSettings, build_channel
 
 
+EMULATOR_PERMISSION = "notify.esputnik.view"
+
+
 @hookimpl
 def settings_schema():
     return EsputnikSettings
@@ -24,4 +27,15 @@ def routes(platform, settings):
     from plugins.notify.esputnik.emulator import SANDBOX_KEY, EsputnikEmulator
 
     key = settings.api_key.get_secret_value() if settings.api_key else SANDBOX_KEY
-    return [sandbox.mount("esputnik", EsputnikEmulator(settings.username, key).app())]
+    return [
+        sandbox.mount(
+            "esputnik", EsputnikEmulator(settings.username, key).app(), control_permission=EMULATOR_PERMISSION
+        )
+    ]
+
+
+@hookimpl
+def permissions(register):
+    register(
+        EMULATOR_PERMISSION, "Read what the sandbox's eSputnik emulator received (one-time codes included)"
+    )

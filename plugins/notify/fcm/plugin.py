@@ -6,6 +6,9 @@ from plugins.notify.fcm.devices import PushDevices
 from plugins.notify.fcm.settings import FcmSettings, account_of, build_channel
 
 
+EMULATOR_PERMISSION = "notify.fcm.view"
+
+
 @hookimpl
 def settings_schema():
     return FcmSettings
@@ -36,7 +39,10 @@ def routes(platform, settings):
         return ROUTES
     from plugins.notify.fcm.emulator import FcmEmulator
 
-    return [*ROUTES, sandbox.mount("fcm", FcmEmulator(account_of(settings)).app())]
+    return [
+        *ROUTES,
+        sandbox.mount("fcm", FcmEmulator(account_of(settings)).app(), control_permission=EMULATOR_PERMISSION),
+    ]
 
 
 @hookimpl
@@ -44,3 +50,8 @@ def register_tasks(tasks):
     from plugins.notify.fcm import tasks as fcm_tasks
 
     fcm_tasks.register(tasks)
+
+
+@hookimpl
+def permissions(register):
+    register(EMULATOR_PERMISSION, "Read what the sandbox's FCM emulator received (one-time codes included)")

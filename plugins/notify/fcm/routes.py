@@ -19,15 +19,15 @@ TAGS = ["notify: push"]
 class DeviceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    #: The FCM registration token the app got from the Firebase SDK.
-    token: str = Field(min_length=20, max_length=4096, pattern=r"^[A-Za-z0-9_:\-.]+$")
+    #: The FCM registration token the app got from the Firebase SDK (about 160 characters today).
+    token: str = Field(min_length=20, max_length=1024, pattern=r"^[A-Za-z0-9_:\-.]+$")
     platform: Literal["android", "ios", "web"]
 
 
 class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    token: str = Field(min_length=1, max_length=4096)
+    token: str = Field(min_length=1, max_length=1024)
 
 
 def _devices(request: Request[Any, Any, Any]) -> PushDevices:

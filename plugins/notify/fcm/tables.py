@@ -9,7 +9,7 @@ class PushDevice(Table, tablename="notify_fcm_devices"):
 
     id = BigSerial(primary_key=True)
     user_id = UUID()
-    token = Varchar(length=4096, unique=True)
+    token = Varchar(length=1024, unique=True)
     platform = Varchar(length=16)
     created_at = Timestamptz()
     last_sent_at = Timestamptz(null=True, default=None)

@@ -5,6 +5,9 @@ from core.web import sandbox
 from plugins.notify.mts.settings import MtsSettings, build_channel
 
 
+EMULATOR_PERMISSION = "notify.mts.view"
+
+
 @hookimpl
 def settings_schema():
     return MtsSettings
@@ -24,4 +27,11 @@ def routes(platform, settings):
     from plugins.notify.mts.emulator import SANDBOX_KEY, MtsEmulator
 
     key = settings.api_key.get_secret_value() if settings.api_key else SANDBOX_KEY
-    return [sandbox.mount("mts", MtsEmulator(key).app())]
+    return [sandbox.mount("mts", MtsEmulator(key).app(), control_permission=EMULATOR_PERMISSION)]
+
+
+@hookimpl
+def permissions(register):
+    register(
+        EMULATOR_PERMISSION, "Read what the sandbox's MTS Exolve emulator received (one-time codes included)"
+    )

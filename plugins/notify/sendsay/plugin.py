@@ -5,6 +5,9 @@ from core.web import sandbox
 from plugins.notify.sendsay.settings import SendsaySettings, build_channel
 
 
+EMULATOR_PERMISSION = "notify.sendsay.view"
+
+
 @hookimpl
 def settings_schema():
     return SendsaySettings
@@ -24,4 +27,11 @@ def routes(platform, settings):
     from plugins.notify.sendsay.emulator import SendsayEmulator
 
     emulator = SendsayEmulator.for_settings(settings)
-    return [sandbox.mount("sendsay", emulator.app())]
+    return [sandbox.mount("sendsay", emulator.app(), control_permission=EMULATOR_PERMISSION)]
+
+
+@hookimpl
+def permissions(register):
+    register(
+        EMULATOR_PERMISSION, "Read what the sandbox's Sendsay emulator received (one-time codes included)"
+    )

@@ -8,7 +8,7 @@ SQL = """
 CREATE TABLE notify_fcm_devices (
     id bigserial PRIMARY KEY,
     user_id uuid NOT NULL REFERENCES users_users (id) ON DELETE CASCADE,
-    token varchar(4096) NOT NULL UNIQUE,
+    token varchar(1024) NOT NULL UNIQUE,
     platform varchar(16) NOT NULL,
     created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     last_sent_at timestamptz
