@@ -119,3 +119,17 @@ async def test_the_device_api(platform, client_as, client):
                             json={"token": "fcm-token-abcdefghijkl:XYZ"})).status_code == 204
     assert (await mine.get("/api/v1/notify/push/devices")).json() == []
     assert (await mine.delete("/api/v1/notify/push/devices/99999999999999999999")).status_code == 400
+
+
+async def test_the_sandbox_keeps_one_key_for_the_server_and_the_worker(make_platform, tmp_path):
+    from plugins.notify.fcm.auth import sandbox_account
+
+    core = {"platform": {"sandbox": True, "data_dir": str(tmp_path / "sandboxed")}}
+    server = await make_platform(["notify.fcm"], core=core)
+    channel = server.registry("notification_channels").get("fcm")
+    assert channel.tokens.token_uri.endswith("/sandbox/fcm/token") and channel.http.base_url.endswith("/sandbox/fcm")
+    kept = tmp_path / "sandboxed" / "sandbox" / "fcm-service-account.json"
+    assert kept.exists() and oct(kept.stat().st_mode & 0o777) == "0o600"
+    sandbox_account.cache_clear()  # as if in another process
+    worker = await make_platform(["notify.fcm"], core=core)
+    assert worker.registry("notification_channels").get("fcm").tokens.account == channel.tokens.account

@@ -4,7 +4,6 @@ from core import hookimpl
 from core.web import sandbox
 from plugins.notify.esputnik.settings import EsputnikSettings, build_channel
 
-
 EMULATOR_PERMISSION = "notify.esputnik.view"
 
 

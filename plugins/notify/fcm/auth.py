@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import functools
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -25,6 +28,8 @@ from plugins.notify.provider import ProviderHttp, Transient, json_of
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 PRODUCTION_TOKEN_URI = "https://oauth2.googleapis.com/token"
+SANDBOX_PROJECT = "kopilka-sandbox"
+SANDBOX_EMAIL = "push@kopilka-sandbox.iam.gserviceaccount.com"
 
 
 def b64url(data: bytes) -> str:
@@ -87,10 +92,26 @@ class ServiceAccount:
 
 
 @functools.cache
-def sandbox_account() -> ServiceAccount:
-    """The service account the sandbox's channel and emulator share (one fresh key per process)."""
-    return ServiceAccount.generated("kopilka-sandbox", "push@kopilka-sandbox.iam.gserviceaccount.com",
-                                    PRODUCTION_TOKEN_URI)
+def sandbox_account(data_dir: Path | None = None) -> ServiceAccount:
+    """The service account the sandbox's channel and emulator share.
+
+    With ``data_dir`` the key is kept in ``<data_dir>/sandbox/fcm-service-account.json``, so
+    the web server (whose app serves the emulator) and the worker (which retries deliveries)
+    sign with the same key; without it, a fresh key for this process (tests).
+    """
+    if data_dir is None:
+        return ServiceAccount.generated(SANDBOX_PROJECT, SANDBOX_EMAIL, PRODUCTION_TOKEN_URI)
+    path = data_dir / "sandbox" / "fcm-service-account.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = ServiceAccount.generated(SANDBOX_PROJECT, SANDBOX_EMAIL, PRODUCTION_TOKEN_URI)
+        spare = path.with_suffix(f".{os.getpid()}.tmp")
+        spare.write_text(fresh.to_json())
+        spare.chmod(0o600)
+        with contextlib.suppress(FileExistsError):  # another process was first: use its key
+            os.link(spare, path)
+        spare.unlink()
+    return ServiceAccount.from_json(path.read_text())
 
 
 def verified_claims(assertion: str, public_key_pem: str) -> dict[str, Any]:

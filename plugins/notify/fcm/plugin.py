@@ -5,7 +5,6 @@ from core.web import sandbox
 from plugins.notify.fcm.devices import PushDevices
 from plugins.notify.fcm.settings import FcmSettings, account_of, build_channel
 
-
 EMULATOR_PERMISSION = "notify.fcm.view"
 
 
@@ -41,7 +40,7 @@ def routes(platform, settings):
 
     return [
         *ROUTES,
-        sandbox.mount("fcm", FcmEmulator(account_of(settings)).app(), control_permission=EMULATOR_PERMISSION),
+        sandbox.mount("fcm", FcmEmulator(account_of(settings, platform)).app(), control_permission=EMULATOR_PERMISSION),
     ]
 
 

@@ -36,16 +36,16 @@ class FcmSettings(ProviderSettings):
         return value
 
 
-def account_of(settings: FcmSettings) -> ServiceAccount:
+def account_of(settings: FcmSettings, platform: Platform) -> ServiceAccount:
     if settings.service_account is None:
-        return sandbox_account()
+        return sandbox_account(platform.data_dir)
     return ServiceAccount.from_json(settings.service_account.get_secret_value())
 
 
 def build_channel(settings: FcmSettings, platform: Platform) -> FcmChannel | None:
     if not channel_wanted(platform, "notify.fcm", settings.service_account is not None):
         return None
-    account = account_of(settings)
+    account = account_of(settings, platform)
     url = provider_url(platform, settings.base_url, "fcm", PRODUCTION_URL)
     # An emulator (a base_url, or the sandbox's) plays the token endpoint too, at /token.
     token_uri = settings.token_uri or (account.token_uri if url == PRODUCTION_URL else f"{url}/token")

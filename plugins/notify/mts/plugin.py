@@ -4,7 +4,6 @@ from core import hookimpl
 from core.web import sandbox
 from plugins.notify.mts.settings import MtsSettings, build_channel
 
-
 EMULATOR_PERMISSION = "notify.mts.view"
 
 

@@ -4,7 +4,6 @@ from core import hookimpl
 from core.web import sandbox
 from plugins.notify.sendsay.settings import SendsaySettings, build_channel
 
-
 EMULATOR_PERMISSION = "notify.sendsay.view"
 
 
