@@ -1,5 +1,6 @@
 # kopilka: `make run` to try it, `make test` to check it.
-PYTHON ?= python3.11
+# Python 3.11 when installed, else the machine's python3 (any version from 3.11 on).
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

@@ -124,10 +124,10 @@ def cli(ctx: click.Context, deployment: str | None) -> None:
 
 @cli.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--all", "show_all", is_flag=True, help="Also list installed plugins that are not enabled.")
+@click.option("--enabled", "enabled_only", is_flag=True, help="Only the plugins the deployment enables.")
 @pass_context
-def plugins_command(pctx: PlatformContext, as_json: bool, show_all: bool) -> None:
-    """List plugins: name, version, enabled, hooks, and the routes, tables and tasks they add."""
+def plugins_command(pctx: PlatformContext, as_json: bool, enabled_only: bool) -> None:
+    """List every installed plugin: name, version, enabled or not, hooks, and the routes, tables and tasks it adds."""
     from core.plugins import available_plugins
     from core.web.app import create_app
 
@@ -149,22 +149,51 @@ def plugins_command(pctx: PlatformContext, as_json: bool, show_all: bool) -> Non
                 "tasks": loaded.tasks,
             }
         )
-    if show_all:
-        for name in sorted(set(available_plugins()) - set(platform.plugins.plugins)):
-            rows.append({"name": name, "version": "", "enabled": False, "essential": False, "description": "",
-                         "hooks": [], "routes": [], "tables": [], "tasks": []})
+    if not enabled_only:
+        installed = available_plugins()
+        for name in sorted(set(installed) - set(platform.plugins.plugins)):
+            rows.append(_disabled_plugin_row(name, installed[name]))
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     table = Table(title=f"Plugins of {platform.deployment.source}")
     for column in ("name", "version", "enabled", "hooks", "routes", "tables", "tasks"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # wrap, never cut a name short with "…"
     for row in rows:
         table.add_row(
             row["name"], row["version"], "yes" if row["enabled"] else "no",
             "\n".join(row["hooks"]), "\n".join(row["routes"]), "\n".join(row["tables"]), "\n".join(row["tasks"]),
         )
-    Console().print(table)
+    out = Console()
+    if not out.is_terminal:  # piped or redirected: rich would squeeze the table into 80 columns
+        out = Console(width=240)
+    out.print(table)
+
+
+def _disabled_plugin_row(name: str, module_path: str) -> dict[str, Any]:
+    """What ``kopilka plugins`` knows of an installed plugin the deployment does not enable.
+
+    Its hooks come from its module; it contributes no routes, tables or tasks, since it is off.
+    """
+    import importlib
+    import inspect
+
+    from core.plugins import plugin_version
+
+    row: dict[str, Any] = {"name": name, "version": "", "enabled": False, "essential": False, "description": "",
+                           "hooks": [], "routes": [], "tables": [], "tasks": []}
+    try:
+        module = importlib.import_module(module_path)
+    except Exception as exc:  # a broken plugin must not hide the others
+        row["description"] = f"cannot import {module_path}: {exc}"
+        return row
+    row["version"] = plugin_version(module)
+    row["description"] = (inspect.getdoc(module) or "").split("\n")[0]
+    row["hooks"] = sorted(
+        (getattr(obj, "kopilka_impl", None) or {}).get("specname") or attr
+        for attr, obj in vars(module).items() if getattr(obj, "kopilka_impl", None) is not None
+    )
+    return row
 
 
 @cli.command("settings")

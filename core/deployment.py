@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from core.errors import ConfigError
 
@@ -75,6 +75,18 @@ class JobsSection(_Section):
     poll_interval_ms: int = Field(1000, ge=50)
     #: Concurrent tasks per worker process.
     max_concurrency: int = Field(8, ge=1)
+
+    @field_validator("broker")
+    @classmethod
+    def _known_broker(cls, value: str) -> str:
+        # Checked with the rest of the file, not when the first worker builds its broker.
+        from core.jobs.brokers import BUILT_IN, broker_schemes
+
+        scheme = value.split("://", 1)[0] if "://" in value else None
+        if value in BUILT_IN or (scheme and scheme in broker_schemes()):
+            return value
+        others = ", ".join(f"{s}://" for s in sorted(broker_schemes()))
+        raise ValueError(f"use {', '.join(repr(b) for b in BUILT_IN)} or a URL of a known broker ({others})")
 
 
 class WebSection(_Section):
@@ -165,8 +177,20 @@ def _split_path(path: str) -> tuple[str, str]:
     return "core", path
 
 
-def validation_error(source: str, plugin: str, exc: ValidationError, prefix: str = "") -> ConfigError:
-    """Turn the first pydantic error into a one-line ConfigError."""
+def validation_error(
+    source: str,
+    plugin: str,
+    exc: ValidationError,
+    prefix: str = "",
+    *,
+    schema: type[BaseModel] | None = None,
+    secret_paths: set[str] | frozenset[str] = frozenset(),
+) -> ConfigError:
+    """Turn the first pydantic error into a one-line ConfigError.
+
+    The offending value is quoted to help, unless it is a secret: a value given by reference
+    (``secret_paths``, dotted as in the file) or one the ``schema`` declares ``SecretStr``.
+    """
     first = exc.errors()[0]
     key = ".".join(str(p) for p in first["loc"]) or "(section)"
     if prefix:
@@ -177,8 +201,24 @@ def validation_error(source: str, plugin: str, exc: ValidationError, prefix: str
     elif first["type"] == "extra_forbidden":
         message = "unknown setting"
     elif "input" in first and not isinstance(first["input"], dict | list):
-        message = f"{message} (got {first['input']!r})"
+        in_file = key if plugin == "core" else f"plugins.{plugin}.{key}"
+        secret = in_file in secret_paths or _declared_secret(schema, first["loc"])
+        message = f"{message} (got {REDACTED if secret else repr(first['input'])})"
     return ConfigError(source, plugin, key, message)
+
+
+def _declared_secret(schema: type[BaseModel] | None, loc: tuple[Any, ...]) -> bool:
+    """True when the field at ``loc`` in ``schema`` (nested models followed) is a ``SecretStr``."""
+    model: Any = schema
+    for part in loc:
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return False
+        annotation = fields[part].annotation
+        if annotation is SecretStr or SecretStr in getattr(annotation, "__args__", ()):
+            return True
+        model = annotation
+    return False
 
 
 def load_deployment(path: str | os.PathLike[str] | None = None, *, text: str | None = None) -> Deployment:
@@ -202,7 +242,7 @@ def load_deployment(path: str | os.PathLike[str] | None = None, *, text: str | N
     try:
         core = CoreSettings.model_validate(resolved)
     except ValidationError as exc:
-        raise validation_error(source, "core", exc) from None
+        raise validation_error(source, "core", exc, schema=CoreSettings, secret_paths=secret_paths) from None
     return Deployment(source=source, core=core, plugin_sections=plugin_sections, secret_paths=secret_paths)
 
 

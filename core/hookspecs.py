@@ -8,13 +8,15 @@ Conventions:
 
 * Hooks are called by keyword. An implementation may accept fewer arguments than
   the spec declares, so new arguments can be added without breaking plugins.
-* Every hook may take ``settings``: the calling plugin's own validated settings
-  (an instance of the model it returned from :func:`settings_schema`, or ``None``).
-  The platform calls each plugin's implementation with that plugin's settings.
+* Every hook but :func:`plugin_requires` and :func:`settings_schema` (called before
+  settings exist) takes ``settings``: the calling plugin's own validated settings (an
+  instance of the model it returned from :func:`settings_schema`, or ``None``). The
+  platform calls each plugin's implementation with that plugin's settings.
 * Composition and registration hooks are synchronous. What they hand over (gateways,
   channels, drivers, services) has ``async`` methods.
 * Event hooks (``on_*``) may be ``async def``; the platform awaits them after the
-  database transaction that caused the event has committed.
+  database transaction that caused the event has committed. A listener that raises is
+  logged and the other listeners still run (``on_startup`` excepted: it stops start-up).
 * No hook here is ``firstresult``: an ``async`` implementation of such a hook would
   always "win" because a coroutine is never ``None``.
 """
@@ -52,7 +54,7 @@ def plugin_requires() -> Sequence[str]:
 
 
 @hookspec
-def sandbox_only() -> str:
+def sandbox_only(settings: Any) -> str:
     """Return why this plugin must never run in a real deployment, if it must not.
 
     Development stand-ins (an outbox that shows every message, one-time codes included, to
@@ -77,7 +79,7 @@ def settings_schema() -> type[BaseModel]:
 
 
 @hookspec
-def piccolo_apps() -> Sequence[str]:
+def piccolo_apps(settings: Any) -> Sequence[str]:
     """Return the module paths of this plugin's piccolo apps (``"plugins.x.piccolo_app"``).
 
     Each module defines ``APP_CONFIG``. ``kopilka db migrate`` migrates the apps of
@@ -114,12 +116,12 @@ def middleware(platform: Platform, settings: Any) -> Sequence[Any]:
 
 
 @hookspec
-def template_context(request: Any) -> dict[str, Any]:
+def template_context(request: Any, settings: Any) -> dict[str, Any]:
     """Return extra variables for every page rendered for ``request`` (e.g. the signed-in user)."""
 
 
 @hookspec
-def template_dirs() -> Sequence[Path]:
+def template_dirs(settings: Any) -> Sequence[Path]:
     """Return folders of jinja2 templates.
 
     Templates are namespaced by their first folder: a plugin ships
@@ -128,7 +130,7 @@ def template_dirs() -> Sequence[Path]:
 
 
 @hookspec
-def static_dirs() -> dict[str, Path]:
+def static_dirs(settings: Any) -> dict[str, Path]:
     """Return static folders to serve, keyed by URL prefix under ``/static/``."""
 
 
@@ -146,7 +148,7 @@ def register_tasks(tasks: Any, settings: Any) -> None:
 
 
 @hookspec
-def permissions(register: Callable[..., None]) -> None:
+def permissions(register: Callable[..., None], settings: Any) -> None:
     """Declare this plugin's permissions with ``register(code, description, sensitive=False)``.
 
     Codes are ``"<plugin>.<action>"``. A sensitive permission makes its admin action
@@ -172,7 +174,7 @@ def site_menu(platform: Platform, settings: Any) -> Sequence[Any]:
 
 
 @hookspec
-def register_commands(cli: click.Group) -> None:
+def register_commands(cli: click.Group, settings: Any) -> None:
     """Add click commands or groups to the ``kopilka`` command line."""
 
 
@@ -264,7 +266,7 @@ def register_pii_fields(register: Callable[[Any], None], platform: Platform, set
 
 @hookspec
 def on_startup(platform: Platform, settings: Any) -> Any:
-    """The platform has started: database reachable, services started."""
+    """The platform has started: database reachable, services started. Raising stops start-up."""
 
 
 @hookspec
@@ -273,27 +275,27 @@ def on_shutdown(platform: Platform, settings: Any) -> Any:
 
 
 @hookspec
-def on_transfers_committed(platform: Platform, transfers: Sequence[Any]) -> Any:
+def on_transfers_committed(platform: Platform, transfers: Sequence[Any], settings: Any) -> Any:
     """Ledger transfers (``core.ledger.Transfer``) were committed; for notifications and projections."""
 
 
 @hookspec
-def on_user_registered(platform: Platform, user: Any) -> Any:
+def on_user_registered(platform: Platform, user: Any, settings: Any) -> Any:
     """A user confirmed their registration."""
 
 
 @hookspec
-def on_stage_changed(platform: Platform, stage: Any, old_status: str, new_status: str) -> Any:
+def on_stage_changed(platform: Platform, stage: Any, old_status: str, new_status: str, settings: Any) -> Any:
     """A project stage moved from ``old_status`` to ``new_status``."""
 
 
 @hookspec
-def on_publication(platform: Platform, publication: Any) -> Any:
+def on_publication(platform: Platform, publication: Any, settings: Any) -> Any:
     """A project publication (news, report, document) was published."""
 
 
 @hookspec
-def on_kyc_status_changed(platform: Platform, verification: Any, old_status: str, new_status: str) -> Any:
+def on_kyc_status_changed(platform: Platform, verification: Any, old_status: str, new_status: str, settings: Any) -> Any:
     """A customer's identity verification (``plugins.kyc.service.Verification``) changed state.
 
     States: ``none``, ``checking``, ``review``, ``verified``, ``rejected``.
@@ -301,5 +303,17 @@ def on_kyc_status_changed(platform: Platform, verification: Any, old_status: str
 
 
 @hookspec
-def on_payment_status_changed(platform: Platform, payment: Any, old_status: str, new_status: str) -> Any:
+def on_payment_status_changed(
+    platform: Platform, payment: Any, old_status: str, new_status: str, settings: Any
+) -> Any:
     """A payment (top-up, withdrawal, charge) changed status."""
+
+
+@hookspec
+def on_scoring_completed(platform: Platform, inquiry: Any, settings: Any) -> Any:
+    """A scoring inquiry (``plugins.scoring.records.Inquiry``) got its final answer.
+
+    Fires after the answer is committed: when a provider answers at once, when the
+    polling task gets a PENDING inquiry's result, and when an inquiry reuses a cached
+    report. ``platform.service(ScoringService).assessment(inquiry.reference)`` decides again.
+    """

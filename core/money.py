@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from fractions import Fraction
 from functools import cache
 
 from babel.numbers import format_currency, get_currency_precision
 
-#: Amounts with more digits than this before the point are refused: no account holds them, and
-#: turning "1E+999990" into an int would take a minute of CPU.
+#: Amounts with more digits than this before the point are refused: no account holds them (a bigint
+#: holds 19), and turning "1E+999990" into an int would take a minute of CPU.
 MAX_DIGITS = 30
 
 
@@ -42,10 +42,11 @@ def to_minor(amount: Decimal | int | str, currency: str) -> int:
         raise MoneyError(f"not an amount: {amount!r}") from None
     if not value.is_finite():
         raise MoneyError(f"not an amount: {amount!r}")
-    if value.adjusted() > MAX_DIGITS:
-        # "1E+999999" overflows; "1E+999990" would take a minute of CPU to turn into an int.
-        raise MoneyError(f"not an amount: {str(amount)[:40]!r} is far too large")
-    scaled = value.scaleb(exponent(currency))
+    if value.adjusted() >= MAX_DIGITS:
+        # Checked before int(): "1E+999999" overflows; "1E+999990" would take a minute of CPU to become an int.
+        raise MoneyError(f"not an amount: {str(amount)[:40]!r} is far too large (over {MAX_DIGITS} digits)")
+    # In a context as precise as the amount: the default 28 digits would round, not refuse, a kopeck's fraction.
+    scaled = value.scaleb(exponent(currency), Context(prec=len(value.as_tuple().digits) + 1))
     if scaled != scaled.to_integral_value():
         raise MoneyError(f"{amount} has more than {exponent(currency)} decimal places for {currency}")
     return int(scaled)
@@ -152,30 +153,26 @@ def allocate(total: int, weights: Sequence[int | Fraction]) -> list[int]:
 
 
 def _allocate_integers(total: int, weights: Sequence[int]) -> list[int]:
-    """:func:`allocate` for integer weights in integer arithmetic: same result, ~20x faster.
+    """:func:`allocate` for integer weights in integer arithmetic: same result without a Fraction per weight.
 
     ``magnitude * w`` divided by the weight sum gives each floor and remainder exactly;
-    comparing remainders over one common denominator is comparing the fractions.
+    comparing remainders over one common denominator is comparing the fractions. A stable
+    sort by remainder, largest first, keeps equal remainders in their weights' order.
     """
     if any(w < 0 for w in weights):
         raise MoneyError("weights must not be negative")
     weight_sum = sum(weights)
     if weight_sum == 0:
         raise MoneyError("weights must not all be zero")
-    sign = -1 if total < 0 else 1
     magnitude = abs(total)
-    parts = []
-    remainders = []
-    for w in weights:
-        q, r = divmod(magnitude * w, weight_sum)
-        parts.append(q)
-        remainders.append(r)
+    products = [magnitude * w for w in weights]
+    parts = [p // weight_sum for p in products]
     left = magnitude - sum(parts)
     if left:
-        by_remainder = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
-        for i in by_remainder[:left]:
+        remainders = [p % weight_sum for p in products]
+        for i in sorted(range(len(parts)), key=remainders.__getitem__, reverse=True)[:left]:
             parts[i] += 1
-    return [sign * p for p in parts]
+    return parts if total >= 0 else [-p for p in parts]
 
 
 def round_display(value: Decimal, places: int = 2) -> Decimal:

@@ -7,6 +7,7 @@ connection is opened, so a broken deployment fails at once with one line.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 from collections.abc import Callable, Iterator
@@ -123,7 +124,8 @@ class Platform:
             try:
                 loaded.settings = schema.model_validate(raw or {})
             except ValidationError as exc:
-                raise validation_error(source, loaded.name, exc) from None
+                raise validation_error(source, loaded.name, exc, schema=schema,
+                                       secret_paths=self.deployment.secret_paths) from None
         if sections:
             name = sorted(sections)[0]
             raise ConfigError(source, name, "(section)", "settings given for a plugin that is not enabled")
@@ -235,12 +237,23 @@ class Platform:
             for plugin, item in self.plugins.collect_registered(hook, platform=self):
                 registry.add(item, plugin)
             self.registries[kind] = registry
-        for service in self._services.values():
-            start = getattr(service, "start", None)
-            if start is not None:
-                await start()
+        started: list[Any] = []
+        try:
+            for service in self._services.values():
+                start = getattr(service, "start", None)
+                if start is not None:
+                    await start()
+                started.append(service)
+        except BaseException:
+            # Stop what did start (batchers, listeners), or their tasks outlive the failed start.
+            for service in reversed(started):
+                stop = getattr(service, "stop", None)
+                if stop is not None:
+                    with contextlib.suppress(Exception):
+                        await stop()
+            raise
         self.started = True
-        await self.plugins.emit("on_startup", platform=self)
+        await self.plugins.emit("on_startup", platform=self, strict=True)
         return self
 
     async def stop(self) -> None:

@@ -15,7 +15,7 @@ import contextlib
 import functools
 import importlib
 import inspect
-import sys
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -26,6 +26,8 @@ import pluggy
 
 from core import hookspecs
 from core.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "kopilka.plugins"
 
@@ -53,6 +55,10 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "payments.uniteller": "plugins.payments.uniteller.plugin",
     "payments.bank_transfer": "plugins.payments.bank_transfer.plugin",
     "crowdinvesting": "plugins.crowdinvesting.plugin",
+    "scoring": "plugins.scoring.plugin",
+    "scoring.ubki": "plugins.scoring.ubki.plugin",
+    "scoring.mbki": "plugins.scoring.mbki.plugin",
+    "scoring.scorista": "plugins.scoring.scorista.plugin",
     "kyc": "plugins.kyc.plugin",
     "kyc.itn": "plugins.kyc.itn.plugin",
     "kyc.passport": "plugins.kyc.passport.plugin",
@@ -60,6 +66,8 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "terminals": "plugins.terminals.plugin",
     "terminals.ccnet": "plugins.terminals.ccnet.plugin",
     "terminals.id003": "plugins.terminals.id003.plugin",
+    "meetings": "plugins.meetings.plugin",
+    "signatures.code": "plugins.signatures.code.plugin",
 }
 
 
@@ -145,11 +153,11 @@ class PluginSet:
     # -- registration ---------------------------------------------------
 
     def add(self, name: str, module: Any, *, essential: bool = False) -> LoadedPlugin:
+        self._check_hooks(name, module)
         try:
             self.pm.register(module, name=name)
         except pluggy.PluginValidationError as exc:
-            raise ConfigError(self.source, name, "hooks", str(exc).splitlines()[0]) from None
-        self._check_hook_names(name, module)
+            raise ConfigError(self.source, name, "hooks", " ".join(str(exc).split())) from None
         version = plugin_version(module) if isinstance(module, ModuleType) else "0"
         loaded = LoadedPlugin(name=name, module=module, essential=essential, version=version)
         self.plugins[name] = loaded
@@ -172,17 +180,32 @@ class PluginSet:
         finally:
             self.remove(name)
 
-    def _check_hook_names(self, name: str, module: Any) -> None:
-        """Fail on a hook implementation whose name matches no hookspec."""
+    def _check_hooks(self, name: str, module: Any) -> None:
+        """Fail on a hook implementation whose hook does not exist or that asks for what the hook does not give.
+
+        Checked before registering, so that the one-line error names the hook (pluggy's own
+        message spans three lines and names neither the argument's hook nor the fix).
+        """
         for attr in dir(module):
             obj = getattr(module, attr, None)
             opts = getattr(obj, "kopilka_impl", None)
             if opts is None:
                 continue
             hook_name = opts.get("specname") or attr
-            if not hasattr(self.pm.hook, hook_name) or getattr(self.pm.hook, hook_name).spec is None:
-                self.pm.unregister(name=name)
+            spec = getattr(hookspecs, hook_name, None)
+            if not hasattr(spec, "kopilka_spec"):
                 raise ConfigError(self.source, name, hook_name, "unknown hook: no such hook in core/hookspecs.py")
+            given = list(inspect.signature(spec).parameters)
+            asked = [
+                p.name for p in inspect.signature(obj).parameters.values()
+                if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            ]
+            unknown = [arg for arg in asked if arg not in given]
+            if unknown:
+                raise ConfigError(
+                    self.source, name, hook_name,
+                    f"asks for {', '.join(unknown)}, which the hook does not give: {hook_name}({', '.join(given)})",
+                )
 
     def load(self, names: list[str], local: dict[str, str] | None = None) -> None:
         """Register the essential plugins and the named ones, failing on unknown names."""
@@ -258,11 +281,23 @@ class PluginSet:
                 out.append((name, result))
         return out
 
-    async def emit(self, hook_name: str, **kwargs: Any) -> None:
-        """Call an event hook on every plugin, awaiting async implementations."""
-        for _name, result in self.each(hook_name, **kwargs):
-            if inspect.isawaitable(result):
-                await result
+    async def emit(self, hook_name: str, *, strict: bool = False, **kwargs: Any) -> None:
+        """Call an event hook on every plugin, awaiting async implementations.
+
+        The event has already happened (its transaction committed), so one listener's failure
+        is logged and the other listeners still hear it; the caller, who did the work, does not
+        see an error. ``strict=True`` raises instead (start-up: a plugin that cannot start
+        must stop the platform).
+        """
+        for impl in self.implementations(hook_name):
+            try:
+                result = self.call_impl(impl, hook_name, kwargs)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                if strict:
+                    raise
+                log.exception("plugin %r: %s listener failed", impl.plugin_name, hook_name)
 
     def hooks_of(self, name: str) -> list[str]:
         plugin = self.pm.get_plugin(name)
@@ -273,7 +308,3 @@ class PluginSet:
 
     def __iter__(self) -> Iterator[LoadedPlugin]:
         return iter(self.plugins.values())
-
-
-def calling_from_tests() -> bool:
-    return hasattr(sys, "_called_from_test")

@@ -77,6 +77,22 @@ def require(part: str, available: bool) -> None:
     pytest.skip(f"{part} is missing")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Property tests without hypothesis's 200 ms deadline, unless ``--hypothesis-profile`` picks one.
+
+    They check maths, not speed, and the suite shares two cores: under load an example that
+    once took 250 ms failed the run as DeadlineExceeded or Flaky.
+    """
+    try:
+        from hypothesis import settings
+    except ImportError:  # pragma: no cover - hypothesis is a dev dependency
+        return
+    settings.register_profile("kopilka", deadline=None)
+    if not config.getoption("--hypothesis-profile", default=None):
+        settings.load_profile("kopilka")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]):
     report = yield

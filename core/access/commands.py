@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from core.cli import PlatformContext, pass_context
+from core.cli import PlatformContext, pass_context, progress_bar
 
 
 def cli_actor() -> str:
@@ -60,7 +60,10 @@ def rotate(pctx: PlatformContext, batch: int) -> None:
 
     async def work(platform):
         with acting_as(cli_actor()):
-            reports = await rotate_all(platform, batch=batch, progress=lambda s: click.echo(s, err=True))
+            with progress_bar() as bar:  # long on big tables: show which field it is on
+                step = bar.add_task("re-encrypting", total=None)
+                reports = await rotate_all(platform, batch=batch,
+                                           progress=lambda s: bar.update(step, description=f"re-encrypting {s}"))
             await platform.service(AuditLog).record(
                 action="access.pii.rotated",
                 details={
@@ -88,7 +91,10 @@ def reindex(pctx: PlatformContext, batch: int) -> None:
 
     async def work(platform):
         with acting_as(cli_actor()):
-            reports = await reindex_all(platform, batch=batch, progress=lambda s: click.echo(s, err=True))
+            with progress_bar() as bar:
+                step = bar.add_task("re-indexing", total=None)
+                reports = await reindex_all(platform, batch=batch,
+                                            progress=lambda s: bar.update(step, description=f"re-indexing {s}"))
             await platform.service(AuditLog).record(
                 action="access.pii.reindexed", details={r.field: r.reindexed for r in reports}
             )

@@ -138,8 +138,13 @@ class Files:
     def _choose_store(self) -> FileStore:
         assert self.platform is not None
         stores: dict[str, FileStore] = {}
-        for _plugin, store in self.platform.plugins.collect_registered("register_file_stores", platform=self.platform):
+        owners: dict[str, str] = {}
+        for plugin, store in self.platform.plugins.collect_registered("register_file_stores", platform=self.platform):
+            if store.name in stores:  # silently taking one would put documents where nobody looks for them
+                raise ValueError(f"plugin {plugin!r}: file store {store.name!r} is already registered by "
+                                 f"{owners[store.name]!r}")
             stores[store.name] = store
+            owners[store.name] = plugin
         if self.store_name in stores:
             return stores[self.store_name]
         if self.store_name == "local":

@@ -27,7 +27,7 @@ def show(pctx: PlatformContext) -> None:
 
 
 @business_date.command("set")
-@click.argument("date", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("date", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD")
 @pass_context
 def set_date(pctx: PlatformContext, date: dt.datetime) -> None:
     """Set the business date (YYYY-MM-DD)."""

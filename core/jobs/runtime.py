@@ -145,13 +145,10 @@ class Jobs:
             broker = MemoryBroker(self.platform.db)
         elif url == "recording":
             broker = RecordingBroker(self.platform.db)
-        elif url.startswith(("redis://", "rediss://")):
-            from core.jobs.redis_broker import DurableRedisBroker
+        else:  # redis://, or any scheme a distribution registers (core.jobs.brokers)
+            from core.jobs.brokers import url_broker
 
-            broker = DurableRedisBroker(url, visibility_timeout=self.settings.visibility_timeout_s,
-                                        poll_interval=self.settings.poll_interval_ms / 1000)
-        else:
-            raise ValueError(f"unknown jobs broker {url!r}: use 'postgres', 'memory', 'recording' or a redis:// URL")
+            broker = url_broker(url, database=self.platform.db, settings=self.settings)
         return broker.with_middlewares(
             SmartRetryMiddleware(default_retry_count=5, default_delay=2, use_jitter=True, use_delay_exponent=True)
         )

@@ -57,16 +57,29 @@ class Action:
         value = self.fields.get(name)
         return None if value is None or str(value).strip() == "" else str(value)
 
+    def given(self, name: str) -> str | None:
+        """The field as text when it was sent (even empty, which clears it), None when it was not."""
+        value = self.fields.get(name)
+        return None if value is None else str(value)
+
     @property
     def timezone(self) -> str:
         return self.request.app.state.platform.core.platform.timezone
 
 
 ActionFn = Callable[[Action], Awaitable[tuple[Any, UUID]]]
+#: What the admin pages say after an action: the actions' own messages, and no text a crafted link brings.
+DONE_MESSAGES: set[str] = set()
+
+
+def done_message(request: Request[Any, Any, Any]) -> str | None:
+    message = request.query_params.get("done")
+    return message if message in DONE_MESSAGES else None
 
 
 def admin_action(path: str, permission: str, summary: str, done: str, fn: ActionFn, *, status_code: int = 200):
     """One handler for ``/admin/projects<path>`` (form, redirect) and ``/api/v1/admin/projects<path>`` (JSON)."""
+    DONE_MESSAGES.add(done)
 
     async def handler(request: Request[Any, Any, Any]) -> Response[Any]:
         fields, uploads = await forms.read_input(request)
@@ -93,8 +106,8 @@ async def _create_project(a: Action) -> tuple[Any, UUID]:
 
 async def _edit_project(a: Action) -> tuple[Any, UUID]:
     project = await a.service.update_project(
-        a.id("project_id"), title=a.optional("title"), summary=a.fields.get("summary"),
-        description=a.fields.get("description"), visibility=a.optional("visibility"))
+        a.id("project_id"), title=a.optional("title"), summary=a.given("summary"),
+        description=a.given("description"), visibility=a.optional("visibility"))
     return project, project.id
 
 
@@ -113,7 +126,7 @@ async def _edit_stage(a: Action) -> tuple[Any, UUID]:
     stage = await a.service.stage(a.id("stage_id"))
     cur = stage.currency
     stage = await a.service.update_stage(
-        stage.id, title=a.optional("title"), description=a.fields.get("description"),
+        stage.id, title=a.optional("title"), description=a.given("description"),
         target_minor=forms.amount_minor(a.fields["target"], cur, "target") if a.optional("target") else None,
         cap_minor=forms.amount_minor(a.fields["cap"], cur, "cap") if a.optional("cap") else None,
         opens_at=forms.moment_of(a.fields.get("opens_at"), "opens_at", a.timezone),
@@ -249,7 +262,7 @@ async def admin_projects(request: Request[Any, Any, Any]) -> Any:
     projects = await service.projects()
     stages = {p.id: await service.stages(p.id) for p in projects}
     return render(request, "projects/admin_list.html", projects=projects, stages=stages,
-                  status_labels=STATUS_LABELS, done=request.query_params.get("done"))
+                  status_labels=STATUS_LABELS, done=done_message(request))
 
 
 @get("/admin/projects/{project_id:str}", guards=[requires(VIEW)], include_in_schema=False,
@@ -265,7 +278,7 @@ async def admin_project(request: Request[Any, Any, Any], project_id: FromPath[st
                   history={s.stage.id: await service.history(s.stage.id) for s in report.stages},
                   status_labels=STATUS_LABELS, publication_labels=PUBLICATION_LABELS,
                   publication_kinds=list(PublicationKind), categories=BUDGET_CATEGORIES,
-                  done=request.query_params.get("done"))
+                  done=done_message(request))
 
 
 @get("/admin/projects/spending", guards=[requires(VIEW)], include_in_schema=False, name="projects-admin-spending")

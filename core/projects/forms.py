@@ -15,10 +15,17 @@ from zoneinfo import ZoneInfo
 
 from litestar import Request
 
-from core.money import MoneyError, to_minor
+from core.money import MoneyError, from_minor, to_minor
 from core.projects.errors import Invalid
 from core.projects.service import Upload
 from core.web.i18n import gettext as _
+from core.web.i18n import money
+
+#: The largest amount accepted, in minor units: beyond any real investment or budget, and far enough below
+#: PostgreSQL's bigint that sums of many such amounts still fit (a bigger one failed in the database: a 500).
+MAX_AMOUNT_MINOR = 10**15
+#: Moments outside these years are refused (year 1 or 9999 overflowed on conversion to UTC).
+YEARS = range(1900, 9999)
 
 
 def amount_minor(value: Any, currency: str, field: str, *, allow_zero: bool = False) -> int:
@@ -29,10 +36,16 @@ def amount_minor(value: Any, currency: str, field: str, *, allow_zero: bool = Fa
         value = repr(value)
     text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
     try:
-        minor = to_minor(Decimal(text) if text else text, currency)
+        number = Decimal(text) if text else text
+        too_large = isinstance(number, Decimal) and number.is_finite() and number > from_minor(MAX_AMOUNT_MINOR,
+                                                                                               currency)
+        minor = None if too_large else to_minor(number, currency)
     except (MoneyError, ArithmeticError, ValueError):
         raise Invalid(_("%(value)s is not an amount in %(currency)s (at most two decimal places)", value=value,
                         currency=currency), field=field) from None
+    if minor is None:  # checked before converting: a huge exponent costs time to become an int
+        raise Invalid(_("%(value)s is too large: at most %(max)s", value=value, max=money(MAX_AMOUNT_MINOR, currency)),
+                      field=field)
     if minor < 0 or (minor == 0 and not allow_zero):
         raise Invalid(_("the amount must be positive"), field=field)
     return minor
@@ -64,6 +77,8 @@ def moment_of(value: Any, field: str, timezone: str) -> dt.datetime | None:
         text = str(value).strip()
         if len(text) == 10:
             day = date_of(text, field)
+            if day.year not in YEARS:
+                raise Invalid(f"{value!r} is not a date between {YEARS[0]} and {YEARS[-1]}", field=field)
             return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), ZoneInfo(timezone))
         try:
             moment = dt.datetime.fromisoformat(text)
@@ -71,6 +86,8 @@ def moment_of(value: Any, field: str, timezone: str) -> dt.datetime | None:
             raise Invalid(f"{value!r} is not a date or an ISO time", field=field) from None
     if moment.tzinfo is None:
         raise Invalid("give the time with its time zone, e.g. 2026-12-31T18:00:00+03:00", field=field)
+    if moment.year not in YEARS:
+        raise Invalid(f"{value!r} is not a time between {YEARS[0]} and {YEARS[-1]}", field=field)
     return moment
 
 
@@ -97,7 +114,8 @@ async def read_input(request: Request[Any, Any, Any]) -> tuple[dict[str, Any], l
     """A request's input, whether a JSON object, a urlencoded form or a multipart form."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        return await form_of(request)
+        fields, uploads = await form_of(request)
+        return _without_nul(fields), uploads
     body = await request.body()
     if not body.strip():
         return {}, []
@@ -107,7 +125,15 @@ async def read_input(request: Request[Any, Any, Any]) -> tuple[dict[str, Any], l
         raise Invalid("the body is not valid JSON", field="body") from None
     if not isinstance(data, dict):
         raise Invalid("the body must be a JSON object", field="body")
-    return data, []
+    return _without_nul(data), []
+
+
+def _without_nul(fields: dict[str, Any]) -> dict[str, Any]:
+    """PostgreSQL cannot store the NUL character in text: refuse it here, naming the field, not fail there."""
+    for key, value in fields.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise Invalid(_("must not contain the NUL character"), field=str(key))
+    return fields
 
 
 def is_api(request: Request[Any, Any, Any]) -> bool:

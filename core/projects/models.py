@@ -154,11 +154,6 @@ class Stage:
         """Collected over target, exactly (1 and more: the target is reached)."""
         return Fraction(self.collected_minor, self.target_minor)
 
-    def is_open_at(self, now: dt.datetime) -> bool:
-        return (self.status == StageStatus.COLLECTING
-                and (self.opens_at is None or self.opens_at <= now)
-                and (self.closes_at is None or now < self.closes_at))
-
     def as_json(self) -> dict[str, Any]:
         return {
             "id": str(self.id), "project_id": str(self.project_id), "position": self.position,

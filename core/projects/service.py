@@ -66,6 +66,12 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def fits(value: str | None, field: str, limit: int = 200) -> None:
+    """A one-line text must fit its column: refused here, naming the field, not by the database (a 500)."""
+    if value is not None and len(value.strip()) > limit:
+        raise Invalid(f"at most {limit} characters", field=field)
+
+
 class ProjectService:
     def __init__(self, platform: Platform, settings: ProjectsSettings | None = None) -> None:
         self.platform = platform
@@ -97,6 +103,8 @@ class ProjectService:
             raise Invalid("use lowercase letters, digits and dashes (at most 80)", field="slug")
         if not title.strip():
             raise Invalid("a project needs a title", field="title")
+        fits(title, "title")
+        fits(kind, "kind", 60)
         currency = (currency or self.platform.core.platform.currency).upper()
         if len(currency) != 3 or not currency.isalpha():
             raise Invalid("a three-letter ISO 4217 code", field="currency")
@@ -117,6 +125,7 @@ class ProjectService:
             raise Invalid("draft, published or archived", field="visibility")
         if title is not None and not title.strip():
             raise Invalid("a project needs a title", field="title")
+        fits(title, "title")
         async with self.db.transaction() as conn:
             row = await conn.fetchrow(
                 """UPDATE projects_projects SET title = coalesce($2, title), summary = coalesce($3, summary),
@@ -135,7 +144,9 @@ class ProjectService:
             pid = key if isinstance(key, UUID) else UUID(str(key))
             row = await self.db.fetchrow("SELECT * FROM projects_projects WHERE id = $1", pid)
         except ValueError:
-            row = await self.db.fetchrow("SELECT * FROM projects_projects WHERE slug = $1", str(key))
+            # Only something shaped like an address is looked up (a NUL in a path made the query fail).
+            row = await self.db.fetchrow("SELECT * FROM projects_projects WHERE slug = $1", str(key)) \
+                if SLUG.match(str(key)) else None
         if row is None:
             raise NotFound(f"no project {key}")
         return Project.from_record(row)
@@ -159,6 +170,7 @@ class ProjectService:
         self._check_window(opens_at, closes_at)
         if not title.strip():
             raise Invalid("a stage needs a title", field="title")
+        fits(title, "title")
         async with self.db.transaction() as conn:
             # Lock the project so two stages added at once get distinct positions.
             if await conn.fetchval("SELECT 1 FROM projects_projects WHERE id = $1 FOR UPDATE", project_id) is None:
@@ -191,6 +203,7 @@ class ProjectService:
             self._check_window(opens_at or stage.opens_at, closes_at or stage.closes_at)
             if title is not None and not title.strip():
                 raise Invalid("a stage needs a title", field="title")
+            fits(title, "title")
             await conn.execute(
                 """UPDATE projects_stages SET title = coalesce($2, title), description = coalesce($3, description),
                           target_minor = $4, cap_minor = $5, opens_at = coalesce($6, opens_at),
@@ -457,6 +470,7 @@ class ProjectService:
                               required: bool = True) -> BudgetLine:
         if not title.strip():
             raise Invalid("a budget line needs a title", field="title")
+        fits(title, "title")
         if category not in BUDGET_CATEGORIES:
             raise Invalid(f"one of {', '.join(BUDGET_CATEGORIES)}", field="category")
         if not isinstance(planned_minor, int) or planned_minor < 0:
@@ -497,6 +511,7 @@ class ProjectService:
             raise Invalid("the amount must be positive", field="amount")
         if not description.strip():
             raise Invalid("say what the money was spent on", field="description")
+        fits(payee, "payee")
         self._check_uploads(documents)
         async with self.db.transaction() as conn:
             stage = await self._lock_stage(conn, stage_id)
@@ -635,6 +650,7 @@ class ProjectService:
             raise Invalid(f"one of {', '.join(PublicationKind)}", field="kind")
         if not title.strip():
             raise Invalid("a publication needs a title", field="title")
+        fits(title, "title")
         if kind == PublicationKind.STAGE_REPORT and stage_id is None:
             raise Invalid("a stage report names its stage", field="stage_id")
         if kind == PublicationKind.DOCUMENT and not documents:

@@ -19,9 +19,11 @@ from plugins.crowdinvesting.certificates import CertificateService
 from plugins.crowdinvesting.distribution import IncomeService
 from plugins.crowdinvesting.investing import InvestmentService
 from plugins.crowdinvesting.referrals import ReferralService
-from plugins.crowdinvesting.web import done, dual_post, platform_of
+from plugins.crowdinvesting.web import done, done_message, dual_post, platform_of
 
 TAGS = ["crowdinvesting admin"]
+#: Paging further than PostgreSQL's OFFSET (a bigint) accepts failed in the database.
+MAX_OFFSET = 2**31 - 1
 VIEW, MANAGE, POST_INCOME, QUALIFY = ("crowdinvesting.view", "crowdinvesting.manage", "crowdinvesting.post_income",
                                       "crowdinvesting.qualify")
 
@@ -49,7 +51,7 @@ async def project_page(request: Request[Any, Any, Any], key: FromPath[str]) -> A
                   terms=await platform.service(InvestmentService).terms(project.id),
                   stages=await platform.service(ProjectService).stages(project.id),
                   distributions=await income.distributions(project.id), status_labels=STATUS_LABELS,
-                  done=request.query_params.get("done"))
+                  done=done_message(request))
 
 
 @get("/admin/crowdinvesting/investors", guards=[requires(VIEW)], include_in_schema=False, name="crowd-admin-investors")
@@ -63,7 +65,7 @@ async def investors_page(request: Request[Any, Any, Any]) -> Any:
            LEFT JOIN users_users u ON u.id = v.user_id
            GROUP BY v.user_id, u.display_name ORDER BY invested DESC, v.user_id LIMIT 500""")
     return render(request, "crowdinvesting/admin_investors.html", investors=rows,
-                  currency=platform.settings("crowdinvesting").currency, done=request.query_params.get("done"))
+                  currency=platform.settings("crowdinvesting").currency, done=done_message(request))
 
 
 @get("/admin/crowdinvesting/certificates", guards=[requires(VIEW)], include_in_schema=False,
@@ -83,6 +85,8 @@ def _percent_bp(value: Any, field: str) -> int:
         bp = Decimal(str(value or "0").replace(",", ".")) * 100
     except InvalidOperation:
         raise Invalid(f"{value!r} is not a percentage", field=field) from None
+    if not bp.is_finite():
+        raise Invalid(f"{value!r} is not a percentage", field=field)
     if bp != bp.to_integral_value():
         raise Invalid("at most two decimal places", field=field)
     return int(bp)
@@ -184,6 +188,8 @@ async def api_distribution(request: Request[Any, Any, Any], distribution_id: Fro
         offset = max(int(request.query_params.get("offset", 0)), 0)
     except ValueError:
         raise Invalid("a whole number", field="offset") from None
+    if offset > MAX_OFFSET:
+        raise Invalid(f"at most {MAX_OFFSET}", field="offset")
     return {**distribution.as_json(), "payouts": await income.payouts(did, offset=offset)}
 
 

@@ -8,6 +8,7 @@ the project earns and the admin posts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -36,10 +37,14 @@ class Projection:
 
     def as_json(self, currency: str) -> dict[str, Any]:
         return {"amount_minor": self.amount_minor, "currency": currency, "months": self.months,
-                "expected_yield_percent": str(Fraction(self.expected_yield_bp, 100).__round__(2)),
+                "expected_yield_percent": str(self.expected_yield_percent),
                 "income_minor": self.income_minor, "total_minor": self.amount_minor + self.income_minor,
                 "payouts": self.payouts, "per_payout_minor": self.per_payout_minor,
                 "share_at_target": share_json(self.share_at_target), "share_now": share_json(self.share_now)}
+
+    @property
+    def expected_yield_percent(self) -> Decimal:
+        return Decimal(self.expected_yield_bp) / 100
 
     @property
     def share_at_target_percent(self):

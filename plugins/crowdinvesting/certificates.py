@@ -142,8 +142,9 @@ class CertificateService:
                 funding=Funding(certificate.account_id, "certificate", certificate.id), now=now)
             await conn.execute("UPDATE crowd_certificates SET status = 'redeemed', redeemed_by = $2, redeemed_at = $3, "
                                "investment_id = $4 WHERE id = $1", certificate.id, user_id, now, investment.id)
-        await self.notices.tell([certificate.buyer_id], "certificate_redeemed", {
-            "amount_minor": certificate.amount_minor, "currency": certificate.currency, "project": project.title})
+            # From a task, once this commits: a failing message must not turn a made investment into an error.
+            await self.notices.later([certificate.buyer_id], "certificate_redeemed", {
+                "amount_minor": certificate.amount_minor, "currency": certificate.currency, "project": project.title})
         return investment
 
     async def expire_due(self, now: dt.datetime | None = None) -> int:

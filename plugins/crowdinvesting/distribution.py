@@ -10,16 +10,23 @@ A distribution is identified by (project, stage, period): posting it again retur
 already made and creates nothing. Its money moves in one transaction: the income comes in
 to the project's income account, then one transfer per investor goes out to their wallet,
 each with an id derived from the distribution and the investor.
+
+The payouts go to the ledger in batches of its largest size; while the database applies one
+batch, a thread builds the next (ids, requests, payout rows), so the Python work of a large
+distribution overlaps the database's instead of adding to it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
+from core.ledger import NewTransfer
+from core.ledger.ids import NAMESPACE
 from core.money import allocate
 from core.projects import ProjectService
 from core.projects.errors import Conflict, Invalid, NotFound
@@ -35,9 +42,11 @@ if TYPE_CHECKING:
 NO_STAGE = "project"
 
 
-@dataclass(frozen=True)
-class Holding:
-    """One investor's weight in a distribution: what they put into the raised stages."""
+class Holding(NamedTuple):
+    """One investor's weight in a distribution: what they put into the raised stages.
+
+    A named tuple: a distribution builds one per investor (100,000 frozen dataclasses took a third of a second).
+    """
 
     user_id: UUID
     contribution_minor: int
@@ -47,6 +56,25 @@ class Holding:
 def split(income_minor: int, holdings: Sequence[Holding]) -> list[int]:
     """Each holding's payout, in the holdings' order; they sum to ``income_minor`` exactly."""
     return allocate(income_minor, [h.contribution_minor for h in holdings])
+
+
+def payout_ids(distribution_id: UUID, holdings: Sequence[Holding], payouts: Sequence[int]) -> list[UUID | None]:
+    """Each payout's transfer id, ``tid("income", distribution_id, investor)``; None for a payout of nothing.
+
+    The same ids as ``tid`` gives, derived in a third of the time: the hash of the parts every id shares
+    is computed once and copied for each investor (a distribution derives 100,000 of them). It repeats
+    ``core.ledger.ids.transfer_id``'s derivation (namespace, unit separator); a property test holds the two equal.
+    """
+    shared = hashlib.sha1(NAMESPACE.bytes + "\x1f".join(("crowdinvesting", "income", str(distribution_id), "")).encode())
+    ids: list[UUID | None] = []
+    for h, p in zip(holdings, payouts, strict=True):
+        if p:
+            digest = shared.copy()
+            digest.update(str(h.user_id).encode())
+            ids.append(UUID(bytes=digest.digest()[:16], version=5))
+        else:
+            ids.append(None)
+    return ids
 
 
 def share(contribution_minor: int, total_minor: int) -> Fraction:
@@ -67,18 +95,19 @@ class IncomeService:
 
     async def holdings(self, project_id: UUID, stage_id: UUID | None = None) -> list[Holding]:
         """Investors of the raised stages with their contributions, in tie-break order."""
+        # Sum per investor first, then find each one's wallet once (joining first looked the wallet up per row).
         rows = await self.db.fetch(
-            """SELECT i.user_id, sum(i.amount_minor)::bigint AS contribution, min(i.created_at) AS first_at,
-                      v.wallet_account_id
-               FROM crowd_investments i
-               JOIN projects_stages s ON s.id = i.stage_id
-               JOIN crowd_investors v ON v.user_id = i.user_id
-               WHERE i.project_id = $1 AND i.status = 'active' AND s.status = ANY($2::text[])
-                 AND ($3::uuid IS NULL OR i.stage_id = $3)
-               GROUP BY i.user_id, v.wallet_account_id
-               ORDER BY first_at, i.user_id""",
+            """WITH held AS (
+                   SELECT i.user_id, sum(i.amount_minor)::bigint AS contribution, min(i.created_at) AS first_at
+                   FROM crowd_investments i JOIN projects_stages s ON s.id = i.stage_id
+                   WHERE i.project_id = $1 AND i.status = 'active' AND s.status = ANY($2::text[])
+                     AND ($3::uuid IS NULL OR i.stage_id = $3)
+                   GROUP BY i.user_id)
+               SELECT h.user_id, h.contribution, v.wallet_account_id
+               FROM held h JOIN crowd_investors v ON v.user_id = h.user_id
+               ORDER BY h.first_at, h.user_id""",
             project_id, [str(s) for s in RAISED], stage_id)
-        return [Holding(r["user_id"], r["contribution"], r["wallet_account_id"]) for r in rows]
+        return list(map(Holding._make, rows))
 
     def distribution_id(self, project_id: UUID, stage_id: UUID | None, period: str) -> UUID:
         return tid("distribution", project_id, stage_id or NO_STAGE, period)
@@ -123,13 +152,7 @@ class IncomeService:
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *""",
                 distribution_id, project.id, stage_id, period, amount_minor, project.currency, base, len(holdings),
                 note.strip(), actor)
-            transfers = [tid("income", distribution_id, h.user_id) if p else None for h, p in zip(holdings, payouts, strict=True)]
-            await conn.copy_records_to_table(
-                "crowd_payouts", columns=["distribution_id", "user_id", "contribution_minor", "amount_minor",
-                                          "transfer_id"],
-                records=[(distribution_id, h.user_id, h.contribution_minor, p, t)
-                         for h, p, t in zip(holdings, payouts, transfers, strict=True)])
-            await self._move_money(project.id, distribution_id, amount_minor, holdings, payouts, transfers)
+            await self._pay(conn, project.id, distribution_id, amount_minor, holdings, payouts)
             await self.notices.audit("income_posted", actor=actor, target=f"project:{project.id}", period=period,
                                      amount_minor=amount_minor, investors=len(holdings), approved_by=approved_by,
                                      distribution=distribution_id)
@@ -146,20 +169,46 @@ class IncomeService:
                            f"({row['amount_minor']}); use another period name")
         return Distribution.from_record(row, created=False)
 
-    async def _move_money(self, project_id: UUID, distribution_id: UUID, amount_minor: int,
-                          holdings: Sequence[Holding], payouts: Sequence[int], transfers: Sequence[UUID | None]) -> None:
-        from core.ledger import NewTransfer
-
+    async def _pay(self, conn: Any, project_id: UUID, distribution_id: UUID, amount_minor: int,
+                   holdings: Sequence[Holding], payouts: Sequence[int]) -> None:
+        """The income in, then the payout rows and one transfer per investor, batch by batch (see the module)."""
         source = await self.accounts.income_source()
         income = await self.accounts.project_income(project_id)
         currency = self.settings.currency
-        requests = [NewTransfer(id=tid("income", distribution_id, "received"), debit_account_id=source,
-                                credit_account_id=income, amount=amount_minor, code="crowdinvesting.income_received",
-                                currency=currency, metadata={"distribution": str(distribution_id)})]
-        requests += [NewTransfer(id=t, debit_account_id=income, credit_account_id=h.wallet_account_id, amount=p,
-                                 code="crowdinvesting.income_paid", currency=currency)
-                     for h, p, t in zip(holdings, payouts, transfers, strict=True) if p]
-        results = await self.accounts.ledger.submit(requests)
+        ledger = self.accounts.ledger
+        await self._submit([NewTransfer(
+            id=tid("income", distribution_id, "received"), debit_account_id=source, credit_account_id=income,
+            amount=amount_minor, code="crowdinvesting.income_received", currency=currency,
+            metadata={"distribution": str(distribution_id)})])
+
+        size = ledger.settings.batch_max
+
+        def batch(start: int) -> tuple[list[NewTransfer], list[tuple[Any, ...]]]:
+            held, paid = holdings[start:start + size], payouts[start:start + size]
+            ids = payout_ids(distribution_id, held, paid)
+            transfers = [NewTransfer(id=t, debit_account_id=income, credit_account_id=h.wallet_account_id, amount=p,
+                                     code="crowdinvesting.income_paid", currency=currency)
+                         for h, p, t in zip(held, paid, ids, strict=True) if p]
+            rows = [(distribution_id, h.user_id, h.contribution_minor, p, t)
+                    for h, p, t in zip(held, paid, ids, strict=True)]
+            return transfers, rows
+
+        loop = asyncio.get_running_loop()
+        starts = range(0, len(holdings), size)
+        upcoming = loop.run_in_executor(None, batch, 0)
+        try:
+            for start in starts:
+                transfers, rows = await upcoming
+                if start + size < len(holdings):
+                    upcoming = loop.run_in_executor(None, batch, start + size)
+                await conn.copy_records_to_table("crowd_payouts", records=rows, columns=[
+                    "distribution_id", "user_id", "contribution_minor", "amount_minor", "transfer_id"])
+                await self._submit(transfers)
+        finally:
+            upcoming.cancel()  # a refusal stops the loop; a batch being built has nothing to undo
+
+    async def _submit(self, transfers: list[NewTransfer]) -> None:
+        results = await self.accounts.ledger.submit(transfers)
         refused = [r for r in results if not r.accepted]
         if refused:
             raise Conflict(f"the ledger refused {len(refused)} of {len(results)} income transfers: "

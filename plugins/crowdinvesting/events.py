@@ -32,4 +32,5 @@ async def published(platform: Any, publication: Any) -> None:
     await platform.service(Jobs).kick(
         "crowdinvesting.notify_investors", project_id=str(project.id), kind="publication",
         params={"project": project.title, "title": publication.title, "kind": publication.kind,
-                "url": f"/projects/{project.slug}/publications/{publication.id}"})
+                # Whole, with the site's address: the message may be read in a mail or an SMS.
+                "url": f"{platform.core.web.base_url.rstrip('/')}/projects/{project.slug}/publications/{publication.id}"})

@@ -180,16 +180,15 @@ class InvestmentService:
             idempotency_key = idempotency_key.strip()[:100] or None
         if now is None and self.db.current is None:
             return await self.batcher.submit(user_id, project_key, amount_minor, idempotency_key)
+        project = await self._crowd_project(project_key)
         found = await self._by_key(user_id, idempotency_key)
         if found is not None:
-            return self._same_request(found, project_key, amount_minor)
-        project = await self._crowd_project(project_key)
+            return self._same_request(found, project.id, amount_minor)
         return await self.invest_now(user_id, project, amount_minor, idempotency_key=idempotency_key, now=now)
 
     async def invest_now(self, user_id: UUID, project: Project, amount_minor: int, *,
                          idempotency_key: str | None = None, now: dt.datetime | None = None) -> Investment:
         """One investment in its own transaction (or the caller's)."""
-        project_key = project.id
         try:
             async with self.db.transaction() as conn:
                 status = await self._register(conn, user_id)
@@ -201,7 +200,7 @@ class InvestmentService:
             found = await self._by_key(user_id, idempotency_key) if idempotency_key else None
             if found is None:
                 raise
-            return self._same_request(found, project_key, amount_minor)
+            return self._same_request(found, project.id, amount_minor)
         return investment
 
     async def _by_key(self, user_id: UUID, key: str | None) -> Investment | None:
@@ -212,8 +211,8 @@ class InvestmentService:
         return Investment.from_record(row) if row else None
 
     @staticmethod
-    def _same_request(found: Investment, project_key: UUID | str, amount_minor: int) -> Investment:
-        if found.amount_minor != amount_minor or str(project_key) not in (str(found.project_id), str(project_key)):
+    def _same_request(found: Investment, project_id: UUID, amount_minor: int) -> Investment:
+        if found.amount_minor != amount_minor or found.project_id != project_id:
             raise Conflict("this idempotency key was already used for a different investment")
         return found
 
@@ -225,7 +224,8 @@ class InvestmentService:
         return self.check_project(await self.projects.project(key), key)
 
     def check_project(self, project: Project, key: UUID | str) -> Project:
-        if project.visibility != "published":
+        # Another product's project is not ours to take money for: its failed stages would never be refunded here.
+        if project.visibility != "published" or project.kind != "crowdinvesting":
             raise NotFound(_("no project %(key)s is open to investors", key=key))
         if project.currency != self.settings.currency:
             raise Conflict(f"the project is in {project.currency}; crowdinvesting here runs in "

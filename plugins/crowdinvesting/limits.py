@@ -167,14 +167,6 @@ def investor_stage_refusal(caps: Caps, already: int, amount: int, currency: str)
                       already=money(already, currency)))
 
 
-async def uncount(conn: Any, *, user_id: UUID, project_id: UUID, year: int, amount: int) -> None:
-    """Take a refunded investment out of the counters (its contract was never concluded)."""
-    await conn.execute("UPDATE crowd_investor_years SET invested_minor = invested_minor - $3 "
-                       "WHERE user_id = $1 AND year = $2", user_id, year, amount)
-    await conn.execute("UPDATE crowd_project_years SET raised_minor = raised_minor - $3 "
-                       "WHERE project_id = $1 AND year = $2", project_id, year, amount)
-
-
 @dataclass(frozen=True)
 class Allowance:
     """What an investor may still invest this year, for the portfolio and the invest form."""

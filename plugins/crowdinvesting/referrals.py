@@ -97,7 +97,7 @@ class ReferralService:
             return
         earlier = await conn.fetchval("SELECT count(*) FROM crowd_investments WHERE user_id = $1 "
                                       "AND id <> ALL($2::uuid[])", investment.user_id, [investment.id, *(batch or [])])
-        reason = ""
+        reason = ""  # stored in English, shown in the reader's language (templates translate it)
         if not self.rules.enabled:
             reason = "the program was closed"
         elif earlier:
@@ -112,7 +112,7 @@ class ReferralService:
                 "SELECT count(*) FROM crowd_referrals WHERE referrer_id = $1 AND year = $2 "
                 "AND status IN ('rewarded', 'unfunded')", referral["referrer_id"], investment.year)
             if rewarded >= self.rules.max_rewards_per_year:
-                reason = f"the referrer reached {self.rules.max_rewards_per_year} rewarded referrals this year"
+                reason = "the referrer reached this year's number of rewarded referrals"
         if reason:
             await conn.execute("UPDATE crowd_referrals SET status = 'ineligible', reason = $2, first_investment_id = $3 "
                                "WHERE referred_id = $1", investment.user_id, reason, investment.id)

@@ -22,7 +22,7 @@ from plugins.crowdinvesting import calculator, portfolio
 from plugins.crowdinvesting.certificates import CertificateService
 from plugins.crowdinvesting.investing import InvestmentService
 from plugins.crowdinvesting.referrals import ReferralService, check_code
-from plugins.crowdinvesting.web import done, dual_post, platform_of
+from plugins.crowdinvesting.web import done, done_message, dual_post, platform_of
 
 TAGS = ["crowdinvesting"]
 REFERRAL_COOKIE = "kopilka_ref"
@@ -73,7 +73,7 @@ async def claim_remembered_referral(request: Request[Any, Any, Any], response: A
 @get("/crowdinvesting", include_in_schema=False, name="crowd-projects")
 async def projects_page(request: Request[Any, Any, Any]) -> Any:
     page = render(request, "crowdinvesting/projects.html", projects=await crowd_projects(request),
-                  status_labels=STATUS_LABELS, done=request.query_params.get("done"))
+                  status_labels=STATUS_LABELS, done=done_message(request))
     return await claim_remembered_referral(request, page)
 
 
@@ -90,7 +90,7 @@ async def project_page(request: Request[Any, Any, Any], key: FromPath[str]) -> A
                   collecting=await projects.collecting_stage(project.id), terms=await investments.terms(project.id),
                   publications=(await projects.publications(project.id))[:10], allowance=allowance,
                   status_labels=STATUS_LABELS, publication_labels=PUBLICATION_LABELS,
-                  request_key=str(uuid.uuid4()), error=request.query_params.get("error"))
+                  request_key=str(uuid.uuid4()))
 
 
 @get("/crowdinvesting/portfolio", guards=[requires_login], include_in_schema=False, name="crowd-portfolio")
@@ -102,7 +102,7 @@ async def portfolio_page(request: Request[Any, Any, Any]) -> Any:
                   allowance=await platform.service(InvestmentService).allowance(user_id),
                   balance=await platform.service(InvestmentService).accounts.wallet_balance(user_id),
                   currency=settings_of(request).currency, status_labels=STATUS_LABELS,
-                  done=request.query_params.get("done"))
+                  done=done_message(request))
     return await claim_remembered_referral(request, page)
 
 
@@ -145,8 +145,7 @@ async def certificates_page(request: Request[Any, Any, Any]) -> Any:
     bought = [service.as_buyer_json(c) | {"object": c} for c in await service.certificates(buyer_id=user_id)]
     return render(request, "crowdinvesting/certificates.html", bought=bought,
                   received=await service.certificates(redeemed_by=user_id), projects=await crowd_projects(request),
-                  settings=settings_of(request), request_key=str(uuid.uuid4()),
-                  done=request.query_params.get("done"), code=request.query_params.get("code"))
+                  settings=settings_of(request), request_key=str(uuid.uuid4()), done=done_message(request))
 
 
 @get("/crowdinvesting/referral", guards=[requires_login], include_in_schema=False, name="crowd-referral")
@@ -159,24 +158,24 @@ async def referral_page(request: Request[Any, Any, Any]) -> Any:
                "referred": settings.minor(service.rules.referred_bonus)}
     return render(request, "crowdinvesting/referral.html", code=code, link=service.link(code),
                   referrals=await service.referrals_of(user_of(request)), rules=service.rules, amounts=amounts,
-                  currency=settings_of(request).currency, done=request.query_params.get("done"))
+                  currency=settings_of(request).currency, done=done_message(request))
 
 
 @get("/crowdinvesting/r/{code:str}", include_in_schema=False, name="crowd-referral-link")
 async def referral_link(request: Request[Any, Any, Any], code: FromPath[str]) -> Redirect:
-    """A referral link: signed-in newcomers are recorded at once; others sign in first and come back."""
+    """A referral link: signed-in newcomers are recorded at once; others sign in first and come back.
+
+    A link that does not count for the signed-in customer (their own, or they invested already...)
+    answers with the page that says why.
+    """
     code = check_code(code)
     identity = identity_of(request)
     if not identity.is_authenticated:
         response = Redirect(f"/login?next=/crowdinvesting/r/{code}", status_code=303)
         response.set_cookie(REFERRAL_COOKIE, code, max_age=30 * 24 * 3600, samesite="lax", httponly=True)
         return response
-    try:
-        await platform_of(request).service(ReferralService).claim(identity.user_id, code)
-        message = "Welcome! Your first investment earns the referral bonus"
-    except (Conflict, NotFound) as exc:
-        message = exc.detail
-    return Redirect(done("/crowdinvesting", message), status_code=303)
+    await platform_of(request).service(ReferralService).claim(identity.user_id, code)
+    return Redirect(done("/crowdinvesting", "Welcome! Your first investment earns the referral bonus"), status_code=303)
 
 
 # -- actions (form and JSON) ---------------------------------------------------------------------------
@@ -200,8 +199,8 @@ async def _buy_certificate(request: Request[Any, Any, Any], fields: dict[str, An
         user_of(request), amount_minor=forms.amount_minor(fields.get("amount"), currency, "amount"),
         recipient_name=str(fields.get("recipient_name") or ""), message=str(fields.get("message") or ""),
         idempotency_key=str(idempotency) if idempotency else None)
-    return {**certificate.as_json(), "code": code}, done("/crowdinvesting/certificates", "Certificate bought",
-                                                         code=code)
+    # The code is a bearer secret: never in a URL (history, logs); the buyer's page lists it.
+    return {**certificate.as_json(), "code": code}, done("/crowdinvesting/certificates", "Certificate bought")
 
 
 async def _redeem(request: Request[Any, Any, Any], fields: dict[str, Any]) -> tuple[Any, str]:

@@ -31,9 +31,26 @@ def dual_post(page_path: str, api_path: str, fn: ActionFn, *, guards: Sequence[A
                 status_code=status_code)(handler)
 
 
-def done(path: str, message: str, **params: str) -> str:
-    query = "&".join(f"{k}={quote(v)}" for k, v in {"done": message, **params}.items())
-    return f"{path}?{query}"
+#: What a page may say after an action. Only these: a ``done`` a link carries is shown only if it is one of
+#: them, so nobody can put their own words in the site's voice with a crafted link.
+MESSAGES = frozenset({
+    "Investment made", "Certificate bought", "Certificate invested", "Referral recorded", "Declaration saved",
+    "Welcome! Your first investment earns the referral bonus", "Terms saved", "This income was already distributed",
+    "Waiting for a second admin's approval", "Income distributed", "Investor status saved", "Refunds made",
+})
+
+
+def done(path: str, message: str) -> str:
+    """Where a page goes after an action, saying ``message`` (one of :data:`MESSAGES`)."""
+    if message not in MESSAGES:
+        raise ValueError(f"not a known message: {message!r}")
+    return f"{path}?done={quote(message)}"
+
+
+def done_message(request: Request[Any, Any, Any]) -> str | None:
+    """The message a page shows, if the link carries a known one."""
+    message = request.query_params.get("done")
+    return message if message in MESSAGES else None
 
 
 def platform_of(request: Request[Any, Any, Any]) -> Any:

@@ -15,12 +15,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.sandbox import LoopbackServer
 from core.testing import free_port
 from plugins.kyc.demo import ANNA, BORIS, BORIS_REAL_ITN
 from plugins.kyc.itn.emulator import IVAN, FnsEmulator
 from plugins.kyc.passport.emulator import MvdEmulator
 from plugins.kyc.passport.settings import LIST_PATH
-from plugins.kyc.sandbox import LoopbackServer
 
 PLUGINS = ["kyc", "kyc.itn", "kyc.passport", "kyc.snils"]
 

@@ -517,29 +517,3 @@ class HostedPageCustomer:
 
 def _multi(fields: Iterable[tuple[str, str]] | Mapping[str, str]) -> list[tuple[str, str]]:
     return list(fields.items()) if isinstance(fields, Mapping) else list(fields)
-
-
-class LoopbackServer:
-    """Serve an ASGI app on a loopback port inside the running event loop (tests, the CLI)."""
-
-    def __init__(self, app: Any, port: int, host: str = "127.0.0.1") -> None:
-        import uvicorn
-
-        self.url = f"http://{host}:{port}"
-        config = uvicorn.Config(app, host=host, port=port, log_config=None, log_level="warning", access_log=False,
-                                lifespan="off")
-        self.server = uvicorn.Server(config)
-        self._task: asyncio.Task[Any] | None = None
-
-    async def start(self) -> LoopbackServer:
-        self._task = asyncio.create_task(self.server.serve())
-        while not self.server.started:
-            if self._task.done():
-                self._task.result()  # raises what stopped it (the port is taken...)
-            await asyncio.sleep(0.01)
-        return self
-
-    async def stop(self) -> None:
-        self.server.should_exit = True
-        if self._task is not None:
-            await self._task

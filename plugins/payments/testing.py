@@ -17,8 +17,9 @@ from litestar import Litestar, Request, Response, post
 
 from core.contracts.payments import CallbackRequest, Customer, PaymentGateway, PaymentRequest
 from core.money import Money
+from core.sandbox import LoopbackServer
 from core.testing import free_port
-from plugins.payments.emulation import HostedPageCustomer, LoopbackServer, ProviderEmulator
+from plugins.payments.emulation import HostedPageCustomer, ProviderEmulator
 
 PROVIDERS = ("fondy", "wayforpay", "uniteller", "bank_transfer")
 

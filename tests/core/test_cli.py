@@ -41,6 +41,37 @@ def test_plugins_json_lists_contributions():
     assert plugins["core.jobs"]["essential"] and "core.close_of_day" in plugins["core.jobs"]["tasks"]
 
 
+def test_plugins_lists_the_installed_plugins_a_deployment_leaves_off():
+    result = CliRunner().invoke(cli, ["-d", "core", "plugins", "--json"])
+    assert result.exit_code == 0, result.output
+    plugins = {p["name"]: p for p in json.loads(result.stdout)}
+    assert plugins["core.ledger"]["enabled"]
+    example = plugins["example"]
+    assert not example["enabled"] and example["version"] == "0.1.0" and "register_tasks" in example["hooks"]
+    assert example["routes"] == example["tables"] == example["tasks"] == []  # off: it adds nothing
+    only_enabled = CliRunner().invoke(cli, ["-d", "core", "plugins", "--json", "--enabled"])
+    assert all(p["enabled"] for p in json.loads(only_enabled.stdout))
+    table = CliRunner().invoke(cli, ["-d", "core", "plugins"])
+    assert "payments.bank_transfer" in table.stdout and "…" not in table.stdout  # not cut short in a pipe
+
+
+def test_kopilka_deployment_chooses_the_file_and_demo_is_the_default(tmp_path):
+    def enabled(env, *args):
+        result = CliRunner().invoke(cli, [*args, "plugins", "--json", "--enabled"], env=env)
+        assert result.exit_code == 0, result.output
+        return {p["name"] for p in json.loads(result.stdout)}
+
+    assert "example" not in enabled({"KOPILKA_DEPLOYMENT": "core"})
+    site = tmp_path / "site.toml"
+    site.write_text('[platform]\nplugins = ["example"]\n')
+    assert "example" in enabled({"KOPILKA_DEPLOYMENT": str(site)})
+    from core.plugins import ESSENTIAL_PLUGINS, available_plugins
+
+    # Without either, deployments/demo.toml: every installed plugin.
+    assert enabled({"KOPILKA_DEPLOYMENT": None}) == set(ESSENTIAL_PLUGINS) | set(available_plugins())
+    assert "example" not in enabled({"KOPILKA_DEPLOYMENT": str(site)}, "-d", "core")  # the flag wins
+
+
 def test_settings_are_shown_redacted(tmp_path, monkeypatch):
     monkeypatch.setenv("EXAMPLE_GREETING", "top secret greeting")
     path = tmp_path / "d.toml"

@@ -120,3 +120,23 @@ def test_cli_prints_the_one_line_and_exits_2(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: {bad}: plugin 'nosuch': key 'plugins':")
+
+
+def test_an_ill_typed_secret_is_named_but_not_quoted(monkeypatch, tmp_path):
+    """The one-line error quotes a bad value to help, but never a secret (it would land in logs)."""
+    monkeypatch.setenv("ACME_SECRET", "s3cret-not-a-number")
+    by_reference = '[platform]\nplugins = []\n[plugins.acme]\nmerchant_id = { env = "ACME_SECRET" }\nsecret_key = "s"\n'
+    message = error_of(by_reference, acme=gateway_plugin())
+    assert "key 'merchant_id':" in message and "(got ********)" in message and "s3cret" not in message
+    declared = '[platform]\nplugins = []\n[plugins.acme]\nmerchant_id = 1\nsecret_key = 1234567\n'
+    message = error_of(declared, acme=gateway_plugin())
+    assert "key 'secret_key':" in message and "1234567" not in message
+    monkeypatch.setenv("DB_URL", "postgresql://kopilka:pw@db/kopilka")
+    message = error_of('[platform]\nplugins = []\n[database]\npool_max = { env = "DB_URL" }\n')
+    assert "key 'database.pool_max':" in message and "pw@db" not in message
+    assert "(got 'x')" in error_of('[platform]\nplugins = []\n[database]\npool_max = "x"\n')  # not a secret
+
+
+def test_an_unknown_broker_fails_with_the_file_not_with_the_first_worker():
+    message = error_of('[platform]\nplugins = []\n[jobs]\nbroker = "amqp://localhost"\n')
+    assert "plugin 'core': key 'jobs.broker':" in message and "redis://" in message

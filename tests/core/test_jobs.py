@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from core import hookimpl
+from core.errors import ConfigError
 from core.jobs.runtime import Jobs
 from core.platform import Platform
 from core.testing import free_port, require, wait_for_http
@@ -223,6 +224,9 @@ async def test_each_process_keeps_its_pool_small(kicker, spawn, committed_db):
     )
     # pool_max = 4, plus the LISTEN session; taskiq-postgres alone would open 21.
     assert 1 <= sessions <= 5
+    # An idle worker on a LISTEN connection still stops promptly on SIGTERM (stack.md §3, trap 3).
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=15) == 0, worker.stderr.read().decode()[-2000:]
 
 
 @pytest.mark.slow
@@ -301,3 +305,24 @@ async def test_test_broker_queues_after_commit_and_drains(make_platform):
     assert await jobs.broker.drain() == 1 and ran == [2]
     with pytest.raises(LookupError):
         await jobs.kick("remember.nothing")
+
+
+async def test_another_taskiq_broker_is_chosen_by_its_url(make_platform, monkeypatch):
+    """A distribution maps a URL scheme to a broker factory (entry-point group kopilka.brokers)."""
+    from taskiq import InMemoryBroker
+
+    from core.jobs import brokers
+
+    made = []
+
+    def make_broker(url, *, database, settings):
+        made.append((url, settings.visibility_timeout_s, database))
+        return InMemoryBroker()
+
+    monkeypatch.setitem(brokers.URL_BROKERS, "amqp", make_broker)
+    platform = await make_platform([], core={"jobs": {"broker": "amqp://guest@rabbit//", "visibility_timeout_s": 30}})
+    assert isinstance(platform.service(Jobs).broker, InMemoryBroker)
+    assert made == [("amqp://guest@rabbit//", 30, platform.db)]
+    monkeypatch.delitem(brokers.URL_BROKERS, "amqp")
+    with pytest.raises(ConfigError, match=r"key 'jobs.broker': .*redis://"):
+        Platform.from_deployment("site.toml", text='[jobs]\nbroker = "amqp://guest@rabbit//"\n')

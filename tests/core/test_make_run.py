@@ -55,6 +55,9 @@ async def test_serve_demo_on_embedded_postgres():
                 await asyncio.sleep(0.2)
             assert {i: (t["driver"], t["status"]) for i, t in terminals.items()} == {
                 "lobby-1": ("ccnet", "online"), "lobby-2": ("id003", "online")}
+            # The demo's credit assessments were made against the in-process bureau emulators.
+            scored = await http.get("/api/v1/scoring/assessments/demo:loan-application:1")
+            assert scored.status_code == 200 and scored.json()["outcome"] in ("approve", "review"), scored.text
     finally:
         process.send_signal(signal.SIGINT)
         try:

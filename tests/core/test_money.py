@@ -30,6 +30,13 @@ def test_equal_weights_differ_by_at_most_one_and_favour_the_first(total, n):
     assert parts == sorted(parts, reverse=True)
 
 
+@given(st.integers(min_value=-10**12, max_value=10**12),
+       st.lists(st.sampled_from([0, 1, 2, 3, 7, 10**6 + 1]), min_size=1, max_size=40).filter(any))
+def test_integer_weights_split_as_their_exact_fractions_do(total, weights):
+    # Few distinct weights, so remainders tie often: the fast integer path must break ties as the exact one does.
+    assert allocate(total, weights) == allocate(total, [Fraction(w) for w in weights])
+
+
 def test_allocate_is_deterministic_on_ties():
     assert allocate(100, [1, 1, 1]) == [34, 33, 33]
     assert allocate(-100, [1, 1, 1]) == [-34, -33, -33]
@@ -50,10 +57,12 @@ def test_conversion_refuses_what_it_cannot_represent():
         to_minor("1", "rub")
     with pytest.raises(MoneyError):
         to_minor("NaN", "RUB")
-    for huge in ("1e999999", "-1E+999999999999999999", "1E+999990"):  # overflow; a minute of CPU
+    for huge in ("1e999999", "-1E+999999999999999999", "1E+999990", "1" + "0" * 30):  # overflow; a minute of CPU
         with pytest.raises(MoneyError, match="too large"):
             to_minor(huge, "RUB")
-    assert to_minor("9" * 28, "RUB") == int("9" * 28) * 100
+    assert to_minor("9" * 30, "RUB") == int("9" * 30) * 100  # exact beyond the default 28 digits of Decimal
+    with pytest.raises(MoneyError, match="decimal places"):  # was rounded to 1.00
+        to_minor("1.00000000000000000000000000001", "RUB")
 
 
 def test_money_arithmetic_keeps_currencies_apart():

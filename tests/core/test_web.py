@@ -143,6 +143,35 @@ async def test_error_pages_speak_the_readers_language(client):
         assert "Not Found" not in main and "Method Not Allowed" not in main, main[:400]
 
 
+async def test_logs_are_json_lines_with_the_request_id(client, monkeypatch):
+    """Every request's access line (and anything logged while serving it) carries its request id."""
+    import io
+    import json
+    import logging
+
+    import structlog
+
+    from core.web import logging as web_logging
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    monkeypatch.setattr(web_logging, "_configured", False)  # other tests' libraries may have replaced it
+    monkeypatch.delenv("KOPILKA_LOG_FORMAT", raising=False)
+    web_logging.configure_logging(level="INFO")  # as `kopilka serve` does: root gets one JSON handler
+    handlers = [h for h in root.handlers if isinstance(h.formatter, structlog.stdlib.ProcessorFormatter)]
+    assert len(handlers) == 1
+    stream = io.StringIO()
+    handlers[0].setStream(stream)
+    try:
+        await client.get("/healthz", headers={"x-request-id": "log-probe-1"})
+    finally:
+        root.handlers[:], root.level = saved
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+    access = [line for line in lines if line.get("event") == "request" and line.get("path") == "/healthz"]
+    assert access and access[0]["request_id"] == "log-probe-1", lines
+    assert access[0]["status"] == 200 and access[0]["level"] == "info" and "timestamp" in access[0]
+
+
 def test_a_missing_body_field_is_keyed_by_its_name():
     from core.web.errors import _describe
 

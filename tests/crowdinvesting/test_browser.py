@@ -153,4 +153,10 @@ async def test_crowdinvesting_in_the_browser(server, platform, tmp_path):
             await page.goto("/crowdinvesting/portfolio")
             await expect(page.locator("[data-figure=project-income]")).to_contain_text(received)
             await expect(page.locator("[data-figure=share]")).to_have_text(share)
+
+        await page.set_viewport_size({"width": 375, "height": 800})  # a phone: wide tables scroll, the page does not
+        for path in ("/crowdinvesting/portfolio", "/projects/offices", "/crowdinvesting/calculator?project=offices"):
+            await page.goto(path)
+            overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (path, overflow)
         await browser.close()

@@ -14,6 +14,7 @@ def test_projection_rounds_only_the_answer():
     terms = Terms(uuid.uuid4(), 1_000_00, expected_yield_bp=1850, term_months=18, payout_period="quarter")
     result = calculator.project(100_000_00, terms, None)
     assert result.income_minor == 27_750_00 and result.payouts == 6 and result.per_payout_minor == 4_625_00
+    assert result.as_json("RUB")["expected_yield_percent"] == "18.5"  # a decimal, not the fraction "37/2"
     odd = calculator.project(333_33, Terms(uuid.uuid4(), 1, expected_yield_bp=1, term_months=7), None)
     assert odd.income_minor == round(Fraction(333_33 * 1 * 7, 120_000))
 

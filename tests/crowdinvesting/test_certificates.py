@@ -59,3 +59,41 @@ async def test_a_certificate_needs_the_balance(platform):
     with pytest.raises(Conflict, match="not enough"):
         await platform.service(CertificateService).buy(buyer, amount_minor=1_000_00)
     assert await platform.service(CertificateService).certificates(buyer_id=buyer) == []
+
+
+async def test_only_crowdinvesting_projects_take_certificates_and_investments(platform):
+    """Another product's project is refused: its failed stages would never be refunded by this plugin."""
+    certificates = platform.service(CertificateService)
+    investing = platform.service(InvestmentService)
+    other = await published_project(platform, kind="lending")
+    await open_stage(platform, other, target=100_000_00)
+    buyer, friend = uuid.uuid4(), uuid.uuid4()
+    await fund(platform, buyer, 10_000_00)
+    await fund(platform, friend, 10_000_00)
+    _gift, code = await certificates.buy(buyer, amount_minor=5_000_00)
+    with pytest.raises(NotFound):
+        await certificates.redeem(friend, code, other.slug)
+    with pytest.raises(NotFound):
+        await investing.invest(friend, other.id, 5_000_00)
+    assert [c.status for c in await certificates.certificates(buyer_id=buyer)] == ["active"]
+    assert await investing.investments(user_id=friend) == []
+
+
+async def test_the_buyer_hears_of_the_redemption_from_a_task(platform, broker, monkeypatch):
+    """Telling the buyer happens after the commit: if it fails, the recipient's investment still stands."""
+    from core.notifications.service import NotificationService
+
+    certificates = platform.service(CertificateService)
+    project = await published_project(platform)
+    await open_stage(platform, project, target=100_000_00)
+    buyer, friend = uuid.uuid4(), uuid.uuid4()
+    await fund(platform, buyer, 10_000_00)
+    _gift, code = await certificates.buy(buyer, amount_minor=5_000_00)
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("the notification service is down")
+
+    monkeypatch.setattr(NotificationService, "notify", broken)
+    investment = await certificates.redeem(friend, code, project.slug)
+    assert investment.amount_minor == 5_000_00
+    assert len(broker.kicked("crowdinvesting.notify_users")) == 1

@@ -1,5 +1,6 @@
 """Income distribution: exact to the kopeck, deterministic, and never twice."""
 
+import dataclasses
 import uuid
 from fractions import Fraction
 
@@ -9,7 +10,8 @@ from hypothesis import strategies as st
 
 from core.ledger import Ledger
 from core.projects import Conflict, ProjectService
-from plugins.crowdinvesting.distribution import Holding, IncomeService, split
+from plugins.crowdinvesting.accounts import tid
+from plugins.crowdinvesting.distribution import Holding, IncomeService, payout_ids, split
 from plugins.crowdinvesting.investing import InvestmentService
 from tests.crowdinvesting.helpers import fund, people, wallet
 from tests.projects.helpers import open_stage, published_project
@@ -50,6 +52,15 @@ def test_the_split_is_deterministic_and_ties_go_to_the_earlier_investor(amounts,
     assert equal == sorted(equal, reverse=True)  # equal stakes: the leftover kopecks go in order
 
 
+@settings(max_examples=50, deadline=None)
+@given(payouts=st.lists(st.integers(min_value=0, max_value=3), min_size=1, max_size=20))
+def test_payout_ids_are_the_ids_tid_derives(payouts):
+    distribution = uuid.uuid4()
+    holdings = holdings_of([1] * len(payouts))
+    assert payout_ids(distribution, holdings, payouts) == [
+        tid("income", distribution, h.user_id) if p else None for h, p in zip(holdings, payouts, strict=True)]
+
+
 async def three_investors_funded(platform):
     investing = platform.service(InvestmentService)
     project = await published_project(platform)
@@ -88,3 +99,43 @@ async def test_no_income_without_funded_investors(platform):
     await open_stage(platform, project, target=1_000_00)
     with pytest.raises(Conflict, match="no investor"):
         await platform.service(IncomeService).distribute(project.id, amount_minor=100, period="2026-01")
+
+
+async def test_a_distribution_paid_in_several_ledger_batches_is_whole_and_made_once(platform):
+    platform.service(Ledger).settings.batch_max = 2  # three investors: two batches, built while the other is applied
+    income = platform.service(IncomeService)
+    project, _stage, investors = await three_investors_funded(platform)
+    first = await income.distribute(project.id, amount_minor=1, period="2026-Q4")  # one kopeck: two get nothing
+    payouts = {p["user_id"]: p for p in await income.payouts(first.id)}
+    assert [payouts[str(who)]["amount_minor"] for who in investors] == [0, 0, 1]
+    assert payouts[str(investors[2])]["transfer_id"] == str(tid("income", first.id, investors[2]))
+    assert payouts[str(investors[0])]["transfer_id"] is None
+    second = await income.distribute(project.id, amount_minor=600_01, period="2026-Q5")
+    assert [await wallet(platform, who) for who in investors] == [100_00, 200_00, 300_01 + 1]
+    transfers = await platform.db.fetchval("SELECT count(*) FROM ledger_transfers")
+    assert not (await income.distribute(project.id, amount_minor=600_01, period="2026-Q5")).created
+    assert await platform.db.fetchval("SELECT count(*) FROM ledger_transfers") == transfers
+    assert second.investors == 3 and (await platform.service(Ledger).verify()).ok
+
+
+async def test_a_payout_the_ledger_refuses_leaves_nothing_behind(platform, monkeypatch):
+    ledger = platform.service(Ledger)
+    ledger.settings.batch_max = 2
+    project, _stage, investors = await three_investors_funded(platform)
+    submit = ledger.submit
+
+    async def last_wallet_gone(requests, **kw):  # the second batch of payouts names an account that does not exist
+        if len(requests) == 1 and requests[0].code == "crowdinvesting.income_paid":
+            requests = [dataclasses.replace(requests[0], credit_account_id=10**15)]
+        return await submit(requests, **kw)
+
+    monkeypatch.setattr(ledger, "submit", last_wallet_gone)
+    transfers = await platform.db.fetchval("SELECT count(*) FROM ledger_transfers")
+    income = platform.service(IncomeService)
+    with pytest.raises(Conflict, match="refused 1 of 1"):
+        await income.distribute(project.id, amount_minor=600_00, period="2026-Q4")
+    assert await platform.db.fetchval("SELECT count(*) FROM ledger_transfers") == transfers
+    assert await income.existing(project.id, None, "2026-Q4", 600_00) is None
+    assert await platform.db.fetchval("SELECT count(*) FROM crowd_payouts WHERE distribution_id = $1",
+                                      income.distribution_id(project.id, None, "2026-Q4")) == 0
+    assert [await wallet(platform, who) for who in investors] == [0, 0, 0]

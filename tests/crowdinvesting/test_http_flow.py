@@ -159,3 +159,28 @@ async def test_refusals_speak_the_customers_language(platform, client_as):
     english = await client_as(user_id=who, locale="en")
     r = await english.post(f"/api/v1/crowdinvesting/projects/{project.slug}/investments", json={"amount": "500"})
     assert r.status_code == 400 and "minimum investment" in r.json()["detail"], r.text
+
+
+async def test_pages_say_only_their_own_messages(platform, client_as):
+    """A link's ``done`` is shown only if it is one of the site's messages; a certificate's code stays out of URLs."""
+    from urllib.parse import quote
+
+    from plugins.crowdinvesting.referrals import ReferralService
+
+    buyer = uuid.uuid4()
+    customer = await client_as(user_id=buyer)
+    admin = await client_as(*ADMIN)
+    crafted = quote("Your balance is frozen: call +7 900 000 00 00")
+    for http, path in ((customer, "/crowdinvesting"), (customer, "/crowdinvesting/portfolio"),
+                       (customer, "/crowdinvesting/certificates"), (customer, "/crowdinvesting/referral"),
+                       (admin, "/admin/crowdinvesting/investors"), (admin, "/admin/projects")):
+        page = await http.get(f"{path}?done={crafted}")
+        assert page.status_code == 200 and "frozen" not in page.text, path
+    assert "Investment made" in (await customer.get("/crowdinvesting/portfolio?done=Investment%20made")).text
+    await fund(platform, buyer, 5_000_00)
+    r = await customer.post("/crowdinvesting/certificates", data={"amount": "1000"})
+    assert r.status_code == 303 and "GIFT" not in r.headers["location"].upper(), r.headers["location"]
+    assert "GIFT-" in (await customer.get(r.headers["location"])).text  # the buyer's page lists the code
+    own = await platform.service(ReferralService).code_for(buyer)
+    page = await customer.get(f"/crowdinvesting/r/{own}", headers={"accept": "text/html"})
+    assert page.status_code == 409 and "yourself" in page.text

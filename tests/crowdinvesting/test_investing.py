@@ -104,6 +104,12 @@ async def test_per_investor_cap_and_idempotency(platform, investing):
     assert again.id == first.id
     with pytest.raises(Conflict, match="different investment"):
         await investing.invest(frank, project.id, 16_000 * RUB, idempotency_key="req-1")
+    other = await published_project(platform)
+    await open_stage(platform, other, target=100_000 * RUB)
+    async with platform.db.transaction():  # in place (a caller's transaction), not by the group commit
+        assert (await investing.invest(frank, project.slug, 15_000 * RUB, idempotency_key="req-1")).id == first.id
+        with pytest.raises(Conflict, match="different investment"):  # the same key for another project
+            await investing.invest(frank, other.id, 15_000 * RUB, idempotency_key="req-1")
     with pytest.raises(Conflict, match="at most"):
         await investing.invest(frank, project.id, 5_001 * RUB)
     assert await wallet(platform, frank) == 85_000 * RUB

@@ -27,7 +27,10 @@ async def test_investors_hear_about_their_investment_and_the_project(platform, b
     await platform.service(ProjectService).create_publication(project.id, kind="news", title="Foundations poured",
                                                               publish=True)
     await broker.drain()
-    assert (await kinds(platform, user.id))[0] == "crowdinvesting.publication"
+    latest = (await platform.service(NotificationService).list_for(user.id))[0]
+    assert latest.kind == "crowdinvesting.publication"
+    base = platform.core.web.base_url.rstrip("/")
+    assert re.search(rf"{re.escape(base)}/projects/{project.slug}/publications/[0-9a-f-]{{36}}", latest.text), latest.text
 
 
 async def test_qualification_waits_for_a_second_admin_and_is_audited(platform, client_as):

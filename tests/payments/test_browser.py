@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from core.sandbox import LoopbackServer
 from core.testing import as_identity, free_port, make_identity, require
-from plugins.payments.emulation import LoopbackServer
 from plugins.payments.testing import BANK_DETAILS
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -1,0 +1,32 @@
+"""UBKI (Ukrainian Bureau of Credit Histories): credit reports with the MFI and FICO scores."""
+
+from core import hookimpl
+from plugins.scoring import sandbox
+from plugins.scoring.ubki.settings import UbkiSettings, build_provider, uses_sandbox_credentials
+
+
+@hookimpl
+def plugin_requires():
+    return ["scoring"]
+
+
+@hookimpl
+def settings_schema():
+    return UbkiSettings
+
+
+@hookimpl
+def register_scoring_providers(register, platform, settings):
+    register(build_provider(settings, platform))
+
+
+@hookimpl
+def on_startup(platform, settings):
+    sandbox.warn_if_test_credentials(platform, "scoring.ubki", uses_sandbox_credentials(settings))
+
+
+@hookimpl
+def routes(platform, settings):
+    if not sandbox.sandbox_on(platform) or settings.api_url:
+        return []
+    return [sandbox.mount("ubki")]

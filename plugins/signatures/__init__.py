@@ -1,0 +1,1 @@
+"""Document-signature methods (``register_signature_methods``), one plugin each."""
