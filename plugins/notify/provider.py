@@ -121,7 +121,7 @@ def channel_wanted(platform: Any, plugin: str, configured: bool) -> bool:
     Enabled without credentials outside a sandbox, the channel stays out (and says so),
     rather than sending every message to a provider that will refuse it.
     """
-    from core.web.sandbox import sandbox_on
+    from core.sandbox import sandbox_on
 
     if configured or sandbox_on(platform):
         return True

@@ -16,8 +16,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.sandbox import LoopbackServer
 from core.testing import free_port
-from core.web.sandbox import LoopbackServer
 from plugins.notify.emulation import MessagingEmulator
 
 #: Seconds a channel waits in tests, and the emulator's stall in the timeout mode (longer).

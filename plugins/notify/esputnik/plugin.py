@@ -1,7 +1,6 @@
 """notify.esputnik: SMS and e-mail through eSputnik."""
 
-from core import hookimpl
-from core.web import sandbox
+from core import hookimpl, sandbox
 from plugins.notify.esputnik.settings import EsputnikSettings, build_channel
 
 EMULATOR_PERMISSION = "notify.esputnik.view"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 import httpx
 from pydantic import Field, SecretStr
 
-from core.web.sandbox import provider_url
+from core.sandbox import provider_url
 from plugins.notify.esputnik.channel import PRODUCTION_URL, EsputnikChannel
 from plugins.notify.esputnik.emulator import SANDBOX_KEY, SANDBOX_USER
 from plugins.notify.provider import ProviderHttp, ProviderSettings, channel_wanted, secret_or

@@ -1,7 +1,6 @@
 """notify.fcm: push notifications through Firebase Cloud Messaging to the devices users register."""
 
-from core import hookimpl
-from core.web import sandbox
+from core import hookimpl, sandbox
 from plugins.notify.fcm.devices import PushDevices
 from plugins.notify.fcm.settings import FcmSettings, account_of, build_channel
 

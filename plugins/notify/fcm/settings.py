@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, SecretStr, field_validator
 
-from core.web.sandbox import provider_url
+from core.sandbox import provider_url
 from plugins.notify.fcm.auth import AccessTokens, ServiceAccount, sandbox_account
 from plugins.notify.fcm.channel import PRODUCTION_URL, FcmChannel
 from plugins.notify.fcm.devices import PushDevices

@@ -1,7 +1,6 @@
 """notify.mts: SMS through MTS Exolve."""
 
-from core import hookimpl
-from core.web import sandbox
+from core import hookimpl, sandbox
 from plugins.notify.mts.settings import MtsSettings, build_channel
 
 EMULATOR_PERMISSION = "notify.mts.view"

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, SecretStr
 
-from core.web.sandbox import provider_url
+from core.sandbox import provider_url
 from plugins.notify.mts.channel import PRODUCTION_URL, MtsChannel
 from plugins.notify.mts.emulator import SANDBOX_KEY
 from plugins.notify.provider import ProviderHttp, ProviderSettings, channel_wanted, secret_or

@@ -1,7 +1,6 @@
 """notify.sendsay: e-mail through Sendsay."""
 
-from core import hookimpl
-from core.web import sandbox
+from core import hookimpl, sandbox
 from plugins.notify.sendsay.settings import SendsaySettings, build_channel
 
 EMULATOR_PERMISSION = "notify.sendsay.view"

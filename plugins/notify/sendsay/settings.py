@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, SecretStr
 
-from core.web.sandbox import provider_url
+from core.sandbox import provider_url
 from plugins.notify.provider import ProviderHttp, ProviderSettings, channel_wanted, secret_or
 from plugins.notify.sendsay.channel import SendsayChannel
 from plugins.notify.sendsay.client import PRODUCTION_URL, SendsayClient
