@@ -71,7 +71,8 @@ class FcmChannel:
         devices = await self.devices.of_user(user_id)
         reached = await self.devices.reached(message.delivery_id)
         names = [reached[d.id] for d in devices if d.id in reached]
-        trouble: Transient | None = None
+        transient: Transient | None = None
+        refused: Refused | None = None
         for device in devices:
             if device.id in reached:
                 continue
@@ -80,12 +81,15 @@ class FcmChannel:
             except DeadToken:
                 continue
             except Transient as exc:
-                trouble = exc
+                transient = exc
+            except Refused as exc:
+                refused = exc
+        # One device that took it is a delivery; else a retry may still reach one; else it is over.
         if names:
             return names[0] if len(names) == 1 else f"{names[0]} (+{len(names) - 1} devices)"
-        if trouble is not None:
-            raise trouble
-        raise Refused("fcm: the user has no registered device")
+        if transient is not None:
+            raise transient
+        raise refused or Refused("fcm: the user has no registered device")
 
     async def _send_to(self, device: Device, message: OutgoingMessage) -> str:
         body = {"message": {
