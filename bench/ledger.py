@@ -89,12 +89,18 @@ class Workload:
     done: deque[Any] = field(default_factory=lambda: deque(maxlen=50_000))
     pending: deque[Any] = field(default_factory=deque)
 
+    def __post_init__(self) -> None:
+        # Imported once here, not per request: the client shares the CPU with the ledger.
+        from core.ledger import NewTransfer, PostPending, VoidPending, new_transfer_id
+
+        self._types = NewTransfer, PostPending, VoidPending, new_transfer_id
+
     def wallet(self) -> int:
         return self.first_wallet + int(self.rng.random() * self.wallets)
 
     def request(self) -> Any:
         # random() and arithmetic rather than randrange/randint: the client shares the CPU with the ledger.
-        from core.ledger import NewTransfer, PostPending, VoidPending, new_transfer_id
+        NewTransfer, PostPending, VoidPending, new_transfer_id = self._types
 
         random_ = self.rng.random
         roll = random_()
@@ -126,14 +132,13 @@ class Workload:
         )
 
     def completed(self, requests: list[Any], results: list[Any]) -> tuple[int, int]:
-        from core.ledger import NewTransfer
-
+        NewTransfer = self._types[0]
         created = 0
         for request, result in zip(requests, results, strict=True):
             if result.created:
                 created += 1
                 self.done.append(request)
-                if isinstance(request, NewTransfer) and request.pending:
+                if type(request) is NewTransfer and request.pending:
                     self.pending.append(request)
         return created, len(results)
 

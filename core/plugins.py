@@ -45,6 +45,10 @@ ESSENTIAL_PLUGINS: dict[str, str] = {
 #: Plugins shipped in this repository that a deployment may enable.
 BUILTIN_PLUGINS: dict[str, str] = {
     "notify.outbox": "plugins.notify.outbox.plugin",
+    "notify.mts": "plugins.notify.mts.plugin",
+    "notify.sendsay": "plugins.notify.sendsay.plugin",
+    "notify.esputnik": "plugins.notify.esputnik.plugin",
+    "notify.fcm": "plugins.notify.fcm.plugin",
     "payments": "plugins.payments.plugin",
     "payments.fondy": "plugins.payments.fondy.plugin",
     "payments.wayforpay": "plugins.payments.wayforpay.plugin",

@@ -45,17 +45,28 @@ def provider_url(platform: Platform, configured: str | None, provider: str, prod
     return production
 
 
-def mount(provider: str, app: Any, *, name: str | None = None, opt: dict[str, Any] | None = None) -> Any:
+def mount(provider: str, app: Any, *, name: str | None = None, opt: dict[str, Any] | None = None,
+          control_permission: str | None = None) -> Any:
     """A route handler serving an emulator's ASGI app under ``/sandbox/<provider>``.
 
     ``app`` is the app itself, or an :class:`EmulatorFinder` that finds it per request (an
     emulator that lives in a registry) and may find none: then the answer is 404.
+
+    With ``control_permission``, the emulator's own pages (``/_emulator...``: what it received,
+    one-time codes included) are for users holding it; the provider's API stays open, as the
+    platform's own code calls it.
     """
 
-    # The emulator is the provider's site: its forms carry no CSRF token of ours.
+    # The emulator is the provider's site: its forms carry no CSRF token of ours, and an
+    # "Authorization: Bearer" sent to it is the provider's key, not one of our API tokens.
     @asgi(f"{PREFIX}/{provider}", is_mount=True, copy_scope=True, include_in_schema=False,
-          opt={"csrf_exempt": True, **(opt or {})}, name=name or f"sandbox-{provider}")
+          opt={"csrf_exempt": True, "foreign_credentials": True, **(opt or {})},
+          name=name or f"sandbox-{provider}")
     async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+        if control_permission and "/_emulator" in scope["path"]:
+            from core.access import requires
+
+            requires(control_permission)(scope, serve)  # raises 401/403 for the app's error handlers
         target = app(scope) if isinstance(app, EmulatorFinder) else app
         if target is None:
             await send({"type": "http.response.start", "status": 404,

@@ -6,23 +6,37 @@ owned by the caller:
 1. read the transfers the batch names (its own ids, for idempotency; the pending and
    original transfers it refers to, to learn their accounts);
 2. lock every account involved, once, in id order (no deadlocks between batches), and read
-   their totals, the database clock, the business date and a block of sequence numbers;
+   their totals; then the database clock, the business date and a block of sequence numbers;
 3. apply TigerBeetle's rules in Python, request after request, each seeing the effect of
-   the ones before; a linked chain is undone as a whole when one of its requests fails;
-4. write everything with one set-based statement: transfers, account totals (reached by
-   the tuple ids the lock returned), holds. Large batches are first staged with COPY.
+   the ones before; a linked chain is undone as a whole when one of its requests fails.
+   Each transfer created gets its sequence number, running totals and digest at once;
+4. write: a small batch with one set-based statement (``unnest`` arrays, data-modifying
+   CTEs); a large one with a binary COPY straight into ``ledger_transfers`` and one
+   statement for the account totals (staged with COPY too) and the holds.
 
 The results (and the ``Transfer`` records in them) are built after the commit, outside
 the locks.
 
 Another transaction may have committed the same id in the meantime (a retry that raced
-the original). The insert then skips it, and :class:`Conflict` asks the caller to roll
-back and apply the batch again, which now answers ``exists``.
+the original). The small batch's insert skips it (``ON CONFLICT DO NOTHING``) and
+:class:`Conflict` is raised; the COPY fails on the unique index. Either way the caller
+rolls back and applies the batch again, which now answers ``exists``. The rows of a batch
+are inserted in id order, so two batches racing on several ids wait for each other in one
+order and never deadlock.
+
+This is the hot path of every movement of money, so it is written for the CPU: shared
+constants instead of a tuple per result, one tuple per created transfer, binary COPY rows
+packed with ``struct`` and cached encodings of what most transfers share (code, no
+metadata, no references).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
+import hashlib
+import struct
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +44,7 @@ from typing import Any
 import asyncpg
 
 from core.ledger.catalog import Catalog
-from core.ledger.digest import EPOCH, ONE_MICROSECOND, canonical_json, micros, transfer_digest
+from core.ledger.digest import EPOCH, FIXED, ONE_MICROSECOND, VERSION, canonical_json, digest_tail
 from core.ledger.model import (
     AccountFlags,
     ExpirePending,
@@ -61,6 +75,8 @@ _POSTED, _PENDING, _POST, _VOID, _EXPIRE = (int(k) for k in TransferKind)
 _KINDS = tuple(TransferKind)
 
 R = ResultCode
+#: The outcome of every request applied without trouble: one shared tuple, not one per request.
+_OK = (R.OK, "", None)
 
 TRANSFER_COLUMNS = """id, seq, ledger_id, kind, debit_account_id, credit_account_id, amount, code, pending_id,
     reverses_id, timeout_s, value_date, recorded_at, metadata,
@@ -69,15 +85,28 @@ TRANSFER_COLUMNS = """id, seq, ledger_id, kind, debit_account_id, credit_account
 
 _SELECT_TRANSFERS = f"SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE id = ANY($1::uuid[])"
 
+# The accounts, locked in id order; then one more row (its id is NULL), read after the locks:
+# the latest recorded time of those accounts and the clock (both in microseconds since
+# 1970), the business date (days since 1970) and a block of sequence numbers. One row of
+# plain integers instead of timestamps on every account row: decoding those cost more
+# than the locks.
 _LOCK_ACCOUNTS = """
+WITH locked AS (
+    SELECT id, ctid, ledger_id, flags, debits_limit, credits_limit,
+           debits_posted, credits_posted, debits_pending, credits_pending, updated_at
+    FROM ledger_accounts WHERE id = ANY($1::bigint[])
+    ORDER BY id
+    FOR NO KEY UPDATE
+)
 SELECT id, ctid, ledger_id, flags, debits_limit, credits_limit,
-       debits_posted, credits_posted, debits_pending, credits_pending, updated_at,
-       clock_timestamp() AS clock,
-       (SELECT coalesce((SELECT business_date FROM core_business_date LIMIT 1), current_date)) AS business_date,
-       (SELECT nextval('ledger_transfer_seq')) AS seq_base
-FROM ledger_accounts WHERE id = ANY($1::bigint[])
-ORDER BY id
-FOR NO KEY UPDATE
+       debits_posted, credits_posted, debits_pending, credits_pending
+FROM locked
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, NULL,
+       (SELECT (extract(epoch FROM max(updated_at)) * 1000000)::int8 FROM locked),
+       (extract(epoch FROM clock_timestamp()) * 1000000)::int8,
+       (coalesce((SELECT business_date FROM core_business_date LIMIT 1), current_date) - DATE '1970-01-01')::int8,
+       nextval('ledger_transfer_seq')
 """
 
 # Read after the locks: resolving or reversing a transfer needs the locks of its accounts,
@@ -91,87 +120,141 @@ UNION ALL
 SELECT 'reversed', reverses_id, id, kind, NULL FROM ledger_transfers WHERE reverses_id = ANY($2::uuid[])
 """
 
+# -- small batches: one statement with array parameters -----------------------------------
+
 _TRANSFER_FIELDS = """id, seq, ledger_id, kind, debit, credit, amount, code, pending_id, reverses_id, timeout_s,
     value_date, metadata, d1, d2, d3, d4, c1, c2, c3, c4, digest"""
-_TRANSFERS_FROM_ARRAYS = f"""unnest($1::uuid[], $2::int8[], $3::int4[], $4::int2[], $5::int8[], $6::int8[], $7::int8[],
-    $8::text[], $9::uuid[], $10::uuid[], $11::int4[], $12::date[], $13::text[], $14::int8[], $15::int8[], $16::int8[],
-    $17::int8[], $18::int8[], $19::int8[], $20::int8[], $21::int8[], $22::bytea[]) AS t({_TRANSFER_FIELDS})"""
-_ACCOUNTS_FROM_ARRAYS = """unnest($25::tid[], $26::int8[], $27::int8[], $28::int8[], $29::int8[], $30::int8[])
-    AS u(row_tid, id, dp, cp, dpe, cpe)"""
 
-# Large batches go through COPY into per-session staging tables instead of array
-# parameters: asyncpg checks every array element for nesting, which costs more Python
-# time than the rest of the batch.
-_STAGE_TABLES = """
-CREATE TEMP TABLE IF NOT EXISTS ledger_stage_transfers (
-    id uuid, seq int8, ledger_id int4, kind int2, debit int8, credit int8, amount int8, code text, pending_id uuid,
-    reverses_id uuid, timeout_s int4, value_date date, metadata text, d1 int8, d2 int8, d3 int8, d4 int8,
-    c1 int8, c2 int8, c3 int8, c4 int8, digest bytea
-) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS ledger_stage_accounts (
-    row_tid tid, id int8, dp int8, cp int8, dpe int8, cpe int8
-) ON COMMIT DELETE ROWS;
-"""
-#: From this many transfers on, a batch is staged with COPY.
-COPY_FROM = 64
+_HOLDS_AND_RELEASES = """held AS (
+    INSERT INTO ledger_holds (pending_id, ledger_id, debit_account_id, credit_account_id, amount, expires_at)
+    SELECT * FROM unnest({h0}::uuid[], {h1}::int4[], {h2}::int8[], {h3}::int8[], {h4}::int8[], {h5}::timestamptz[])
+    RETURNING 1
+), released AS (
+    DELETE FROM ledger_holds WHERE pending_id = ANY({released}::uuid[])
+    RETURNING 1
+)"""
 
+_UPDATE_ACCOUNTS = """updated AS (
+    UPDATE ledger_accounts AS a
+    SET debits_posted = u.dp, credits_posted = u.cp, debits_pending = u.dpe, credits_pending = u.cpe,
+        updated_at = {recorded}::timestamptz
+    FROM {accounts}
+    -- Reach each row by the tuple id the lock returned (a TID scan per row): joining on id
+    -- alone makes the planner hash every account. The rows are locked, so their tids hold.
+    WHERE a.ctid = u.row_tid AND a.id = u.id
+    RETURNING 1
+)"""
 
-def _write_statement(
-    transfers: str, accounts: str, *, staged: bool, released: int, recorded: int, holds: int
-) -> str:
-    """The one statement that writes a batch; the numbers are the positions of its parameters."""
-    h = [f"${holds + i}" for i in range(6)]
-    clear = (
-        """, unstaged AS (DELETE FROM ledger_stage_transfers RETURNING 1),
-    unstaged_accounts AS (DELETE FROM ledger_stage_accounts RETURNING 1)"""
-        if staged
-        else ""
-    )
-    return f"""
+# $1..$22 transfers, $23 released holds, $24 recorded_at, $25..$30 accounts, $31..$36 new holds.
+_WRITE_ARRAYS = (
+    """
 WITH inserted AS (
     INSERT INTO ledger_transfers (id, seq, ledger_id, kind, debit_account_id, credit_account_id, amount, code,
         pending_id, reverses_id, timeout_s, value_date, recorded_at, metadata,
         dr_debits_posted, dr_credits_posted, dr_debits_pending, dr_credits_pending,
         cr_debits_posted, cr_credits_posted, cr_debits_pending, cr_credits_pending, digest)
     SELECT t.id, t.seq, t.ledger_id, t.kind, t.debit, t.credit, t.amount, t.code, t.pending_id, t.reverses_id,
-        t.timeout_s, t.value_date, ${recorded}::timestamptz, t.metadata::jsonb,
+        t.timeout_s, t.value_date, $24::timestamptz, t.metadata::jsonb,
         t.d1, t.d2, t.d3, t.d4, t.c1, t.c2, t.c3, t.c4, t.digest
-    FROM {transfers}
+    FROM unnest($1::uuid[], $2::int8[], $3::int4[], $4::int2[], $5::int8[], $6::int8[], $7::int8[],
+        $8::text[], $9::uuid[], $10::uuid[], $11::int4[], $12::date[], $13::text[], $14::int8[], $15::int8[],
+        $16::int8[], $17::int8[], $18::int8[], $19::int8[], $20::int8[], $21::int8[], $22::bytea[])
+        AS t("""
+    + _TRANSFER_FIELDS
+    + """)
     ORDER BY t.id  -- the same order in every batch: racing inserts of one id wait, never deadlock
     ON CONFLICT (id) DO NOTHING
     RETURNING 1
-), updated AS (
-    UPDATE ledger_accounts AS a
-    SET debits_posted = u.dp, credits_posted = u.cp, debits_pending = u.dpe, credits_pending = u.cpe,
-        updated_at = ${recorded}::timestamptz
-    FROM {accounts}
-    -- Reach each row by the tuple id the lock returned (a TID scan per row): joining on id
-    -- alone makes the planner hash every account. The rows are locked, so their tids hold.
-    WHERE a.ctid = u.row_tid AND a.id = u.id
-    RETURNING 1
-), held AS (
-    INSERT INTO ledger_holds (pending_id, ledger_id, debit_account_id, credit_account_id, amount, expires_at)
-    SELECT * FROM unnest({h[0]}::uuid[], {h[1]}::int4[], {h[2]}::int8[], {h[3]}::int8[], {h[4]}::int8[],
-                         {h[5]}::timestamptz[])
-    RETURNING 1
-), released AS (
-    DELETE FROM ledger_holds WHERE pending_id = ANY(${released}::uuid[])
-    RETURNING 1
-){clear}
+), """
+    + _UPDATE_ACCOUNTS.format(
+        recorded="$24",
+        accounts="unnest($25::tid[], $26::int8[], $27::int8[], $28::int8[], $29::int8[], $30::int8[])"
+        " AS u(row_tid, id, dp, cp, dpe, cpe)",
+    )
+    + ", "
+    + _HOLDS_AND_RELEASES.format(h0="$31", h1="$32", h2="$33", h3="$34", h4="$35", h5="$36", released="$23")
+    + """
 SELECT (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM updated) AS updated,
        (SELECT count(*) FROM held) AS held, (SELECT count(*) FROM released) AS released
 """
-
-
-# Array form: $1..$22 transfers, $23 released holds, $24 recorded_at, $25..$30 accounts, $31..$36 new holds.
-_WRITE = _write_statement(
-    _TRANSFERS_FROM_ARRAYS, _ACCOUNTS_FROM_ARRAYS, staged=False, released=23, recorded=24, holds=31
 )
-_WRITE_STAGED = _write_statement(
-    "ledger_stage_transfers AS t", "ledger_stage_accounts AS u", staged=True, released=1, recorded=2, holds=3
-)
-#: Backend process ids of the sessions that have the staging tables.
+
+# -- large batches: binary COPY -------------------------------------------------------------
+
+#: From this many requests on, a batch is written with COPY.
+COPY_FROM = 64
+
+#: The columns of the COPY into ledger_transfers, fixed-width ones first (one struct each row).
+COPY_COLUMNS = [
+    "id",
+    "seq",
+    "ledger_id",
+    "kind",
+    "debit_account_id",
+    "credit_account_id",
+    "amount",
+    "value_date",
+    "recorded_at",
+    "dr_debits_posted",
+    "dr_credits_posted",
+    "dr_debits_pending",
+    "dr_credits_pending",
+    "cr_debits_posted",
+    "cr_credits_posted",
+    "cr_debits_pending",
+    "cr_credits_pending",
+    "digest",
+    "code",
+    "metadata",
+    "pending_id",
+    "reverses_id",
+    "timeout_s",
+]
+# A binary COPY row is the field count, then each field as its length and its bytes. The
+# row starts with the id, so sorting the encoded rows sorts them by id.
+_COPY_ROW = struct.Struct(">hi16siqiiihiqiqiqiiiq" + "iq" * 8 + "i32s")
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_COPY_TRAILER = b"\xff\xff"
+_COPY_NULL = b"\xff\xff\xff\xff"
+_COPY_INT4 = struct.Struct(">ii")
+_COPY_UUID = struct.Struct(">i16s")
+_COPY_LENGTH = struct.Struct(">i")
+#: PostgreSQL's epoch is 2000-01-01: days and microseconds after it.
+_PG_EPOCH_DAYS = dt.date(2000, 1, 1).toordinal()
+_PG_EPOCH_US = 946_684_800_000_000
+_UNIX_EPOCH_DAYS = dt.date(1970, 1, 1).toordinal()
+
+_STAGE_ACCOUNTS = """
+CREATE TEMP TABLE IF NOT EXISTS ledger_stage_accounts (
+    row_tid tid, id int8, dp int8, cp int8, dpe int8, cpe int8
+) ON COMMIT DELETE ROWS
+"""
+_STAGE_ACCOUNT_ROW = struct.Struct(">hiIHiqiqiqiqiq")
+#: Backend process ids of the sessions that have the staging table.
 _staged_sessions: set[int] = set()
+
+
+def _write_staged(*, clear: bool) -> str:
+    """The statement after the COPY: $1 released holds, $2 recorded_at, $3..$8 new holds.
+
+    ``clear`` empties the staging table; a batch in its own transaction leaves that to the
+    commit (``ON COMMIT DELETE ROWS``), one inside a caller's transaction cannot.
+    """
+    unstage = ", unstaged AS (DELETE FROM ledger_stage_accounts RETURNING 1)" if clear else ""
+    return (
+        "WITH "
+        + _UPDATE_ACCOUNTS.format(recorded="$2", accounts="ledger_stage_accounts AS u")
+        + ", "
+        + _HOLDS_AND_RELEASES.format(h0="$3", h1="$4", h2="$5", h3="$6", h4="$7", h5="$8", released="$1")
+        + unstage
+        + """
+SELECT (SELECT count(*) FROM updated) AS updated, (SELECT count(*) FROM held) AS held,
+       (SELECT count(*) FROM released) AS released"""
+    )
+
+
+_WRITE_STAGED = _write_staged(clear=True)
+_WRITE_STAGED_OWN_TRANSACTION = _write_staged(clear=False)
 
 
 class Conflict(Exception):
@@ -293,6 +376,7 @@ def static_problem(r: Request) -> tuple[ResultCode, str] | tuple[None, str]:
 
 
 _REQUEST_TYPES = (NewTransfer, PostPending, VoidPending, ExpirePending, Reversal)
+_UUID = uuid.UUID
 
 
 def _type_error(r: Any) -> str | None:
@@ -330,9 +414,99 @@ def _type_error(r: Any) -> str | None:
 def check_types(requests: list[Request]) -> None:
     """Raise TypeError for requests built wrongly: a programming error, not a business rejection."""
     for index, r in enumerate(requests):
+        # The common request, checked in one expression; anything else gets the full check.
+        if (
+            type(r) is NewTransfer
+            and type(r.id) is _UUID
+            and type(r.amount) is int
+            and type(r.debit_account_id) is int
+            and type(r.credit_account_id) is int
+            and type(r.code) is str
+            and r.metadata is None
+            and r.value_date is None
+            and r.timeout_s is None
+        ):
+            continue
         problem = _type_error(r)
         if problem:
             raise TypeError(f"request {index}: {problem}")
+
+
+# -- encodings shared by many rows -------------------------------------------------------------
+
+
+class _Tails:
+    """The variable ends of digest inputs and COPY rows, by code, for rows with no metadata
+    and no references (nearly all). Bounded: codes come from callers."""
+
+    LIMIT = 1024
+
+    def __init__(self) -> None:
+        self.by_code: dict[str, tuple[bytes, bytes]] = {}
+
+    def get(self, code: str) -> tuple[bytes, bytes]:
+        tails = self.by_code.get(code)
+        if tails is None:
+            if len(self.by_code) >= self.LIMIT:
+                self.by_code.clear()
+            tails = self.by_code[code] = (
+                digest_tail(code, None, None, "{}"),
+                _copy_tail(code, None, None, None, "{}"),
+            )
+        return tails
+
+
+def _copy_tail(
+    code: str,
+    pending_id: uuid.UUID | None,
+    reverses_id: uuid.UUID | None,
+    timeout_s: int | None,
+    meta_json: str,
+) -> bytes:
+    """The COPY fields after the digest: code, metadata (jsonb, version 1), pending_id, reverses_id, timeout_s."""
+    code_bytes = code.encode()
+    meta_bytes = meta_json.encode()
+    return b"".join(
+        (
+            _COPY_LENGTH.pack(len(code_bytes)),
+            code_bytes,
+            _COPY_LENGTH.pack(len(meta_bytes) + 1),
+            b"\x01",
+            meta_bytes,
+            _COPY_NULL if pending_id is None else _COPY_UUID.pack(16, pending_id.bytes),
+            _COPY_NULL if reverses_id is None else _COPY_UUID.pack(16, reverses_id.bytes),
+            _COPY_NULL if timeout_s is None else _COPY_INT4.pack(4, timeout_s),
+        )
+    )
+
+
+_tails = _Tails()
+_sha256 = hashlib.sha256
+
+#: From this many requests on, the cyclic garbage collector waits while a batch builds its objects.
+PAUSE_COLLECTOR_FROM = 256
+
+
+@contextlib.contextmanager
+def _collector_paused(size: int) -> Any:
+    """Keep the cyclic garbage collector out of a burst of allocations of a large batch.
+
+    A batch of thousands of requests allocates several objects per request (account states,
+    rows, results) that live until it commits and form no cycles. With the collector on, a
+    young-generation pass runs every 700 of them and rescans the same live objects, and the
+    survivors pushed into the old generation soon force full passes over the whole process:
+    a third of the Python time per transfer went there. Paused, the batch's objects are
+    scanned once, at the next allocation after the burst. No ``await`` happens inside, so
+    only this batch's work runs while it is paused.
+    """
+    if size < PAUSE_COLLECTOR_FROM or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 # -- state of one batch ------------------------------------------------------------------------
@@ -353,17 +527,29 @@ class _Account:
         "touched",
     )
 
-    def __init__(self, row: Any) -> None:
-        self.id = row["id"]
-        self.ctid = row["ctid"]
-        self.ledger_id = row["ledger_id"]
-        self.flags = row["flags"]
-        self.debits_limit = row["debits_limit"]
-        self.credits_limit = row["credits_limit"]
-        self.dp = row["debits_posted"]
-        self.cp = row["credits_posted"]
-        self.dpe = row["debits_pending"]
-        self.cpe = row["credits_pending"]
+    def __init__(
+        self,
+        id: int,
+        ctid: tuple[int, int],
+        ledger_id: int,
+        flags: int,
+        debits_limit: int | None,
+        credits_limit: int | None,
+        dp: int,
+        cp: int,
+        dpe: int,
+        cpe: int,
+    ) -> None:
+        self.id = id
+        self.ctid = ctid
+        self.ledger_id = ledger_id
+        self.flags = flags
+        self.debits_limit = debits_limit
+        self.credits_limit = credits_limit
+        self.dp = dp
+        self.cp = cp
+        self.dpe = dpe
+        self.cpe = cpe
         self.touched = False
 
 
@@ -408,7 +594,7 @@ class _Pending:
         self.held_before = False
 
 
-# A written row, before its sequence number and digest are known.
+# A created transfer: one flat tuple (its sequence number is seq_base + its position).
 (
     _ID,
     _LEDGER,
@@ -423,9 +609,15 @@ class _Pending:
     _VALUE_DATE,
     _META_JSON,
     _META,
-    _DR,
-    _CR,
-) = range(15)
+    _D1,
+    _D2,
+    _D3,
+    _D4,
+    _C1,
+    _C2,
+    _C3,
+    _C4,
+) = range(21)
 
 
 @dataclass
@@ -446,11 +638,13 @@ class Outcome:
 class Applied:
     """One batch being applied: what it read, what it decided, what it wrote."""
 
-    def __init__(self, requests: list[Request], catalog: Catalog) -> None:
+    def __init__(self, requests: list[Request], catalog: Catalog, *, own_transaction: bool = False) -> None:
         self.requests = requests
         self.catalog = catalog
+        #: Per request: None until decided, then (code, detail, ref); ``_OK`` for created transfers.
         self.results: list[Any] = [None] * len(requests)
-        self.meta_json: list[str] = [""] * len(requests)
+        #: Canonical metadata JSON of the requests that carry metadata, by position.
+        self.meta_json: dict[int, str] = {}
         #: Stored transfers this batch names, by ``id.int`` (int keys hash in C; UUIDs hash in Python).
         self.existing: dict[int, Any] = {}
         self.accounts: dict[int, _Account] = {}
@@ -459,6 +653,11 @@ class Applied:
         self.rows: list[tuple[Any, ...]] = []
         #: Rows this batch writes, by ``id.int``.
         self.row_of: dict[int, int] = {}
+        #: Per row: its digest (small batches) or its encoded COPY row (large ones).
+        self.encoded: list[bytes] = []
+        self.copy = len(requests) >= COPY_FROM
+        #: The batch is the whole transaction: the commit empties the staging table.
+        self.own_transaction = own_transaction
         self.journal: list[tuple[Any, ...]] | None = None
         self.now_us = 0
         self.business_date = dt.date.today()
@@ -469,16 +668,32 @@ class Applied:
 
     async def read(self, conn: Any) -> None:
         requests = self.requests
+        results = self.results
+        meta_json = self.meta_json
         wanted: dict[int, uuid.UUID] = {}
         refs: set[uuid.UUID] = set()
         for index, r in enumerate(requests):
+            op = type(r)
+            if (
+                op is NewTransfer
+                and not r.metadata
+                and 0 < r.amount <= MAX_AMOUNT
+                and r.debit_account_id != r.credit_account_id
+                and r.timeout_s is None
+                and r.value_date is None
+                and r.code is not None
+                and len(r.code) <= MAX_CODE_LENGTH
+                and r.id.int
+            ):
+                wanted[r.id.int] = r.id  # the common request: nothing static_problem would object to
+                continue
             code, detail = static_problem(r)
             if code is not None:
-                self.results[index] = (code, detail, None)
+                results[index] = (code, detail, None)
                 continue
-            self.meta_json[index] = detail
+            if detail != "{}":
+                meta_json[index] = detail
             wanted[r.id.int] = r.id
-            op = type(r)
             if op is Reversal:
                 refs.add(r.original_id)
             elif op is not NewTransfer:
@@ -489,37 +704,44 @@ class Applied:
             _SELECT_TRANSFERS, [*wanted.values(), *(ref for ref in refs if ref.int not in wanted)]
         )
         existing = self.existing = {row["id"].int: row for row in rows}
-        await self.catalog.ensure_ids(conn, {row["ledger_id"] for row in rows})
+        if rows:
+            await self.catalog.ensure_ids(conn, {row["ledger_id"] for row in rows})
 
         account_ids: set[int] = set()
+        add = account_ids.add
         for index, r in enumerate(requests):
-            if self.results[index] is not None or r.id.int in existing:
+            if results[index] is not None or (existing and r.id.int in existing):
                 continue
-            op = type(r)
-            if op is NewTransfer:
-                account_ids.add(r.debit_account_id)
-                account_ids.add(r.credit_account_id)
+            if type(r) is NewTransfer:
+                add(r.debit_account_id)
+                add(r.credit_account_id)
             else:
-                ref = existing.get((r.original_id if op is Reversal else r.pending_id).int)
+                ref = existing.get((r.original_id if type(r) is Reversal else r.pending_id).int)
                 if ref is not None:
-                    account_ids.add(ref["debit_account_id"])
-                    account_ids.add(ref["credit_account_id"])
+                    add(ref["debit_account_id"])
+                    add(ref["credit_account_id"])
         if not account_ids:
             return
         locked = await conn.fetch(_LOCK_ACCOUNTS, sorted(account_ids))
-        accounts = self.accounts
-        for row in locked:
-            accounts[row["id"]] = _Account(row)
+        header = locked.pop()
+        if header[0] is not None:  # UNION ALL keeps its branches' order; never trust it blindly
+            locked.append(header)
+            header = next(row for row in locked if row[0] is None)
+            locked.remove(header)
         if locked:
+            accounts = self.accounts
+            with _collector_paused(len(locked)):
+                for row in locked:
+                    accounts[row[0]] = _Account(*row)
+            _, _, _, _, _, _, latest_us, clock_us, business_days, seq_base = header
             # recorded_at only grows per account: never before the last transfer of any account touched
-            self.now_us = max(
-                micros(max(row["updated_at"] for row in locked)) + 1,
-                micros(max(row["clock"] for row in locked)),
-            )
-            self.business_date = locked[0]["business_date"]
-            self.seq_base = locked[0]["seq_base"]
-        await self.catalog.ensure_ids(conn, {a.ledger_id for a in self.accounts.values()})
+            self.now_us = max(latest_us + 1, clock_us)
+            self.business_date = dt.date.fromordinal(business_days + _UNIX_EPOCH_DAYS)
+            self.seq_base = seq_base
+            await self.catalog.ensure_ids(conn, {a.ledger_id for a in accounts.values()})
 
+        if not refs:
+            return
         pending_refs = [ref for ref in refs if ref.int in existing and existing[ref.int]["kind"] == _PENDING]
         reversal_refs = [ref for ref in refs if ref.int in existing and existing[ref.int]["kind"] != _PENDING]
         if pending_refs or reversal_refs:
@@ -543,7 +765,7 @@ class Applied:
                     row["credit_account_id"],
                     row["amount"],
                     row["code"],
-                    micros(expires) if expires is not None else None,
+                    (expires - EPOCH) // ONE_MICROSECOND if expires is not None else None,
                     ref in holds,
                     resolved.get(ref),
                 )
@@ -553,28 +775,30 @@ class Applied:
 
     def apply(self) -> None:
         requests = self.requests
+        results = self.results
         n = len(requests)
         start = 0
         while start < n:
+            if not requests[start].linked:  # the common case: a request on its own
+                if results[start] is None:
+                    results[start] = self._apply_one(start)
+                start += 1
+                continue
             end = start
             while end < n and requests[end].linked:
                 end += 1
             if end == n:  # the last request says "linked": the chain never closes
                 for index in range(start, n):
                     if index == n - 1:
-                        self.results[index] = (
+                        results[index] = (
                             R.LINKED_EVENT_CHAIN_OPEN,
                             "the last request of a batch must not be linked",
                             None,
                         )
                     else:
-                        self.results[index] = (R.LINKED_EVENT_FAILED, "its linked chain is open", None)
+                        results[index] = (R.LINKED_EVENT_FAILED, "its linked chain is open", None)
                 break
-            if start == end:
-                if self.results[start] is None:
-                    self.results[start] = self._apply_one(start)
-            else:
-                self._apply_chain(start, end)
+            self._apply_chain(start, end)
             start = end + 1
 
     def _apply_chain(self, start: int, end: int) -> None:
@@ -628,6 +852,7 @@ class Applied:
         for row in self.rows[rows_mark:]:
             del self.row_of[row[_ID].int]
         del self.rows[rows_mark:]
+        del self.encoded[rows_mark:]
 
     def _touch(self, account: _Account) -> None:
         if self.journal is not None:
@@ -642,9 +867,10 @@ class Applied:
         known = self.row_of.get(key)
         if known is not None:
             return self._compare(index, self.rows[known], in_batch=True)
-        stored = self.existing.get(key)
-        if stored is not None:
-            return self._compare(index, stored, in_batch=False)
+        if self.existing:
+            stored = self.existing.get(key)
+            if stored is not None:
+                return self._compare(index, stored, in_batch=False)
         op = type(r)
         if op is NewTransfer:
             return self._new(index, r)
@@ -708,12 +934,18 @@ class Applied:
         return None
 
     def _new(self, index: int, r: NewTransfer) -> tuple[ResultCode, str, Any]:
-        debit = self.accounts.get(r.debit_account_id)
-        credit = self.accounts.get(r.credit_account_id)
-        problem = self._account_problem(debit, credit, r.debit_account_id, r.credit_account_id)
-        if problem:
+        accounts = self.accounts
+        debit = accounts.get(r.debit_account_id)
+        credit = accounts.get(r.credit_account_id)
+        if (
+            debit is None
+            or credit is None
+            or debit.ledger_id != credit.ledger_id
+            or (debit.flags | credit.flags) & _CLOSED
+        ):
+            problem = self._account_problem(debit, credit, r.debit_account_id, r.credit_account_id)
+            assert problem is not None
             return problem
-        assert debit is not None and credit is not None
         if r.currency is not None and self.catalog.by_id[debit.ledger_id].code != r.currency:
             return (
                 R.LEDGER_MISMATCH,
@@ -721,11 +953,25 @@ class Applied:
                 None,
             )
         amount = r.amount
-        problem = self._limit_problem(debit, credit, amount)
-        if problem:
+        # The limits, checked in one go; _limit_problem says which one failed.
+        owed = debit.dp + debit.dpe + amount
+        owing = credit.cp + credit.cpe + amount
+        if (
+            (debit.flags & _DMNEC and owed > debit.cp)
+            or (debit.debits_limit is not None and owed - debit.cp > debit.debits_limit)
+            or (credit.flags & _CMNED and owing > credit.dp)
+            or (credit.credits_limit is not None and owing - credit.dp > credit.credits_limit)
+            or owed > MAX_AMOUNT
+            or owing > MAX_AMOUNT
+        ):
+            problem = self._limit_problem(debit, credit, amount)
+            assert problem is not None
             return problem
-        self._touch(debit)
-        self._touch(credit)
+        if self.journal is not None:
+            self._touch(debit)
+            self._touch(credit)
+        else:
+            debit.touched = credit.touched = True
         if r.pending:
             debit.dpe += amount
             credit.cpe += amount
@@ -741,7 +987,7 @@ class Applied:
             credit.cp += amount
             kind = _POSTED
         self._add_row(index, r, debit.ledger_id, kind, debit, credit, amount, r.code, None, None, r.timeout_s)
-        return R.OK, "", None
+        return _OK
 
     def _resolve(
         self, index: int, r: PostPending | VoidPending | ExpirePending
@@ -812,7 +1058,7 @@ class Applied:
         pending.resolved_by = (r.id, kind)
         code = pending.code if r.code is None else r.code
         self._add_row(index, r, pending.ledger_id, kind, debit, credit, amount, code, pending.id, None, None)
-        return R.OK, "", None
+        return _OK
 
     def _reverse(self, index: int, r: Reversal) -> tuple[ResultCode, str, Any]:
         known = self.row_of.get(r.original_id.int)
@@ -876,7 +1122,7 @@ class Applied:
             self.journal.append(("reversed", r.original_id))
         code = original_code if r.code is None else r.code
         self._add_row(index, r, ledger_id, _POSTED, debit, credit, amount, code, None, r.original_id, None)
-        return R.OK, "", None
+        return _OK
 
     def _add_row(
         self,
@@ -892,10 +1138,18 @@ class Applied:
         reverses_id: uuid.UUID | None,
         timeout_s: int | None,
     ) -> None:
-        self.row_of[r.id.int] = len(self.rows)
-        self.rows.append(
+        """Record a created transfer, with its sequence number, running totals and digest."""
+        rows = self.rows
+        position = len(rows)
+        id_ = r.id
+        self.row_of[id_.int] = position
+        meta_json = self.meta_json.get(index, "{}") if self.meta_json else "{}"
+        value_date = r.value_date or self.business_date
+        d1, d2, d3, d4 = debit.dp, debit.cp, debit.dpe, debit.cpe
+        c1, c2, c3, c4 = credit.dp, credit.cp, credit.dpe, credit.cpe
+        rows.append(
             (
-                r.id,
+                id_,
                 ledger_id,
                 kind,
                 debit.id,
@@ -905,12 +1159,97 @@ class Applied:
                 pending_id,
                 reverses_id,
                 timeout_s,
-                r.value_date or self.business_date,
-                self.meta_json[index],
-                r.metadata or {},
-                (debit.dp, debit.cp, debit.dpe, debit.cpe),
-                (credit.dp, credit.cp, credit.dpe, credit.cpe),
+                value_date,
+                meta_json,
+                r.metadata,
+                d1,
+                d2,
+                d3,
+                d4,
+                c1,
+                c2,
+                c3,
+                c4,
             )
+        )
+        seq = self.seq_base + position
+        ordinal = value_date.toordinal()
+        if pending_id is None and reverses_id is None and meta_json == "{}":
+            digest_end, copy_end = _tails.get(code)
+            if timeout_s is not None:
+                copy_end = _copy_tail(code, None, None, timeout_s, meta_json)
+        else:
+            digest_end = digest_tail(code, pending_id, reverses_id, meta_json)
+            copy_end = _copy_tail(code, pending_id, reverses_id, timeout_s, meta_json)
+        id_bytes = id_.bytes
+        digest = _sha256(
+            FIXED.pack(
+                VERSION,
+                id_bytes,
+                seq,
+                ledger_id,
+                kind,
+                debit.id,
+                credit.id,
+                amount,
+                -1 if timeout_s is None else timeout_s,
+                ordinal,
+                self.now_us,
+                d1,
+                d2,
+                d3,
+                d4,
+                c1,
+                c2,
+                c3,
+                c4,
+            )
+            + digest_end
+        ).digest()
+        if not self.copy:
+            self.encoded.append(digest)
+            return
+        self.encoded.append(
+            _COPY_ROW.pack(
+                23,
+                16,
+                id_bytes,
+                8,
+                seq,
+                4,
+                ledger_id,
+                2,
+                kind,
+                8,
+                debit.id,
+                8,
+                credit.id,
+                8,
+                amount,
+                4,
+                ordinal - _PG_EPOCH_DAYS,
+                8,
+                self.now_us - _PG_EPOCH_US,
+                8,
+                d1,
+                8,
+                d2,
+                8,
+                d3,
+                8,
+                d4,
+                8,
+                c1,
+                8,
+                c2,
+                8,
+                c3,
+                8,
+                c4,
+                32,
+                digest,
+            )
+            + copy_end
         )
 
     # -- idempotency -------------------------------------------------------------------------------
@@ -994,7 +1333,7 @@ class Applied:
                 differ.append("amount")
             if r.code is not None and code != r.code:
                 differ.append("code")
-        if meta_json != self.meta_json[index]:
+        if meta_json != self.meta_json.get(index, "{}"):
             differ.append("metadata")
         if r.value_date is not None and value_date != r.value_date:
             differ.append("value_date")
@@ -1008,69 +1347,8 @@ class Applied:
 
     # -- writing -------------------------------------------------------------------------------------
 
-    async def write(self, conn: Any) -> None:
-        rows = self.rows
-        if not rows:
-            return
-        if len(rows) > MAX_BATCH:
-            raise ValueError(f"a batch may create at most {MAX_BATCH} transfers")
-        recorded_us = self.now_us
-        seq_base = self.seq_base
-        records = [
-            (
-                id_,
-                seq_base + offset,
-                ledger_id,
-                kind,
-                debit,
-                credit,
-                amount,
-                code,
-                pending_id,
-                reverses_id,
-                timeout_s,
-                value_date,
-                meta_json,
-                *dr,
-                *cr,
-                transfer_digest(
-                    id_,
-                    seq_base + offset,
-                    ledger_id,
-                    kind,
-                    debit,
-                    credit,
-                    amount,
-                    code,
-                    pending_id,
-                    reverses_id,
-                    timeout_s,
-                    value_date,
-                    recorded_us,
-                    meta_json,
-                    dr + cr,
-                ),
-            )
-            for offset, (
-                id_,
-                ledger_id,
-                kind,
-                debit,
-                credit,
-                amount,
-                code,
-                pending_id,
-                reverses_id,
-                timeout_s,
-                value_date,
-                meta_json,
-                _meta,
-                dr,
-                cr,
-            ) in enumerate(rows)
-        ]
-        touched = [a for a in self.accounts.values() if a.touched]
-        accounts = [(a.ctid, a.id, a.dp, a.cp, a.dpe, a.cpe) for a in touched]
+    def _holds(self) -> tuple[list[uuid.UUID], list[list[Any]]]:
+        """Holds this batch releases, and the columns of those it opens."""
         hold_new: list[_Pending] = []
         hold_gone: list[uuid.UUID] = []
         for pending in self.pendings.values():
@@ -1079,7 +1357,7 @@ class Applied:
                     hold_gone.append(pending.id)
             elif pending.open:
                 hold_new.append(pending)
-        holds = [
+        return hold_gone, [
             [p.id for p in hold_new],
             [p.ledger_id for p in hold_new],
             [p.debit for p in hold_new],
@@ -1087,36 +1365,82 @@ class Applied:
             [p.amount for p in hold_new],
             [None if p.expires_us is None else EPOCH + p.expires_us * ONE_MICROSECOND for p in hold_new],
         ]
-        recorded_at = EPOCH + recorded_us * ONE_MICROSECOND
-        if len(rows) >= COPY_FROM:
-            await self._stage(conn, records, accounts)
-            counts = await conn.fetchrow(_WRITE_STAGED, hold_gone, recorded_at, *holds)
-        else:
-            transfer_columns = [list(c) for c in zip(*records, strict=True)]
-            account_columns = [list(c) for c in zip(*accounts, strict=True)]
+
+    async def write(self, conn: Any) -> None:
+        rows = self.rows
+        if not rows:
+            return
+        if len(rows) > MAX_BATCH:
+            raise ValueError(f"a batch may create at most {MAX_BATCH} transfers")
+        touched = [a for a in self.accounts.values() if a.touched]
+        hold_gone, holds = self._holds()
+        recorded_at = EPOCH + self.now_us * ONE_MICROSECOND
+        if self.copy:
+            inserted = await self._copy_transfers(conn)
+            await self._stage_accounts(conn, touched)
             counts = await conn.fetchrow(
-                _WRITE, *transfer_columns, hold_gone, recorded_at, *account_columns, *holds
+                _WRITE_STAGED_OWN_TRANSACTION if self.own_transaction else _WRITE_STAGED,
+                hold_gone,
+                recorded_at,
+                *holds,
             )
-        if counts["inserted"] != len(rows) or counts["released"] != len(hold_gone):
+        else:
+            # columns in the order of _WRITE_ARRAYS: the row's fields without the metadata object, then its digest
+            columns = [
+                list(column)
+                for column in zip(
+                    *[
+                        (*row[:_META], *row[_D1:], self.encoded[position])
+                        for position, row in enumerate(rows)
+                    ],
+                    strict=True,
+                )
+            ]
+            columns.insert(1, list(range(self.seq_base, self.seq_base + len(rows))))
+            account_columns = [
+                list(column)
+                for column in zip(*[(a.ctid, a.id, a.dp, a.cp, a.dpe, a.cpe) for a in touched], strict=True)
+            ]
+            counts = await conn.fetchrow(
+                _WRITE_ARRAYS, *columns, hold_gone, recorded_at, *account_columns, *holds
+            )
+            inserted = counts["inserted"]
+        if inserted != len(rows) or counts["released"] != len(hold_gone):
             raise Conflict("another transaction wrote some of these transfers first")
         if counts["updated"] != len(touched):
             raise RuntimeError(
                 "ledger: an account locked by this batch vanished"
             )  # accounts are never deleted
 
+    async def _copy_transfers(self, conn: Any) -> int:
+        """COPY the encoded rows into ledger_transfers, in id order; returns how many were written."""
+        encoded = sorted(self.encoded)  # by id: each row starts with the field count, then the id
+        encoded.insert(0, _COPY_HEADER)
+        encoded.append(_COPY_TRAILER)
+        # A bytearray: asyncpg takes bytes for a path to a file.
+        status = await conn.copy_to_table(
+            "ledger_transfers", source=bytearray().join(encoded), columns=COPY_COLUMNS, format="binary"
+        )
+        return int(status.rpartition(" ")[2])
+
     @staticmethod
-    async def _stage(conn: Any, records: list[tuple[Any, ...]], accounts: list[tuple[Any, ...]]) -> None:
+    async def _stage_accounts(conn: Any, touched: list[_Account]) -> None:
         pid = conn.get_server_pid()
         if pid not in _staged_sessions:
-            await conn.execute(_STAGE_TABLES)
+            await conn.execute(_STAGE_ACCOUNTS)
             _staged_sessions.add(pid)
+        pack = _STAGE_ACCOUNT_ROW.pack
+        data = bytearray(_COPY_HEADER)
+        for a in touched:
+            block, offset = a.ctid
+            data += pack(6, 6, block, offset, 8, a.id, 8, a.dp, 8, a.cp, 8, a.dpe, 8, a.cpe)
+        data += _COPY_TRAILER
         try:
-            await conn.copy_records_to_table("ledger_stage_transfers", records=records)
-            await conn.copy_records_to_table("ledger_stage_accounts", records=accounts)
+            await conn.copy_to_table("ledger_stage_accounts", source=data, format="binary")
         except asyncpg.UndefinedTableError:
-            # A new session that reuses an old process id: create the tables and apply again.
+            # A new session that reuses an old process id: create the table and apply again.
             _staged_sessions.discard(pid)
-            raise Conflict("staging tables were missing") from None
+            raise Conflict("the staging table was missing") from None
 
     def transfer_at(self, row: int) -> Transfer:
         """The created transfer of a written row (built once, on demand)."""
@@ -1139,8 +1463,14 @@ class Applied:
                 value_date,
                 _meta_json,
                 meta,
-                dr,
-                cr,
+                d1,
+                d2,
+                d3,
+                d4,
+                c1,
+                c2,
+                c3,
+                c4,
             ) = self.rows[row]
             transfer = made[row] = Transfer(
                 id_,
@@ -1151,14 +1481,14 @@ class Applied:
                 credit,
                 amount,
                 code,
-                meta,
+                meta or {},
                 value_date,
                 EPOCH + self.now_us * ONE_MICROSECOND,
                 pending_id,
                 reverses_id,
                 timeout_s,
-                Totals(*dr),
-                Totals(*cr),
+                Totals(d1, d2, d3, d4),
+                Totals(c1, c2, c3, c4),
             )
         return transfer
 
@@ -1169,37 +1499,46 @@ class Applied:
         """The results; built after the commit, so that the accounts are not kept locked meanwhile."""
         row_of = self.row_of
         ledgers = self.catalog.by_id
-        results: list[TransferResult] = []
-        append = results.append
-        ok = R.OK
-        for r, (code, detail, ref) in zip(self.requests, self.results, strict=True):
-            if code is ok:
-                append(TransferResult(r.id, code, None, detail, source=(self, row_of[r.id.int])))
-            elif ref is None:
-                append(TransferResult(r.id, code, None, detail))
-            elif ref[0] == "row":
-                append(TransferResult(r.id, code, None, detail, source=(self, row_of[ref[1].int])))
-            else:
-                stored = ref[1]
-                append(
-                    TransferResult(
-                        r.id, code, transfer_from_row(stored, ledgers[stored["ledger_id"]].code), detail
-                    )
-                )
+        ok = _OK
+        result = TransferResult.made
+        with _collector_paused(len(self.requests)):
+            results = [
+                result(r.id, R.OK, "", self, row_of[r.id.int])
+                if outcome is ok
+                else self._result(r, outcome, row_of, ledgers)
+                for r, outcome in zip(self.requests, self.results, strict=True)
+            ]
         return Outcome(results, self)
+
+    def _result(
+        self, r: Request, outcome: tuple[Any, ...], row_of: dict[int, int], ledgers: Any
+    ) -> TransferResult:
+        code, detail, ref = outcome
+        if ref is None:
+            return TransferResult(r.id, code, None, detail)
+        if ref[0] == "row":
+            return TransferResult.made(r.id, code, detail, self, row_of[ref[1].int])
+        stored = ref[1]
+        return TransferResult(
+            r.id, code, transfer_from_row(stored, ledgers[stored["ledger_id"]].code), detail
+        )
 
 
 _RESOLVED_AS = {_POST: "posted", _VOID: "voided", _EXPIRE: "expired"}
 
 
-async def apply_batch(conn: Any, requests: list[Request], catalog: Catalog) -> Applied:
+async def apply_batch(
+    conn: Any, requests: list[Request], catalog: Catalog, *, own_transaction: bool = False
+) -> Applied:
     """Apply ``requests`` on ``conn``, which must be inside a transaction the caller commits or rolls back.
 
-    Call ``.outcome()`` on the result once the transaction has committed. Raises one of
-    :data:`RETRYABLE` when the caller should roll back and call again.
+    ``own_transaction``: the caller's transaction holds nothing but this batch and commits
+    right after it. Call ``.outcome()`` on the result once the transaction has committed.
+    Raises one of :data:`RETRYABLE` when the caller should roll back and call again.
     """
-    batch = Applied(requests, catalog)
+    batch = Applied(requests, catalog, own_transaction=own_transaction)
     await batch.read(conn)
-    batch.apply()
+    with _collector_paused(len(requests)):
+        batch.apply()
     await batch.write(conn)
     return batch

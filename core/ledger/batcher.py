@@ -220,8 +220,13 @@ class GroupCommit:
     async def _transaction(self, requests: list[Request]) -> Applied:
         began = time.perf_counter()
         try:
-            async with self.db.transaction() as conn:
-                return await apply_batch(conn, requests, self.catalog)
+            async with self.db.connection() as conn:
+                # Alone in its own transaction, a batch leaves emptying its staging table to the
+                # commit; on a connection already in a transaction (a test's pinned one) this is
+                # a savepoint, and the batch must empty it itself.
+                own_transaction = not conn.is_in_transaction()
+                async with self.db.transaction() as conn:
+                    return await apply_batch(conn, requests, self.catalog, own_transaction=own_transaction)
         finally:
             self.transaction_s += time.perf_counter() - began
 

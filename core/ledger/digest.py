@@ -23,10 +23,10 @@ ZERO_HASH = bytes(32)
 _NIL = bytes(16)
 
 #: version, id, seq, ledger, kind, debit, credit, amount, timeout, value date, recorded µs, 2 x 4 totals
-_FIXED = struct.Struct(">B16sqiBqqqqiq8q")
+FIXED = struct.Struct(">B16sqiBqqqqiq8q")
 _LENGTH = struct.Struct(">I")
 _BLOCK = struct.Struct(">4sqqqq")
-_VERSION = 1
+VERSION = 1
 
 
 def micros(moment: dt.datetime) -> int:
@@ -38,6 +38,28 @@ def canonical_json(value: dict[str, Any] | None) -> str:
     if not value:
         return "{}"
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def digest_tail(
+    code: str, pending_id: uuid.UUID | None, reverses_id: uuid.UUID | None, metadata_json: str
+) -> bytes:
+    """The variable part of a transfer's digest input, after :data:`FIXED`.
+
+    Most transfers of a batch share it (same code, no references, no metadata), so the
+    ledger caches it; :func:`transfer_digest` builds the same bytes, so both always agree.
+    """
+    code_bytes = code.encode()
+    meta_bytes = metadata_json.encode()
+    return b"".join(
+        (
+            pending_id.bytes if pending_id else _NIL,
+            reverses_id.bytes if reverses_id else _NIL,
+            _LENGTH.pack(len(code_bytes)),
+            code_bytes,
+            _LENGTH.pack(len(meta_bytes)),
+            meta_bytes,
+        )
+    )
 
 
 def transfer_digest(
@@ -57,8 +79,8 @@ def transfer_digest(
     metadata_json: str,
     totals: tuple[int, int, int, int, int, int, int, int],
 ) -> bytes:
-    fixed = _FIXED.pack(
-        _VERSION,
+    fixed = FIXED.pack(
+        VERSION,
         id.bytes,
         seq,
         ledger_id,
@@ -71,21 +93,7 @@ def transfer_digest(
         recorded_micros,
         *totals,
     )
-    code_bytes = code.encode()
-    meta_bytes = metadata_json.encode()
-    return hashlib.sha256(
-        b"".join(
-            (
-                fixed,
-                pending_id.bytes if pending_id else _NIL,
-                reverses_id.bytes if reverses_id else _NIL,
-                _LENGTH.pack(len(code_bytes)),
-                code_bytes,
-                _LENGTH.pack(len(meta_bytes)),
-                meta_bytes,
-            )
-        )
-    ).digest()
+    return hashlib.sha256(fixed + digest_tail(code, pending_id, reverses_id, metadata_json)).digest()
 
 
 def digest_of_row(row: Any) -> bytes:

@@ -17,7 +17,9 @@ anonymous requests to routes that require sign-in (they get 401). Other anonymou
 posts (sign-in, registration) carry a signed double-submit token from a cookie, which
 stops login CSRF; anonymous requests of a content type another site cannot send without a
 CORS preflight (JSON) need none. A route can opt out with ``opt={"csrf_exempt": True}``; routes with
-``opt={"json_only": True}`` refuse other content types with 415.
+``opt={"json_only": True}`` refuse other content types with 415. A route with
+``opt={"foreign_credentials": True}`` (a sandbox's provider emulator) reads its own
+``Authorization`` header: a bearer key sent there is not taken for one of our API tokens.
 """
 
 from __future__ import annotations
@@ -150,7 +152,7 @@ def session_middleware_factory(platform: Platform):
                 identity = preset
             else:
                 authorization = _header(scope, b"authorization")
-                if authorization[:7].lower() == "bearer ":
+                if authorization[:7].lower() == "bearer " and not _foreign_credentials(scope):
                     resolved = await sessions.resolve_token(authorization[7:].strip())
                     if resolved is None:
                         raise NotAuthorizedException(_("the API token is unknown, revoked or expired"))
@@ -204,6 +206,13 @@ def session_middleware_factory(platform: Platform):
         return middleware
 
     return session_middleware
+
+
+def _foreign_credentials(scope: Scope) -> bool:
+    """A route with ``opt={"foreign_credentials": True}`` (a sandbox's provider emulator) checks
+    another system's ``Authorization`` header itself: it is not one of our API tokens."""
+    handler = scope.get("route_handler")  # type: ignore[call-overload]
+    return bool((getattr(handler, "opt", None) or {}).get("foreign_credentials"))
 
 
 def csrf_required(scope: Scope, via: str, preset: bool) -> bool:

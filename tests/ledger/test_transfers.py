@@ -394,3 +394,53 @@ async def test_large_batches_are_staged_with_copy(ledger, accounts, db):
     assert (await ledger.balance(cash.id)).posted == -10 * 10_000 + 10 * 5 - 2 * COPY_FROM
     report = await ledger.verify()
     assert report.ok, report.faults
+
+
+async def test_copy_and_array_writes_store_the_same_fields(ledger, accounts, monkeypatch):
+    """Every field kind (metadata, timeout, value date, references, codes) through both write paths."""
+    import core.ledger.apply as apply
+
+    cash = await accounts.open("cash")
+    wallet = await accounts.funded(cash, 10_000)
+    large = apply.COPY_FROM  # read before the arrays run patches it
+
+    def mixed(tag: str) -> list:
+        firsts = [
+            move(cash, wallet, 7, code=f"{tag}-meta", metadata={"n": 1, "text": "ünï", "list": [1, None]}),
+            move(wallet, cash, 9, code=tag, pending=True, timeout_s=3600),
+            move(wallet, cash, 4, code=tag, pending=True),
+            move(cash, wallet, 3, code=tag, value_date=dt.date(2026, 3, 1)),
+        ]
+        seconds = [
+            PostPending(id=new_transfer_id(), pending_id=firsts[1].id, amount=5, metadata={"why": "post"}),
+            VoidPending(id=new_transfer_id(), pending_id=firsts[2].id),
+            Reversal(id=new_transfer_id(), original_id=firsts[0].id, amount=2, code=f"{tag}-back"),
+        ]
+        padding = [move(cash, wallet, 1, code=tag) for _ in range(large)]
+        return [*firsts, *padding, *seconds]
+
+    def fields(transfer) -> tuple:
+        return (
+            transfer.kind,
+            transfer.amount,
+            transfer.code.split("-", 1)[-1] if "-" in transfer.code else "",
+            transfer.metadata,
+            transfer.timeout_s,
+            transfer.value_date if transfer.value_date == dt.date(2026, 3, 1) else None,
+            transfer.pending_id is not None,
+            transfer.reverses_id is not None,
+        )
+
+    stored = {}
+    for path, copy_from in (("copy", large), ("arrays", 10**6)):
+        monkeypatch.setattr(apply, "COPY_FROM", copy_from)
+        requests = mixed(path)
+        results = await ledger.submit(requests)
+        assert [r.code for r in results] == [R.OK] * len(requests), [r.detail for r in results]
+        transfers = [await ledger.get_transfer(r.id) for r in requests]
+        assert [t.debit_totals for t in transfers] == [r.transfer.debit_totals for r in results]
+        assert [t.recorded_at for t in transfers] == [r.transfer.recorded_at for r in results]
+        stored[path] = [fields(t) for t in transfers]
+    assert stored["copy"] == stored["arrays"]
+    report = await ledger.verify()
+    assert report.ok, report.faults

@@ -1,0 +1,1 @@
+"""MTS Exolve: SMS through ``POST /messaging/v1/SendSMS``."""

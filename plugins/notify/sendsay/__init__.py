@@ -1,0 +1,1 @@
+"""Sendsay: e-mail through the single RPC endpoint (``login``, then ``issue.send``)."""
