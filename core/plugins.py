@@ -55,6 +55,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "payments.uniteller": "plugins.payments.uniteller.plugin",
     "payments.bank_transfer": "plugins.payments.bank_transfer.plugin",
     "crowdinvesting": "plugins.crowdinvesting.plugin",
+    "lending": "plugins.lending.plugin",
     "scoring": "plugins.scoring.plugin",
     "scoring.ubki": "plugins.scoring.ubki.plugin",
     "scoring.mbki": "plugins.scoring.mbki.plugin",
