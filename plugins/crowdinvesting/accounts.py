@@ -17,13 +17,13 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from core.ledger import AccountFlags, Ledger, transfer_id
+from core.ledger import AccountFlags, transfer_id
+from core.ledger.book import NO_OVERDRAFT, AccountBook
 
 if TYPE_CHECKING:
     from core.platform import Platform
     from plugins.crowdinvesting.settings import CrowdinvestingSettings
 
-NO_OVERDRAFT = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
 CERTIFICATE = "crowdinvesting.certificate"
 PROJECT_INCOME = "crowdinvesting.income"
 
@@ -33,29 +33,13 @@ def tid(*parts: object) -> uuid.UUID:
     return transfer_id("crowdinvesting", *parts)
 
 
-class CrowdAccounts:
+class CrowdAccounts(AccountBook):
     def __init__(self, platform: Platform, settings: CrowdinvestingSettings) -> None:
-        self.platform = platform
+        super().__init__(platform, settings.currency)
         self.settings = settings
-        self._ids: dict[tuple[str, str], int] = {}
-
-    @property
-    def ledger(self) -> Ledger:
-        return self.platform.service(Ledger)
-
-    @property
-    def currency(self) -> str:
-        return self.settings.currency
 
     async def _open(self, owner: str, purpose: str, flags: AccountFlags = NO_OVERDRAFT) -> int:
-        key = (owner, purpose)
-        account_id = self._ids.get(key)
-        if account_id is None:
-            account = await self.ledger.open_account(owner=owner, purpose=purpose, currency=self.currency, flags=flags)
-            account_id = account.id
-            if not owner.startswith("user:"):  # a few platform and project accounts; wallets are cached in the db
-                self._ids[key] = account_id
-        return account_id
+        return await self.open(owner, purpose, flags)
 
     async def wallet(self, user_id: uuid.UUID) -> int:
         return await self._open(f"user:{user_id}", self.settings.wallet_purpose)

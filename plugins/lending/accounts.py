@@ -21,14 +21,14 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from core.ledger import AccountFlags, Ledger, NewTransfer, transfer_id
+from core.ledger import AccountFlags, NewTransfer, transfer_id
+from core.ledger.book import NO_OVERDRAFT, AccountBook
 from core.projects.errors import Conflict
 
 if TYPE_CHECKING:
     from core.platform import Platform
     from plugins.lending.settings import LendingSettings
 
-NO_OVERDRAFT = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
 #: A receivable: debits (what accrued) may exceed credits (what was paid), never the other way.
 RECEIVABLE = AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS
 INTEREST_DUE = "lending.interest"
@@ -42,30 +42,13 @@ def tid(*parts: object) -> uuid.UUID:
     return transfer_id("lending", *parts)
 
 
-class LendingAccounts:
+class LendingAccounts(AccountBook):
     def __init__(self, platform: Platform, settings: LendingSettings) -> None:
-        self.platform = platform
+        super().__init__(platform, settings.currency)
         self.settings = settings
-        self._ids: dict[tuple[str, str], int] = {}
-
-    @property
-    def ledger(self) -> Ledger:
-        return self.platform.service(Ledger)
-
-    @property
-    def currency(self) -> str:
-        return self.settings.currency
 
     async def _open(self, owner: str, purpose: str, flags: AccountFlags) -> int:
-        key = (owner, purpose)
-        if key in self._ids:
-            return self._ids[key]
-        account = await self.ledger.open_account(owner=owner, purpose=purpose, currency=self.currency, flags=flags)
-        # The few platform accounts are remembered, once their opening is surely committed
-        # (an id from a rolled-back transaction would name no account).
-        if owner == "platform" and not self.platform.db.in_transaction:
-            self._ids[key] = account.id
-        return account.id
+        return await self.open(owner, purpose, flags)
 
     async def fund(self) -> int:
         return await self._open("platform", self.settings.fund_purpose, NO_OVERDRAFT)
