@@ -23,6 +23,7 @@ and only their HMAC is stored.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
@@ -179,10 +180,16 @@ class Confirmations:
         For "forgot password" with an unknown login: the answer must not tell whether
         an account exists, so the caller gets a challenge either way.
         """
+        from core.notifications.service import NotificationService
+
         await self._check_send_limits(_address_key(self.platform, to))
-        return await self._store(
+        challenge = await self._store(
             purpose, {"decoy": str(uuid4())}, None, secrets.token_hex(16), mask(to.value)
         )
+        # As long as sending a real code takes, give or take, so timing tells nothing either.
+        typical = self.platform.service(NotificationService).typical_code_delivery_s
+        await asyncio.sleep(typical * (0.8 + 0.4 * secrets.randbelow(1000) / 1000))
+        return challenge
 
     async def _store(
         self, purpose: str, payload: Mapping[str, Any], user_id: UUID | None, code: str, sent_to: str

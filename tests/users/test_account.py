@@ -52,6 +52,22 @@ async def test_reset_for_an_unknown_login_looks_the_same(client, platform):
     assert await outbox.latest("ghost@example.com") is None, "nothing is sent to an address with no account"
 
 
+async def test_reset_for_an_unknown_login_takes_as_long_as_sending_a_code(client, platform):
+    """With a slow SMS provider, a quick answer would tell that no account exists."""
+    import time
+
+    from core.notifications.service import NotificationService
+
+    notifications = platform.service(NotificationService)
+    known = await make_user(platform)
+    await client.post("/api/v1/auth/password/forgot", json={"login": known.login})
+    assert notifications.typical_code_delivery_s > 0, "real deliveries of codes are timed"
+    notifications.typical_code_delivery_s = 0.5  # as if the provider took half a second
+    started = time.perf_counter()
+    decoy = await client.post("/api/v1/auth/password/forgot", json={"login": "ghost@example.com"})
+    assert decoy.status_code == 202 and time.perf_counter() - started >= 0.4
+
+
 async def test_change_password_keeps_this_session_only(client, platform):
     user = await make_user(platform)
     other = await platform.service(Sessions).create(user.id, ip=None, user_agent=None)
