@@ -86,7 +86,7 @@ async def test_join_contribute_valuate_allot_repay(platform, client_as, business
     # Pages render: the public queue, my membership, the admin log.
     assert (await members["b"][1].get("/cooperative/flat")).status_code == 200
     page = await members["b"][1].get("/cooperative/flat/me")
-    assert page.status_code == 200 and "16.000000" in page.text
+    assert page.status_code == 200 and "16.533333" in page.text  # a day later: 160k × 31 / 300k
     log_page = await admin.get("/admin/cooperative/valuations")
     assert log_page.status_code == 200 and valuation_date.isoformat() in log_page.text
     assert (await admin.get("/admin/cooperative/programs")).status_code == 200
