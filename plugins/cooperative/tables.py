@@ -1,6 +1,18 @@
 """Tables of the cooperative (created by the hand-written migration; keep the two in sync)."""
 
-from piccolo.columns import UUID, BigInt, Boolean, Date, ForeignKey, Integer, Numeric, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    UUID,
+    BigInt,
+    BigSerial,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.table import Table
 
 
@@ -67,7 +79,9 @@ class Valuation(Table, tablename="coop_valuations"):
 
 
 class QueuePlace(Table, tablename="coop_queue"):
-    """The published queue of a valuation (primary key: valuation and member)."""
+    """The published queue of a valuation (one place per member and per rank)."""
+
+    id = BigSerial(primary_key=True)
 
     valuation_id = ForeignKey(references=Valuation)
     member_id = ForeignKey(references=Member)
@@ -79,7 +93,9 @@ class QueuePlace(Table, tablename="coop_queue"):
 
 
 class Instalment(Table, tablename="coop_instalments"):
-    """An allotted member's repayment plan (primary key: member and number)."""
+    """An allotted member's repayment plan (one row per member and number)."""
+
+    id = BigSerial(primary_key=True)
 
     member_id = ForeignKey(references=Member)
     number = Integer()

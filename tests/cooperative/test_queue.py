@@ -6,7 +6,16 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plugins.cooperative.queue import Candidate, Movement, Rules, allot, available, instalments, is_eligible, score
+from plugins.cooperative.queue import (
+    Candidate,
+    Movement,
+    Rules,
+    allot,
+    available,
+    instalments,
+    is_eligible,
+    score,
+)
 
 D0 = dt.date(2026, 1, 1)
 

@@ -65,6 +65,7 @@ CREATE TABLE coop_valuations (
 );
 
 CREATE TABLE coop_queue (
+    id bigserial PRIMARY KEY,
     valuation_id uuid NOT NULL REFERENCES coop_valuations (id),
     member_id uuid NOT NULL REFERENCES coop_members (id),
     rank integer NOT NULL,
@@ -72,16 +73,17 @@ CREATE TABLE coop_queue (
     balance_minor bigint NOT NULL,
     eligible boolean NOT NULL,
     allotted boolean NOT NULL,
-    PRIMARY KEY (valuation_id, member_id),
+    UNIQUE (valuation_id, member_id),
     UNIQUE (valuation_id, rank)
 );
 
 CREATE TABLE coop_instalments (
+    id bigserial PRIMARY KEY,
     member_id uuid NOT NULL REFERENCES coop_members (id),
     number integer NOT NULL,
     due_on date NOT NULL,
     amount_minor bigint NOT NULL CHECK (amount_minor > 0),
-    PRIMARY KEY (member_id, number)
+    UNIQUE (member_id, number)
 );
 """
 
