@@ -14,6 +14,7 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from core.money import from_minor
 from core.projects.errors import Conflict, Invalid, NotFound
 from plugins.cooperative import queue
 from plugins.cooperative.accounts import CooperativeAccounts, tid
@@ -85,8 +86,9 @@ class CooperativeService:
         if not program["active"]:
             raise Conflict(f"the program {code!r} takes no new members")
         if not program["min_target_minor"] <= target_minor <= program["max_target_minor"]:
-            raise Invalid(f"the program's targets are from {program['min_target_minor'] / 100:.2f} to "
-                          f"{program['max_target_minor'] / 100:.2f}", field="target")
+            currency = program["currency"]
+            raise Invalid(f"the program's targets are from {from_minor(program['min_target_minor'], currency)} to "
+                          f"{from_minor(program['max_target_minor'], currency)}", field="target")
         await self.db.execute(
             """INSERT INTO coop_members (id, program_id, user_id, target_minor, joined_on)
                VALUES ($1, $2, $3, $4, $5) ON CONFLICT (program_id, user_id) DO NOTHING""",
@@ -130,7 +132,7 @@ class CooperativeService:
                     raise Conflict("nothing to repay before the allotment: contribute to your share")
                 owed = member["obligation_minor"] - member["repaid_minor"]
                 if amount_minor > owed:
-                    raise Invalid(f"at most what you owe: {owed / 100:.2f}", field="amount")
+                    raise Invalid(f"at most what you owe: {from_minor(owed, program['currency'])}", field="amount")
                 await conn.execute("UPDATE coop_members SET repaid_minor = repaid_minor + $2 WHERE id = $1",
                                    member["id"], amount_minor)
             movement = movement_id(member["id"], key)

@@ -79,6 +79,9 @@ async def test_join_contribute_valuate_allot_repay(platform, client_as, business
     assert repaid.status_code == 201, repaid.text
     assert repaid.json()["owed_minor"] == 60_000_00
     assert (await snapshot())["pool"] == 160_000_00
+    too_much = await members["a"][1].post("/api/v1/cooperative/programs/flat/repayments",
+                                          json={"amount": "60000.01", "idempotency_key": "inst-2"})
+    assert too_much.status_code == 400 and "amount" in too_much.text and "60000.00" in too_much.text
     late = await members["a"][1].post("/api/v1/cooperative/programs/flat/contributions",
                                       json={"amount": "1", "idempotency_key": "late"})
     assert late.status_code == 409
