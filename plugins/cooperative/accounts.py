@@ -67,12 +67,14 @@ class CooperativeAccounts:
         return NewTransfer(id=id, debit_account_id=debit, credit_account_id=credit, amount=amount, code=code,
                            currency=self.settings.currency, metadata={k: str(v) for k, v in metadata.items()} or None)
 
-    async def submit(self, transfers: list[NewTransfer]) -> None:
-        """All or nothing; a refusal (e.g. not enough in the wallet) raises 409 and the caller rolls back."""
+    async def submit(self, transfers: list[NewTransfer], *,
+                     short: str = "not enough money in the wallet: top it up first") -> None:
+        """All or nothing; a refusal raises 409 (``short`` when the paying account lacks the money)
+        and the caller's transaction rolls back."""
         results = await self.ledger.submit(transfers, atomic=True)
         failed = [r for r in results if not r.accepted and r.code != "linked_event_failed"]
         if failed:
             code = failed[0].code
             if code == "exceeds_credits":
-                raise Conflict("not enough money in the wallet: top it up first")
+                raise Conflict(short)
             raise Conflict(f"the ledger refused the transfer: {code}")

@@ -137,6 +137,14 @@ async def _contribute(request: Request[Any, Any, Any], fields: dict[str, Any]) -
     return await service.membership(code, user_of(request)), f"/cooperative/{code}/me"
 
 
+async def _withdraw(request: Request[Any, Any, Any], fields: dict[str, Any]) -> tuple[Any, str]:
+    service = service_of(request)
+    code = code_of(request.path_params["code"])
+    amount = forms.amount_minor(fields.get("amount"), service.settings.currency, "amount")
+    await service.withdraw(code, user_of(request), amount, idempotency_key=key_of(fields))
+    return await service.membership(code, user_of(request)), f"/cooperative/{code}/me"
+
+
 async def _repay(request: Request[Any, Any, Any], fields: dict[str, Any]) -> tuple[Any, str]:
     service = service_of(request)
     code = code_of(request.path_params["code"])
@@ -201,6 +209,9 @@ ROUTES = [
            guards=[requires_login], summary="Join a program with a target price", tags=TAGS, status_code=201),
     action("/cooperative/{code:str}/contribute", "/api/v1/cooperative/programs/{code:str}/contributions", _contribute,
            guards=[requires_login], summary="Pay a share contribution from the wallet into the pool", tags=TAGS,
+           status_code=201),
+    action("/cooperative/{code:str}/withdraw", "/api/v1/cooperative/programs/{code:str}/withdrawals", _withdraw,
+           guards=[requires_login], summary="Take part of the share back to the wallet, before allotment", tags=TAGS,
            status_code=201),
     action("/cooperative/{code:str}/repay", "/api/v1/cooperative/programs/{code:str}/repayments", _repay,
            guards=[requires_login], summary="Repay the obligation after allotment, from the wallet to the pool",

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from plugins.cooperative.settings import CooperativeSettings
 
 SCORE_PLACES = Decimal("0.000001")
+#: A share movement's signed amount: withdrawals reduce the share (and the score) symmetrically.
+SIGNED = "CASE WHEN kind = 'withdrawal' THEN -amount_minor ELSE amount_minor END"
 
 
 def score_decimal(score: Fraction) -> Decimal:
@@ -102,15 +104,12 @@ class CooperativeService:
             raise NotFound(f"you are not a member of {program['code']!r}: join first")
         return row
 
-    async def movements(self, member_id: uuid.UUID, kind: str = "contribution") -> list[Any]:
-        return await self.db.fetch(
-            "SELECT * FROM coop_movements WHERE member_id = $1 AND kind = $2 ORDER BY value_date, created_at",
-            member_id, kind)
-
-    async def share_balance(self, member_id: uuid.UUID) -> int:
-        return await self.db.fetchval(
-            "SELECT COALESCE(sum(amount_minor), 0)::bigint FROM coop_movements WHERE member_id = $1 "
-            "AND kind = 'contribution'", member_id)
+    async def movements(self, member_id: uuid.UUID) -> list[queue.Movement]:
+        """The member's share movements, withdrawals negative."""
+        rows = await self.db.fetch(
+            f"SELECT value_date, {SIGNED} AS amount FROM coop_movements WHERE member_id = $1 "
+            "AND kind <> 'repayment' ORDER BY value_date, created_at", member_id)
+        return [queue.Movement(r["value_date"], r["amount"]) for r in rows]
 
     async def _move(self, code: str, user_id: uuid.UUID, amount_minor: int, key: str, kind: str) -> Any:
         program = await self.program(code)
@@ -125,8 +124,14 @@ class CooperativeService:
                 if existing["kind"] != kind or existing["amount_minor"] != amount_minor:
                     raise Conflict("idempotency_key: used before for a different payment")
                 return existing
-            if kind == "contribution" and member["status"] != "saving":
+            if kind in ("contribution", "withdrawal") and member["status"] != "saving":
                 raise Conflict("the purchase is allotted: pay your instalments as repayments now")
+            if kind == "withdrawal":
+                share = await conn.fetchval(
+                    f"SELECT COALESCE(sum({SIGNED}), 0)::bigint FROM coop_movements WHERE member_id = $1 "
+                    "AND kind <> 'repayment'", member["id"])
+                if amount_minor > share:
+                    raise Invalid(f"at most your share: {from_minor(share, program['currency'])}", field="amount")
             if kind == "repayment":
                 if member["status"] != "allotted":
                     raise Conflict("nothing to repay before the allotment: contribute to your share")
@@ -140,14 +145,21 @@ class CooperativeService:
                 """INSERT INTO coop_movements (id, member_id, kind, amount_minor, value_date, idempotency_key)
                    VALUES ($1, $2, $3, $4, $5, $6) RETURNING *""",
                 movement, member["id"], kind, amount_minor, await self.today(), key)
-            await self.accounts.submit([self.accounts.transfer(
-                movement, await self.accounts.wallet(user_id), await self.accounts.pool(program["id"]), amount_minor,
-                f"cooperative.{kind}", member=member["id"])])
+            wallet, pool = await self.accounts.wallet(user_id), await self.accounts.pool(program["id"])
+            debit, credit = (pool, wallet) if kind == "withdrawal" else (wallet, pool)
+            short = ("the pool holds too little cash now: the rest of the shares paid for purchases"
+                     if kind == "withdrawal" else "not enough money in the wallet: top it up first")
+            await self.accounts.submit([self.accounts.transfer(movement, debit, credit, amount_minor,
+                                                               f"cooperative.{kind}", member=member["id"])], short=short)
             return row
 
     async def contribute(self, code: str, user_id: uuid.UUID, amount_minor: int, *, idempotency_key: str) -> Any:
         """A share contribution from the member's wallet into the program's pool, dated the business date."""
         return await self._move(code, user_id, amount_minor, idempotency_key, "contribution")
+
+    async def withdraw(self, code: str, user_id: uuid.UUID, amount_minor: int, *, idempotency_key: str) -> Any:
+        """Take part of the share back from the pool to the wallet, before allotment (the score drops with it)."""
+        return await self._move(code, user_id, amount_minor, idempotency_key, "withdrawal")
 
     async def repay(self, code: str, user_id: uuid.UUID, amount_minor: int, *, idempotency_key: str) -> Any:
         """An allotted member pays back part of their obligation from the wallet into the pool."""
@@ -161,7 +173,7 @@ class CooperativeService:
         program = await self.program(code)
         member = await self.member(program, user_id)
         today = await self.today()
-        moves = [queue.Movement(m["value_date"], m["amount_minor"]) for m in await self.movements(member["id"])]
+        moves = await self.movements(member["id"])
         place = await self.db.fetchrow(
             """SELECT q.rank, q.score, v.valuation_date FROM coop_queue q JOIN coop_valuations v ON v.id = q.valuation_id
                WHERE q.member_id = $1 ORDER BY v.valuation_date DESC LIMIT 1""", member["id"])
@@ -206,9 +218,9 @@ class CooperativeService:
                 "SELECT * FROM coop_members WHERE program_id = $1 AND status = 'saving' FOR UPDATE", program["id"])
             moves: dict[uuid.UUID, list[queue.Movement]] = {m["id"]: [] for m in members}
             for row in await conn.fetch(
-                    "SELECT member_id, value_date, amount_minor FROM coop_movements WHERE member_id = ANY($1::uuid[]) "
-                    "AND kind = 'contribution' AND value_date <= $2", list(moves), date):
-                moves[row["member_id"]].append(queue.Movement(row["value_date"], row["amount_minor"]))
+                    f"SELECT member_id, value_date, {SIGNED} AS amount FROM coop_movements "
+                    "WHERE member_id = ANY($1::uuid[]) AND kind <> 'repayment' AND value_date <= $2", list(moves), date):
+                moves[row["member_id"]].append(queue.Movement(row["value_date"], row["amount"]))
             candidates = [queue.Candidate(m["id"], m["joined_on"], m["target_minor"], tuple(moves[m["id"]]),
                                           m["in_arrears"]) for m in members]
             cash = await self.accounts.pool_balance(program["id"])
@@ -269,9 +281,9 @@ class CooperativeService:
                       COALESCE(sum(obligation_minor - repaid_minor), 0)::bigint AS owed
                FROM coop_members WHERE program_id = $1""", program["id"])
         savings = await self.db.fetchval(
-            """SELECT COALESCE(sum(mv.amount_minor), 0)::bigint FROM coop_movements mv
+            f"""SELECT COALESCE(sum({SIGNED}), 0)::bigint FROM coop_movements mv
                JOIN coop_members m ON m.id = mv.member_id
-               WHERE m.program_id = $1 AND m.status = 'saving' AND mv.kind = 'contribution'""", program["id"])
+               WHERE m.program_id = $1 AND m.status = 'saving' AND mv.kind <> 'repayment'""", program["id"])
         paid_out = await self.db.fetchval(
             "SELECT COALESCE(sum(target_minor), 0)::bigint FROM coop_members WHERE program_id = $1 "
             "AND status = 'allotted'", program["id"])

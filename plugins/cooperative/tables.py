@@ -53,7 +53,7 @@ class Member(Table, tablename="coop_members"):
 
 
 class Movement(Table, tablename="coop_movements"):
-    """Money a member put into the pool: a share contribution or a repayment after allotment."""
+    """Money between a member's wallet and the pool: a share contribution or withdrawal, a repayment after allotment."""
 
     id = UUID(primary_key=True)
     member_id = ForeignKey(references=Member)

@@ -77,3 +77,23 @@ async def test_pages_need_login_and_permission(client, member):
     assert (await client.get("/api/v1/admin/cooperative/valuations")).status_code in (401, 403)
     assert (await client.post("/api/v1/cooperative/programs/flat/members", json={"target": "200000"})).status_code in (
         401, 403)
+
+
+async def test_a_withdrawal_returns_money_and_costs_score(platform, member, business_date):
+    import datetime as dt
+
+    user, http, _admin = member
+    base = "/api/v1/cooperative/programs/flat"
+    start = await business_date.today()
+    await http.post(f"{base}/members", json={"target": "200000"})
+    assert (await http.post(f"{base}/contributions", json={"amount": "1000", "idempotency_key": "in"})).status_code == 201
+    await business_date.set(start + dt.timedelta(days=10))
+    too_much = await http.post(f"{base}/withdrawals", json={"amount": "1000.01", "idempotency_key": "out"})
+    assert too_much.status_code == 400 and "amount" in too_much.text
+    out = await http.post(f"{base}/withdrawals", json={"amount": "400", "idempotency_key": "out"})
+    assert out.status_code == 201, out.text
+    assert out.json()["balance_minor"] == 600_00
+    await business_date.set(start + dt.timedelta(days=20))
+    # 1 000 × 20 − 400 × 10 = 16 000 ruble-days over 200 000
+    assert (await http.get(f"{base}/membership")).json()["score"] == "0.080000"
+    assert await balance(platform, f"user:{user.id}", "wallet") == 400_00

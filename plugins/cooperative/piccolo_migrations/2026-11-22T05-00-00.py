@@ -42,7 +42,7 @@ CREATE TABLE coop_members (
 CREATE TABLE coop_movements (
     id uuid PRIMARY KEY,
     member_id uuid NOT NULL REFERENCES coop_members (id),
-    kind varchar(12) NOT NULL CHECK (kind IN ('contribution', 'repayment')),
+    kind varchar(12) NOT NULL CHECK (kind IN ('contribution', 'withdrawal', 'repayment')),
     amount_minor bigint NOT NULL CHECK (amount_minor > 0),
     value_date date NOT NULL,
     idempotency_key varchar(100) NOT NULL,
