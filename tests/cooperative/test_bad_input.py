@@ -15,7 +15,7 @@ async def member(platform, client_as):
     return user, await client_as(user_id=user.id), admin
 
 
-@pytest.mark.parametrize("body, field", [
+BAD_PROGRAMS = [
     ({"code": "Bad Code"}, "code"),
     ({"name": ""}, "name"),
     ({"min_target": "abc"}, "min_target"),
@@ -26,12 +26,14 @@ async def member(platform, client_as):
     ({"min_membership_days": "ninety"}, "min_membership_days"),
     ({"valuation_day": 31}, "valuation_day"),
     ({"instalment_count": 0}, "instalment_count"),
-])
-async def test_a_bad_program_names_the_field(member, body, field):
+]
+
+
+async def test_a_bad_program_names_the_field(member):
     _user, _http, admin = member
-    answer = await admin.post("/api/v1/admin/cooperative/programs", json={**PROGRAM, "code": "other", **body})
-    assert answer.status_code == 400 or answer.status_code == 422, answer.text
-    assert field in answer.text
+    for body, field in BAD_PROGRAMS:
+        answer = await admin.post("/api/v1/admin/cooperative/programs", json={**PROGRAM, "code": "other", **body})
+        assert answer.status_code == 400 and field in answer.text, (body, answer.text)
     assert [p["code"] for p in (await admin.get("/api/v1/admin/cooperative/programs")).json()] == ["flat"]
 
 
