@@ -148,3 +148,16 @@ def instalments(total_minor: int, count: int, first_due: dt.date, every_days: in
     base, extra = divmod(total_minor, count)
     return [(n, first_due + dt.timedelta(days=every_days * (n - 1)), base + (1 if n <= extra else 0))
             for n in range(1, count + 1) if base + (1 if n <= extra else 0) > 0]
+
+
+def months_to_eligibility(target_minor: int, monthly_minor: int, rules: Rules, *, balance_minor: int = 0,
+                          days_member: int = 0, month_days: int = 30) -> int:
+    """How many months of saving ``monthly_minor`` until the member may be allotted (the seed's "how many
+    months at a certain level of investment"). Eligibility only: when the allotment comes depends on the
+    pool and the others in the queue, which no one can promise. Months are ``month_days`` long."""
+    if monthly_minor <= 0 or target_minor <= 0:
+        raise ValueError("the target and the monthly amount must be positive")
+    share_needed = math.ceil(rules.min_share * target_minor) - balance_minor
+    for_share = max(0, -(-share_needed // monthly_minor))
+    for_days = max(0, -(-(rules.min_membership_days - days_member) // month_days))
+    return max(for_share, for_days)

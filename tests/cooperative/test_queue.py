@@ -14,6 +14,7 @@ from plugins.cooperative.queue import (
     available,
     instalments,
     is_eligible,
+    months_to_eligibility,
     score,
 )
 
@@ -106,3 +107,25 @@ def test_allotments_never_exceed_the_pool_and_the_order_is_deterministic(members
 def test_the_score_grows_with_time_while_the_balance_stays(moves, target, start, later):
     movements = [Movement(day(d), a) for d, a in moves]
     assert score(movements, target, day(start + later)) > score(movements, target, day(start))
+
+
+def test_months_to_eligibility_takes_the_longer_of_share_and_membership():
+    rules = Rules(min_share=Fraction(1, 2), min_membership_days=90)
+    assert months_to_eligibility(1_000_000_00, 50_000_00, rules) == 10
+    assert months_to_eligibility(1_000_000_00, 500_000_00, rules) == 3, "90 days of membership"
+    assert months_to_eligibility(1_000_000_00, 50_000_00, rules, balance_minor=500_000_00, days_member=90) == 0
+
+
+@given(st.integers(1, 10**9).flatmap(lambda t: st.tuples(st.just(t), st.integers(t // 300 + 1, 10**9))),
+       st.fractions(Fraction(1, 100), 1), st.integers(0, 400))
+def test_after_the_forecast_months_the_member_is_eligible(target_monthly, min_share, min_days):
+    target, monthly = target_monthly
+    rules = Rules(min_share=min_share, min_membership_days=min_days)
+    months = months_to_eligibility(target, monthly, rules)
+    joined = D0
+    on = joined + dt.timedelta(days=30 * months)
+    saved = Candidate("m", joined, target, tuple(Movement(joined, monthly) for _ in range(months)))
+    assert is_eligible(saved, rules, on)
+    if months:
+        fewer = Candidate("m", joined, target, tuple(Movement(joined, monthly) for _ in range(months - 1)))
+        assert not is_eligible(fewer, rules, joined + dt.timedelta(days=30 * (months - 1)))
