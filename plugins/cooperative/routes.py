@@ -7,6 +7,7 @@ is answered with a redirect to the page, a JSON call with the record).
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,7 +20,8 @@ from core.access import identity_of, requires, requires_login
 from core.projects import forms
 from core.projects.errors import Invalid, NotFound
 from core.web.templating import render
-from plugins.cooperative.programs import CODE, member_label, program_fields, program_json, text
+from plugins.cooperative.programs import CODE, member_label, program_fields, program_json, rules_of, text
+from plugins.cooperative.queue import months_to_eligibility
 from plugins.cooperative.service import CooperativeService
 
 TAGS = ["cooperative"]
@@ -106,6 +108,25 @@ async def program_api(request: Request[Any, Any, Any], code: FromPath[str]) -> d
     return await program_view(request, code)
 
 
+async def forecast(request: Request[Any, Any, Any], code: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Months of saving ``monthly`` until a newcomer saving for ``target`` may be allotted."""
+    service = service_of(request)
+    program = await service.program(code_of(code))
+    target = forms.amount_minor(params.get("target"), program["currency"], "target")
+    monthly = forms.amount_minor(params.get("monthly"), program["currency"], "monthly")
+    if not program["min_target_minor"] <= target <= program["max_target_minor"]:
+        raise Invalid("outside the program's target range", field="target")
+    months = months_to_eligibility(target, monthly, rules_of(program))
+    return {"target_minor": target, "monthly_minor": monthly, "months_to_eligibility": months,
+            "share_needed_minor": math.ceil(rules_of(program).min_share * target)}
+
+
+@get("/api/v1/cooperative/programs/{code:str}/forecast", tags=TAGS,
+     summary="How many months of saving a monthly amount until one may be allotted (eligibility, not a promise)")
+async def forecast_api(request: Request[Any, Any, Any], code: FromPath[str]) -> dict[str, Any]:
+    return await forecast(request, code, dict(request.query_params))
+
+
 @get("/cooperative", include_in_schema=False, name="cooperative-programs")
 async def programs_page(request: Request[Any, Any, Any]) -> Any:
     return render(request, "cooperative/programs.html", programs=await service_of(request).programs(active_only=True))
@@ -114,7 +135,15 @@ async def programs_page(request: Request[Any, Any, Any]) -> Any:
 @get("/cooperative/{code:str}", include_in_schema=False, name="cooperative-program")
 async def program_page(request: Request[Any, Any, Any], code: FromPath[str]) -> Any:
     view = await program_view(request, code)
-    return render(request, "cooperative/program.html", program=view, request_key=str(uuid.uuid4()))
+    params = dict(request.query_params)
+    result, error = None, None
+    if params.get("monthly"):
+        try:
+            result = await forecast(request, code, params)
+        except Invalid as exc:
+            error = exc.detail
+    return render(request, "cooperative/program.html", program=view, forecast=result, error=error,
+                  target=params.get("target", ""), monthly=params.get("monthly", ""))
 
 
 # -- members ----------------------------------------------------------------------------------------
@@ -204,7 +233,7 @@ async def admin_valuations_page(request: Request[Any, Any, Any]) -> Any:
 
 
 ROUTES = [
-    programs_api, program_api, programs_page, program_page,
+    programs_api, program_api, forecast_api, programs_page, program_page,
     action("/cooperative/{code:str}/join", "/api/v1/cooperative/programs/{code:str}/members", _join,
            guards=[requires_login], summary="Join a program with a target price", tags=TAGS, status_code=201),
     action("/cooperative/{code:str}/contribute", "/api/v1/cooperative/programs/{code:str}/contributions", _contribute,

@@ -99,3 +99,15 @@ async def test_a_withdrawal_returns_money_and_costs_score(platform, member, busi
     # 1 000 × 20 − 400 × 10 = 16 000 ruble-days over 200 000
     assert (await http.get(f"{base}/membership")).json()["score"] == "0.080000"
     assert await balance(platform, f"user:{user.id}", "wallet") == 400_00
+
+
+async def test_the_forecast(member):
+    _user, http, _admin = member
+    answer = await http.get("/api/v1/cooperative/programs/flat/forecast", params={"target": "200000", "monthly": "10000"})
+    assert answer.status_code == 200 and answer.json()["months_to_eligibility"] == 10
+    page = await http.get("/cooperative/flat", params={"target": "200000", "monthly": "10000"})
+    assert page.status_code == 200 and 'data-months="10"' in page.text
+    for params, field in (({"target": "1", "monthly": "1"}, "target"), ({"target": "200000", "monthly": "x"}, "monthly")):
+        answer = await http.get("/api/v1/cooperative/programs/flat/forecast", params=params)
+        assert answer.status_code == 400 and field in answer.text
+        assert (await http.get("/cooperative/flat", params=params)).status_code == 200
