@@ -69,6 +69,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "terminals.id003": "plugins.terminals.id003.plugin",
     "meetings": "plugins.meetings.plugin",
     "signatures.code": "plugins.signatures.code.plugin",
+    "cooperative": "plugins.cooperative.plugin",
 }
 
 
