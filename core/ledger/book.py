@@ -9,15 +9,22 @@ that then rolled back would name no account.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from core.ledger.model import AccountFlags
+from litestar.exceptions import ClientException
+
+from core.ledger.model import AccountFlags, NewTransfer
 from core.ledger.service import Ledger
 
 if TYPE_CHECKING:
     from core.platform import Platform
 
 NO_OVERDRAFT = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
+#: Money cannot be taken from an account that lacks it.
+NOT_ENOUGH = "exceeds_credits"
 PLATFORM = "platform"
 
 
@@ -42,3 +49,31 @@ class AccountBook:
         if owner == PLATFORM and not self.platform.db.in_transaction:
             self._ids[key] = account.id
         return account.id
+
+    async def posted(self, owner: str, purpose: str) -> int:
+        """The posted balance of ``owner``'s ``purpose`` account (0 when it was never opened)."""
+        account = await self.ledger.find_account(owner=owner, purpose=purpose, currency=self.currency)
+        return (await self.ledger.balance(account.id)).posted if account is not None else 0
+
+    def transfer(self, id: uuid.UUID, debit: int, credit: int, amount: int, code: str,
+                 value_date: dt.date | None = None, **metadata: Any) -> NewTransfer:
+        """A transfer in the book's currency; metadata values are kept as text."""
+        return NewTransfer(id=id, debit_account_id=debit, credit_account_id=credit, amount=amount, code=code,
+                           currency=self.currency, value_date=value_date,
+                           metadata={k: str(v) for k, v in metadata.items()} or None)
+
+    async def submit(self, transfers: list[NewTransfer], *, refusal: Mapping[str, str] | None = None,
+                     error: type[ClientException] = ClientException) -> None:
+        """Submit ``transfers`` all or nothing.
+
+        A refusal raises ``error`` (409) with the message ``refusal`` gives for the ledger's result
+        code (e.g. ``{NOT_ENOUGH: "not enough money in your wallet"}``), so the caller's
+        transaction rolls back with a message a customer can read.
+        """
+        if not transfers:
+            return
+        results = await self.ledger.submit(transfers, atomic=True)
+        failed = [r for r in results if not r.accepted and r.code != "linked_event_failed"]
+        if failed:
+            code = str(failed[0].code)
+            raise error((refusal or {}).get(code) or f"the ledger refused the transfer: {code}", status_code=409)

@@ -12,35 +12,28 @@ and the caller's idempotency key; the member for a purchase): a retry never move
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from core.ledger import AccountFlags, Ledger, NewTransfer, transfer_id
+from core.ledger import AccountFlags, NewTransfer, transfer_id
+from core.ledger.book import NO_OVERDRAFT, NOT_ENOUGH, AccountBook
 from core.projects.errors import Conflict
 
 if TYPE_CHECKING:
     from core.platform import Platform
     from plugins.cooperative.settings import CooperativeSettings
 
-NO_OVERDRAFT = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
-
 
 def tid(*parts: object) -> uuid.UUID:
     return transfer_id("cooperative", *parts)
 
 
-class CooperativeAccounts:
+class CooperativeAccounts(AccountBook):
     def __init__(self, platform: Platform, settings: CooperativeSettings) -> None:
-        self.platform = platform
+        super().__init__(platform, settings.currency)
         self.settings = settings
 
-    @property
-    def ledger(self) -> Ledger:
-        return self.platform.service(Ledger)
-
     async def _open(self, owner: str, purpose: str, flags: AccountFlags) -> int:
-        account = await self.ledger.open_account(owner=owner, purpose=purpose, currency=self.settings.currency,
-                                                 flags=flags)
-        return account.id
+        return await self.open(owner, purpose, flags)
 
     async def wallet(self, user_id: uuid.UUID) -> int:
         return await self._open(f"user:{user_id}", self.settings.wallet_purpose, NO_OVERDRAFT)
@@ -52,10 +45,7 @@ class CooperativeAccounts:
         return await self._open("platform", self.settings.purchases_purpose, AccountFlags.NONE)
 
     async def balance(self, owner: str, purpose: str) -> int:
-        account = await self.ledger.find_account(owner=owner, purpose=purpose, currency=self.settings.currency)
-        if account is None:
-            return 0
-        return (await self.ledger.balance(account.id)).posted
+        return await self.posted(owner, purpose)
 
     async def pool_balance(self, program_id: uuid.UUID) -> int:
         return await self.balance(f"coop_program:{program_id}", self.settings.pool_purpose)
@@ -63,18 +53,8 @@ class CooperativeAccounts:
     async def wallet_balance(self, user_id: uuid.UUID) -> int:
         return await self.balance(f"user:{user_id}", self.settings.wallet_purpose)
 
-    def transfer(self, id: uuid.UUID, debit: int, credit: int, amount: int, code: str, **metadata: Any) -> NewTransfer:
-        return NewTransfer(id=id, debit_account_id=debit, credit_account_id=credit, amount=amount, code=code,
-                           currency=self.settings.currency, metadata={k: str(v) for k, v in metadata.items()} or None)
-
-    async def submit(self, transfers: list[NewTransfer], *,
+    async def submit(self, transfers: list[NewTransfer], *,  # type: ignore[override]
                      short: str = "not enough money in the wallet: top it up first") -> None:
         """All or nothing; a refusal raises 409 (``short`` when the paying account lacks the money)
         and the caller's transaction rolls back."""
-        results = await self.ledger.submit(transfers, atomic=True)
-        failed = [r for r in results if not r.accepted and r.code != "linked_event_failed"]
-        if failed:
-            code = failed[0].code
-            if code == "exceeds_credits":
-                raise Conflict(short)
-            raise Conflict(f"the ledger refused the transfer: {code}")
+        await super().submit(transfers, refusal={NOT_ENOUGH: short}, error=Conflict)

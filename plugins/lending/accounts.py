@@ -17,9 +17,8 @@ close of day or a crash-and-restart never moves money twice.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core.ledger import AccountFlags, NewTransfer, transfer_id
 from core.ledger.book import NO_OVERDRAFT, AccountBook
@@ -68,10 +67,7 @@ class LendingAccounts(AccountBook):
         return await self._open(f"loan:{loan_id}", purpose, RECEIVABLE)
 
     async def balance(self, owner: str, purpose: str) -> int:
-        account = await self.ledger.find_account(owner=owner, purpose=purpose, currency=self.currency)
-        if account is None:
-            return 0
-        return (await self.ledger.balance(account.id)).posted
+        return await self.posted(owner, purpose)
 
     async def fund_balance(self) -> int:
         return await self.balance("platform", self.settings.fund_purpose)
@@ -79,22 +75,9 @@ class LendingAccounts(AccountBook):
     async def wallet_balance(self, user_id: uuid.UUID) -> int:
         return await self.balance(f"user:{user_id}", self.settings.wallet_purpose)
 
-    def transfer(self, id: uuid.UUID, debit: int, credit: int, amount: int, code: str,
-                 value_date: dt.date | None = None, **metadata: Any) -> NewTransfer:
-        return NewTransfer(id=id, debit_account_id=debit, credit_account_id=credit, amount=amount, code=code,
-                           currency=self.currency, value_date=value_date,
-                           metadata={k: str(v) for k, v in metadata.items()} or None)
-
     async def submit(self, transfers: list[NewTransfer], *, refusal: dict[str, str] | None = None) -> None:
-        """Submit ``transfers`` all or nothing; a refusal raises 409 (the caller's transaction rolls back)."""
-        if not transfers:
-            return
-        results = await self.ledger.submit(transfers, atomic=True)
-        failed = [r for r in results if not r.accepted and r.code != "linked_event_failed"]
-        if failed:
-            code = failed[0].code
-            message = (refusal or {}).get(code) or f"the ledger refused the transfer: {code}"
-            raise Conflict(message)
+        """All or nothing; a refusal raises 409 (the caller's transaction rolls back)."""
+        await super().submit(transfers, refusal=refusal, error=Conflict)
 
     async def add_capital(self, amount_minor: int, reference: str) -> None:
         """Put the platform's money into the lending fund (set-up, demo, tests); ``reference`` makes it idempotent."""
