@@ -8,12 +8,14 @@ converted exactly to minor units or refused.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from litestar import Request
+from litestar import Request, Response, post
+from litestar.response import Redirect
 
 from core.money import MoneyError, from_minor, to_minor
 from core.projects.errors import Invalid
@@ -138,3 +140,24 @@ def _without_nul(fields: dict[str, Any]) -> dict[str, Any]:
 
 def is_api(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith("/api/")
+
+
+#: An action's work: the request and its fields in, the JSON answer and the page to go back to out.
+ActionFn = Callable[[Request[Any, Any, Any], dict[str, Any]], Awaitable[tuple[Any, str]]]
+
+
+def action(page_path: str, api_path: str, fn: ActionFn, *, name: str, guards: list[Any], summary: str,
+           tags: list[str], status_code: int = 200) -> Any:
+    """One action served twice: a form post at ``page_path`` (then a redirect to the page ``fn``
+    names) and a JSON call at ``api_path`` (its answer), reading the input the same way."""
+
+    async def handler(request: Request[Any, Any, Any]) -> Response[Any]:
+        fields, _uploads = await read_input(request)
+        body, next_url = await fn(request, fields)
+        if is_api(request):
+            return Response(body, status_code=status_code)
+        return Redirect(next_url, status_code=303)
+
+    handler.__name__ = name
+    return post([page_path, api_path], guards=guards, summary=summary, tags=tags, name=name,
+                status_code=status_code)(handler)

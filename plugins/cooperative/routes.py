@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Request, get
 from litestar.params import FromPath
-from litestar.response import Redirect
 
 from core.access import identity_of, requires, requires_login
 from core.projects import forms
@@ -75,23 +73,8 @@ async def program_view(request: Request[Any, Any, Any], code: str) -> dict[str, 
             "queue": queue_json(places, program["currency"])}
 
 
-ActionFn = Callable[[Request[Any, Any, Any], dict[str, Any]], Awaitable[tuple[Any, str]]]
-
-
-def action(page_path: str, api_path: str, fn: ActionFn, *, guards: list[Any], summary: str, tags: list[str],
-           status_code: int = 200) -> Any:
-    """A form post at ``page_path`` (redirected to the page ``fn`` names) and a JSON call at ``api_path``."""
-
-    async def handler(request: Request[Any, Any, Any]) -> Response[Any]:
-        fields, _uploads = await forms.read_input(request)
-        body, next_url = await fn(request, fields)
-        if forms.is_api(request):
-            return Response(body, status_code=status_code)
-        return Redirect(next_url, status_code=303)
-
-    handler.__name__ = "cooperative_" + fn.__name__.strip("_")
-    return post([page_path, api_path], guards=guards, summary=summary, tags=tags, name=handler.__name__,
-                status_code=status_code)(handler)
+def action(page_path: str, api_path: str, fn: forms.ActionFn, **route: Any) -> Any:
+    return forms.action(page_path, api_path, fn, name="cooperative_" + fn.__name__.strip("_"), **route)
 
 
 # -- public: programs, queue, pool ------------------------------------------------------------------

@@ -8,11 +8,10 @@ answered with a redirect, a JSON call with the record).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
-from litestar import Request, Response, get, post
+from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect
 
@@ -61,23 +60,8 @@ def done(path: str, message: str) -> str:
     return f"{path}?done={quote(message)}"
 
 
-ActionFn = Callable[[Request[Any, Any, Any], dict[str, Any]], Awaitable[tuple[Any, str]]]
-
-
-def action(page_path: str, api_path: str, fn: ActionFn, *, guards: list[Any], summary: str, tags: list[str],
-           status_code: int = 200) -> Any:
-    """A form post at ``page_path`` (redirected to the page ``fn`` names) and a JSON call at ``api_path``."""
-
-    async def handler(request: Request[Any, Any, Any]) -> Response[Any]:
-        fields, _uploads = await forms.read_input(request)
-        body, next_url = await fn(request, fields)
-        if forms.is_api(request):
-            return Response(body, status_code=status_code)
-        return Redirect(next_url, status_code=303)
-
-    handler.__name__ = fn.__name__.strip("_")
-    return post([page_path, api_path], guards=guards, summary=summary, tags=tags, name=handler.__name__,
-                status_code=status_code)(handler)
+def action(page_path: str, api_path: str, fn: forms.ActionFn, **route: Any) -> Any:
+    return forms.action(page_path, api_path, fn, name=fn.__name__.strip("_"), **route)
 
 
 # -- calculator and products ------------------------------------------------------------------------
