@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from plugins.lending.schedule import PENALTY_FIRST, RU_353FZ, CapRule
+from plugins.lending.schedule import RU_353FZ, CapRule
 
 
 class CapRuleSettings(BaseModel):
@@ -81,10 +81,11 @@ class LendingSettings(BaseModel):
     auto_approve: bool = True
     decision_rules: list[DecisionRule] = Field(default_factory=default_decision_rules)
     cap_rules: list[CapRuleSettings] = Field(default_factory=default_caps)
-    #: Which part of the debt a payment settles first. The seed's order is penalties first;
-    #: 353-FZ art. 5 part 20 puts the penalty last (``["interest", "principal", "penalty"]``).
+    #: Which part of the debt a payment settles first: by default the order of 353-FZ art. 5
+    #: part 20 (interest, then principal, the penalty last); lenders elsewhere often take the
+    #: penalty first (``["penalty", "interest", "principal"]``).
     allocation_order: list[Literal["penalty", "interest", "principal"]] = Field(
-        default_factory=lambda: list(PENALTY_FIRST))
+        default_factory=lambda: list(RU_353FZ))
     #: Days in a year for the penalty's daily rate (annual rate / days).
     days_in_year: int = Field(365, ge=360, le=366)
 
