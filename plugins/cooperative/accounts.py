@@ -32,17 +32,14 @@ class CooperativeAccounts(AccountBook):
         super().__init__(platform, settings.currency)
         self.settings = settings
 
-    async def _open(self, owner: str, purpose: str, flags: AccountFlags) -> int:
-        return await self.open(owner, purpose, flags)
-
     async def wallet(self, user_id: uuid.UUID) -> int:
-        return await self._open(f"user:{user_id}", self.settings.wallet_purpose, NO_OVERDRAFT)
+        return await self.open(f"user:{user_id}", self.settings.wallet_purpose, NO_OVERDRAFT)
 
     async def pool(self, program_id: uuid.UUID) -> int:
-        return await self._open(f"coop_program:{program_id}", self.settings.pool_purpose, NO_OVERDRAFT)
+        return await self.open(f"coop_program:{program_id}", self.settings.pool_purpose, NO_OVERDRAFT)
 
     async def purchases(self) -> int:
-        return await self._open("platform", self.settings.purchases_purpose, AccountFlags.NONE)
+        return await self.open("platform", self.settings.purchases_purpose, AccountFlags.NONE)
 
     async def balance(self, owner: str, purpose: str) -> int:
         return await self.posted(owner, purpose)

@@ -32,7 +32,7 @@ async def load(platform: Any, progress: Any) -> None:
         await service.create_program(dict(PROGRAM))
         progress(f"cooperative program {PROGRAM['code']}")
     users = platform.service(Users)
-    source = await service.accounts._open("platform", "cooperative.demo_funding", AccountFlags.NONE)
+    source = await service.accounts.open("platform", "cooperative.demo_funding", AccountFlags.NONE)
     for login, target, saved in MEMBERS:
         user = await users.find(login)
         if user is None:

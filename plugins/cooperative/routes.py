@@ -141,28 +141,21 @@ async def _join(request: Request[Any, Any, Any], fields: dict[str, Any]) -> tupl
     return await service.membership(code, user_of(request)), f"/cooperative/{code}/me"
 
 
-async def _contribute(request: Request[Any, Any, Any], fields: dict[str, Any]) -> tuple[Any, str]:
-    service = service_of(request)
-    code = code_of(request.path_params["code"])
-    amount = forms.amount_minor(fields.get("amount"), service.settings.currency, "amount")
-    await service.contribute(code, user_of(request), amount, idempotency_key=key_of(fields))
-    return await service.membership(code, user_of(request)), f"/cooperative/{code}/me"
+def _movement(name: str) -> forms.ActionFn:
+    """A member's money movement (contribute, withdraw, repay): the amount in, the membership out."""
+
+    async def move(request: Request[Any, Any, Any], fields: dict[str, Any]) -> tuple[Any, str]:
+        service = service_of(request)
+        code = code_of(request.path_params["code"])
+        amount = forms.amount_minor(fields.get("amount"), service.settings.currency, "amount")
+        await getattr(service, name)(code, user_of(request), amount, idempotency_key=key_of(fields))
+        return await service.membership(code, user_of(request)), f"/cooperative/{code}/me"
+
+    move.__name__ = f"_{name}"  # names the routes: cooperative_contribute ...
+    return move
 
 
-async def _withdraw(request: Request[Any, Any, Any], fields: dict[str, Any]) -> tuple[Any, str]:
-    service = service_of(request)
-    code = code_of(request.path_params["code"])
-    amount = forms.amount_minor(fields.get("amount"), service.settings.currency, "amount")
-    await service.withdraw(code, user_of(request), amount, idempotency_key=key_of(fields))
-    return await service.membership(code, user_of(request)), f"/cooperative/{code}/me"
-
-
-async def _repay(request: Request[Any, Any, Any], fields: dict[str, Any]) -> tuple[Any, str]:
-    service = service_of(request)
-    code = code_of(request.path_params["code"])
-    amount = forms.amount_minor(fields.get("amount"), service.settings.currency, "amount")
-    await service.repay(code, user_of(request), amount, idempotency_key=key_of(fields))
-    return await service.membership(code, user_of(request)), f"/cooperative/{code}/me"
+_contribute, _withdraw, _repay = (_movement(name) for name in ("contribute", "withdraw", "repay"))
 
 
 @get("/api/v1/cooperative/programs/{code:str}/membership", guards=[requires_login], tags=TAGS,

@@ -18,7 +18,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from core.ledger import AccountFlags, transfer_id
-from core.ledger.book import NO_OVERDRAFT, AccountBook
+from core.ledger.book import AccountBook
 
 if TYPE_CHECKING:
     from core.platform import Platform
@@ -38,23 +38,20 @@ class CrowdAccounts(AccountBook):
         super().__init__(platform, settings.currency)
         self.settings = settings
 
-    async def _open(self, owner: str, purpose: str, flags: AccountFlags = NO_OVERDRAFT) -> int:
-        return await self.open(owner, purpose, flags)
-
     async def wallet(self, user_id: uuid.UUID) -> int:
-        return await self._open(f"user:{user_id}", self.settings.wallet_purpose)
+        return await self.open(f"user:{user_id}", self.settings.wallet_purpose)
 
     async def certificate(self, certificate_id: uuid.UUID) -> int:
-        return await self._open(f"certificate:{certificate_id}", CERTIFICATE)
+        return await self.open(f"certificate:{certificate_id}", CERTIFICATE)
 
     async def project_income(self, project_id: uuid.UUID) -> int:
-        return await self._open(f"project:{project_id}", PROJECT_INCOME)
+        return await self.open(f"project:{project_id}", PROJECT_INCOME)
 
     async def income_source(self) -> int:
-        return await self._open("platform", self.settings.income_source_purpose, AccountFlags.NONE)
+        return await self.open("platform", self.settings.income_source_purpose, AccountFlags.NONE)
 
     async def marketing(self) -> int:
-        return await self._open("platform", self.settings.marketing_purpose)
+        return await self.open("platform", self.settings.marketing_purpose)
 
     async def balance(self, account_id: int) -> int:
         balance = await self.ledger.balance(account_id)

@@ -46,25 +46,22 @@ class LendingAccounts(AccountBook):
         super().__init__(platform, settings.currency)
         self.settings = settings
 
-    async def _open(self, owner: str, purpose: str, flags: AccountFlags) -> int:
-        return await self.open(owner, purpose, flags)
-
     async def fund(self) -> int:
-        return await self._open("platform", self.settings.fund_purpose, NO_OVERDRAFT)
+        return await self.open("platform", self.settings.fund_purpose, NO_OVERDRAFT)
 
     async def capital(self) -> int:
-        return await self._open("platform", self.settings.capital_purpose, AccountFlags.NONE)
+        return await self.open("platform", self.settings.capital_purpose, AccountFlags.NONE)
 
     async def income(self, component: str) -> int:
         purpose = INTEREST_INCOME if component == "interest" else PENALTY_INCOME
-        return await self._open("platform", purpose, AccountFlags.NONE)
+        return await self.open("platform", purpose, AccountFlags.NONE)
 
     async def wallet(self, user_id: uuid.UUID) -> int:
-        return await self._open(f"user:{user_id}", self.settings.wallet_purpose, NO_OVERDRAFT)
+        return await self.open(f"user:{user_id}", self.settings.wallet_purpose, NO_OVERDRAFT)
 
     async def due(self, loan_id: uuid.UUID, component: str) -> int:
         purpose = INTEREST_DUE if component == "interest" else PENALTY_DUE
-        return await self._open(f"loan:{loan_id}", purpose, RECEIVABLE)
+        return await self.open(f"loan:{loan_id}", purpose, RECEIVABLE)
 
     async def balance(self, owner: str, purpose: str) -> int:
         return await self.posted(owner, purpose)

@@ -1,7 +1,6 @@
 """ITN: the taxpayer number's check digits, and the tax service's "Узнать ИНН" to see whose number it is."""
 
-from core import hookimpl
-from plugins.kyc import sandbox
+from core import hookimpl, sandbox
 from plugins.kyc.itn.settings import ItnSettings, build_check
 
 

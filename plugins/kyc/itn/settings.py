@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.access.ratelimit import Limit, RateLimiter
+from core.sandbox import provider_url
 from plugins.kyc.itn.check import ItnCheck
 from plugins.kyc.itn.client import PRODUCTION_URL, FnsClient
-from plugins.kyc.sandbox import provider_url
 
 if TYPE_CHECKING:
     from core.platform import Platform

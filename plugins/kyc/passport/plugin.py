@@ -2,9 +2,8 @@
 
 from pathlib import Path
 
-from core import hookimpl
+from core import hookimpl, sandbox
 from core.web.menu import MenuItem
-from plugins.kyc import sandbox
 from plugins.kyc.passport.check import PassportCheck
 from plugins.kyc.passport.invalid_list import InvalidPassports
 from plugins.kyc.passport.settings import PassportSettings

@@ -25,7 +25,7 @@ class PassportSettings(BaseModel):
 
 
 def list_url_of(platform, settings: PassportSettings) -> str:
-    from plugins.kyc.sandbox import provider_url
+    from core.sandbox import provider_url
 
     if settings.list_url:
         return settings.list_url
