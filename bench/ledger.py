@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import random
@@ -411,6 +412,7 @@ async def measure(args: argparse.Namespace, progress: Any) -> dict[str, Any]:
 
     from core.db.database import Database
     from core.ledger import Ledger
+    from core.ledger.settings import LedgerSettings
 
     server = start_server(args.stock)
     admin_dsn = server.get_uri("postgres")
@@ -438,8 +440,12 @@ async def measure(args: argparse.Namespace, progress: Any) -> dict[str, Any]:
             meta = await db.fetchrow("SELECT * FROM bench_meta")
             existing = await db.fetchval("SELECT count(*) FROM ledger_transfers")
             accounts = await db.fetchval("SELECT count(*) FROM ledger_accounts")
-            ledger = Ledger(db)
+            ledger = Ledger(db, LedgerSettings(speculate=not args.plain))
             await ledger.start()
+            # As `kopilka serve` does after start-up: what lives as long as the process is
+            # kept out of the collector's full passes.
+            gc.collect()
+            gc.freeze()
             hot_mix = Workload(meta["hot"], meta["first_wallet"], meta["wallets"], random.Random(1))
             phases = []
             progress(f"batched, hot mix ({args.seconds:g} s)")
@@ -451,6 +457,7 @@ async def measure(args: argparse.Namespace, progress: Any) -> dict[str, Any]:
             progress(f"batched, uniform mix ({args.seconds:g} s)")
             uniform = Workload(None, meta["first_wallet"], meta["wallets"], random.Random(2))
             phases.append(await run_batched("batched (uniform)", ledger, uniform, args.seconds))
+            speculation = ledger.group_commit.speculation.snapshot()
             await ledger.stop()
             progress("checking invariants")
             invariants = await check_invariants(db)
@@ -479,6 +486,7 @@ async def measure(args: argparse.Namespace, progress: Any) -> dict[str, Any]:
         else None,
         "mean_batch": round(batched_phase.mean_batch, 1),
         "mean_batch_transaction_ms": round(batched_phase.mean_transaction_ms, 1),
+        "speculation": speculation,
         "seconds_per_phase": args.seconds,
         "accounts": accounts,
         "existing_transfers": existing,
@@ -645,6 +653,11 @@ def main(argv: list[str]) -> dict[str, Any]:
         "--verify", action="store_true", help="run the full `ledger verify` afterwards (slow)"
     )
     parser.add_argument("--keep-server", action="store_true", help="leave the benchmark's PostgreSQL running")
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="every batch takes its locks first (the ledger's speculate = false), to compare",
+    )
     args = parser.parse_args(argv)
 
     def progress(message: str) -> None:

@@ -59,6 +59,7 @@ from core.ledger.model import (
     TransferResult,
     VoidPending,
 )
+from core.ledger.speculation import Attempt, Missed, Speculation
 
 MAX_AMOUNT = 2**63 - 1
 MAX_CODE_LENGTH = 64
@@ -109,6 +110,20 @@ SELECT NULL, NULL, NULL, NULL, NULL, NULL,
        nextval('ledger_transfer_seq')
 """
 
+# The speculative path (see speculation.py). Before the locks: the accounts no batch of this
+# process has in flight, unlocked, with their last recorded time; then the clock, the
+# business date and a block of sequence numbers.
+_READ_AHEAD = """
+SELECT id, ledger_id, flags, debits_limit, credits_limit,
+       debits_posted, credits_posted, debits_pending, credits_pending,
+       (extract(epoch FROM updated_at) * 1000000)::int8
+FROM ledger_accounts WHERE id = ANY($1::bigint[])
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, NULL,
+       (extract(epoch FROM clock_timestamp()) * 1000000)::int8,
+       (coalesce((SELECT business_date FROM core_business_date LIMIT 1), current_date) - DATE '1970-01-01')::int8,
+       nextval('ledger_transfer_seq'), NULL
+"""
 # For a few thousand ids the planner prefers a sequential scan of every account (then a
 # sort); walking the primary key in id order locks the same rows in about half the time,
 # and that time is spent holding the hot account's lock. SET LOCAL lasts until the commit,
@@ -235,8 +250,13 @@ _UNIX_EPOCH_DAYS = dt.date(1970, 1, 1).toordinal()
 _STAGE_ACCOUNTS = """
 CREATE TEMP TABLE IF NOT EXISTS ledger_stage_accounts (
     row_tid tid, id int8, dp int8, cp int8, dpe int8, cpe int8
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS ledger_stage_checked (
+    id int8, dp int8, cp int8, dpe int8, cpe int8, expected_us int8, touched bool
 ) ON COMMIT DELETE ROWS
 """
+#: A speculative batch's account row: id, the four totals, the updated_at it assumed, touched.
+_STAGE_CHECKED_ROW = struct.Struct(">hiqiqiqiqiqiqi?")
 _STAGE_ACCOUNT_ROW = struct.Struct(">hiIHiqiqiqiqiq")
 #: Backend process ids of the sessions that have the staging table.
 _staged_sessions: set[int] = set()
@@ -260,6 +280,39 @@ SELECT (SELECT count(*) FROM updated) AS updated, (SELECT count(*) FROM held) AS
        (SELECT count(*) FROM released) AS released"""
     )
 
+
+# The speculative batch's only statement under locks: each account is updated only if its
+# updated_at is still the one the batch assumed. Every write of an account moves updated_at
+# forward (a transfer to its recorded time, a limit or flag change by a microsecond at
+# least), so an unchanged updated_at means an unchanged account. The UPDATE takes the row
+# locks as it goes, walking the staged rows in id order (the planner is told to join by
+# looking each up in the primary key), the same order every batch locks in; a row another
+# transaction holds is waited for and then checked again in its new version. Fewer rows
+# updated than staged: something changed, and the batch is rolled back and applied the
+# plain way. Accounts no transfer changed are rewritten as they were, for the check and the
+# lock. $1 released holds, $2 recorded_at, $3..$8 new holds.
+_PREFER_LOOKUPS = (
+    "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off;"
+    " SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+)
+_WRITE_CHECKED = (
+    """
+WITH updated AS (
+    UPDATE ledger_accounts AS a
+    SET debits_posted = u.dp, credits_posted = u.cp, debits_pending = u.dpe, credits_pending = u.cpe,
+        updated_at = CASE WHEN u.touched THEN $2::timestamptz ELSE a.updated_at END
+    FROM ledger_stage_checked AS u
+    WHERE a.id = u.id AND a.updated_at = timestamptz 'epoch' + u.expected_us * interval '1 microsecond'
+    RETURNING 1
+), """
+    + _HOLDS_AND_RELEASES.format(h0="$3", h1="$4", h2="$5", h3="$6", h4="$7", h5="$8", released="$1")
+    + """
+SELECT (SELECT count(*) FROM updated) AS updated, (SELECT count(*) FROM held) AS held,
+       (SELECT count(*) FROM released) AS released,
+       (coalesce((SELECT business_date FROM core_business_date LIMIT 1), current_date) - DATE '1970-01-01')::int8
+           AS business_days
+"""
+)
 
 _WRITE_STAGED = _write_staged(clear=True)
 _WRITE_STAGED_OWN_TRANSACTION = _write_staged(clear=False)
@@ -646,7 +699,15 @@ class Outcome:
 class Applied:
     """One batch being applied: what it read, what it decided, what it wrote."""
 
-    def __init__(self, requests: list[Request], catalog: Catalog, *, own_transaction: bool = False) -> None:
+    def __init__(
+        self,
+        requests: list[Request],
+        catalog: Catalog,
+        *,
+        own_transaction: bool = False,
+        speculation: Speculation | None = None,
+        attempt: Attempt | None = None,
+    ) -> None:
         self.requests = requests
         self.catalog = catalog
         #: Per request: None until decided, then (code, detail, ref); ``_OK`` for created transfers.
@@ -671,15 +732,36 @@ class Applied:
         self.business_date = dt.date.today()
         self.seq_base = 0
         self._made: list[Transfer | None] | None = None
+        #: Accounts to lock, and the pending or original transfers referred to.
+        self.account_ids: set[int] = set()
+        self.refs: set[uuid.UUID] = set()
+        #: Group commit only: what this process's batches know (``speculation.py``), and this attempt.
+        self.speculation = speculation
+        self.attempt = attempt
+        #: Speculative only: the state each account was assumed to have, and the attempts it came from.
+        self.base: dict[int, Any] | None = None
+        self.depends: set[Any] = set()
+        self._clock: Any = None
+        self._read_states: dict[int, Any] = {}
+        self._unread: set[int] = set()
 
     # -- reading ---------------------------------------------------------------------------
 
     async def read(self, conn: Any) -> None:
+        """Read what the batch names, lock its accounts, then read the transfers it resolves or reverses."""
+        await self._read_named(conn)
+        await self._lock_and_read_references(conn)
+
+    async def _read_named(self, conn: Any) -> None:
+        """Check each request without the database, then read the transfers the batch names.
+
+        Leaves the accounts to lock in ``account_ids`` and the referenced transfers in ``refs``.
+        """
         requests = self.requests
         results = self.results
         meta_json = self.meta_json
         wanted: dict[int, uuid.UUID] = {}
-        refs: set[uuid.UUID] = set()
+        refs = self.refs
         for index, r in enumerate(requests):
             op = type(r)
             if (
@@ -715,7 +797,7 @@ class Applied:
         if rows:
             await self.catalog.ensure_ids(conn, {row["ledger_id"] for row in rows})
 
-        account_ids: set[int] = set()
+        account_ids = self.account_ids
         add = account_ids.add
         for index, r in enumerate(requests):
             if results[index] is not None or (existing and r.id.int in existing):
@@ -728,8 +810,17 @@ class Applied:
                 if ref is not None:
                     add(ref["debit_account_id"])
                     add(ref["credit_account_id"])
+
+    async def _lock_and_read_references(self, conn: Any) -> None:
+        account_ids = self.account_ids
         if not account_ids:
             return
+        speculation = self.speculation
+        if speculation is not None:
+            if self.attempt is not None:
+                speculation.claim(self.attempt, account_ids, self.refs)
+            else:  # an inline batch: its caller's transaction may still roll back
+                speculation.forget(account_ids)
         if self.own_transaction and len(account_ids) >= INDEX_SCAN_FROM:
             await conn.execute(_PREFER_INDEX_SCAN)
         locked = await conn.fetch(_LOCK_ACCOUNTS, sorted(account_ids))
@@ -749,7 +840,15 @@ class Applied:
             self.business_date = dt.date.fromordinal(business_days + _UNIX_EPOCH_DAYS)
             self.seq_base = seq_base
             await self.catalog.ensure_ids(conn, {a.ledger_id for a in accounts.values()})
+        # What a plain batch read of these before its locks may be stale: read it again.
+        self.pendings.clear()
+        self.reversed.clear()
+        await self._read_references(conn)
 
+    async def _read_references(self, conn: Any) -> None:
+        """The holds, resolutions and reversals of the transfers the batch refers to."""
+        refs = self.refs
+        existing = self.existing
         if not refs:
             return
         pending_refs = [ref for ref in refs if ref.int in existing and existing[ref.int]["kind"] == _PENDING]
@@ -780,6 +879,151 @@ class Applied:
                     resolved.get(ref),
                 )
                 pending.held_before = ref in holds
+
+    # -- the speculative path (speculation.py) ------------------------------------------------------
+
+    async def read_ahead(self, conn: Any) -> bool:
+        """Read what the batch names and the accounts no batch in flight will change, without locks.
+
+        False when the batch should rather take its locks first (``speculate`` then decides
+        for good, under no await, with what was published meanwhile).
+        """
+        await self._read_named(conn)
+        account_ids = self.account_ids
+        speculation = self.speculation
+        assert speculation is not None
+        if not account_ids or speculation.refers_to_running(self.refs):
+            return False
+        states = speculation.states
+        # Accounts with no published state (or only a claim): read from the table.
+        unread = [i for i in account_ids if len(states.get(i, ())) < 2]
+        unread.sort()
+        if len(unread) >= INDEX_SCAN_FROM:
+            await conn.execute(_PREFER_INDEX_SCAN)
+        rows = await conn.fetch(_READ_AHEAD, unread)
+        header = rows.pop()
+        if header[0] is not None:
+            rows.append(header)
+            header = next(row for row in rows if row[0] is None)
+            rows.remove(header)
+        self._clock = header[6:9]
+        read = self._read_states = {row[0]: tuple(row)[1:] for row in rows}
+        self._unread = unread
+        # Published states name ledgers this catalog knew already.
+        await self.catalog.ensure_ids(conn, {state[0] for state in read.values()})
+        # Read before the locks: a change by anyone else changes the accounts' recorded
+        # times, which the check under the locks compares; batches of this process in
+        # flight that refer to the same transfers make this batch go the plain way.
+        await self._read_references(conn)
+        return True
+
+    def speculate(self) -> bool:
+        """Take each account's state from the batches in flight or from what was read; False to go the plain way.
+
+        Synchronous: the states it takes cannot change before ``publish``.
+        """
+        speculation = self.speculation
+        assert speculation is not None
+        if speculation.refers_to_running(self.refs):
+            speculation.declined += 1
+            return False
+        states = speculation.states
+        running = speculation.running
+        read = self._read_states
+        ledgers = self.catalog.by_id
+        accounts = self.accounts
+        base: dict[int, Any] = {}
+        depends: set[Any] = set()
+        latest = 0
+        unread = None
+        for account_id in self.account_ids:
+            entry = states.get(account_id)
+            if entry is not None and len(entry) > 1:
+                state = entry[1:]
+                row = read.get(account_id)
+                if row is not None and row[8] > state[8]:
+                    state = row  # written by another process since: the table is newer
+                elif entry[0] in running:
+                    depends.add(running[entry[0]])
+            else:
+                if entry is not None and entry[0] in running:  # a plain batch holds it, not applied yet
+                    speculation.declined += 1
+                    return False
+                state = read.get(account_id)
+                if state is None:
+                    if unread is None:
+                        unread = set(self._unread)
+                    if account_id in unread:
+                        continue  # no such account
+                    speculation.declined += 1  # published when read, withdrawn since
+                    return False
+            if state[0] not in ledgers:
+                speculation.declined += 1
+                return False
+            base[account_id] = state
+            if state[8] > latest:
+                latest = state[8]
+        for account_id, state in base.items():
+            accounts[account_id] = _Account(account_id, None, *state[:8])
+        clock_us, business_days, seq_base = self._clock
+        self.now_us = max(latest + 1, clock_us)
+        self.business_date = dt.date.fromordinal(business_days + _UNIX_EPOCH_DAYS)
+        self.seq_base = seq_base
+        self.base = base
+        self.depends = depends
+        return True
+
+    def publish(self) -> None:
+        """Tell the next batch where this one leaves its accounts (right after applying, under no await)."""
+        speculation, attempt = self.speculation, self.attempt
+        if speculation is None or attempt is None:
+            return
+        states = speculation.states
+        serial = attempt.serial
+        now = self.now_us
+        base = self.base
+        untouched: list[int] = []
+        for a in self.accounts.values():
+            if a.touched:
+                states[a.id] = (
+                    serial,
+                    a.ledger_id,
+                    a.flags,
+                    a.debits_limit,
+                    a.credits_limit,
+                    a.dp,
+                    a.cp,
+                    a.dpe,
+                    a.cpe,
+                    now,
+                )
+            elif base is not None:
+                states[a.id] = (serial, *base[a.id])
+            else:
+                untouched.append(a.id)
+        speculation.hold_refs(attempt, self.refs)
+        if untouched:  # locked but unchanged: what the table says stays true
+            speculation.withdraw(attempt, untouched)
+
+    async def write_checked(self, conn: Any) -> None:
+        """Update the accounts if each is still as assumed, and the holds; raises ``Missed`` otherwise."""
+        speculation = self.speculation
+        assert speculation is not None and self.base is not None
+        await speculation.wait_for(self.depends)
+        hold_gone, holds = self._holds()
+        updated, held, released, business_days = await conn.fetchrow(
+            _WRITE_CHECKED, hold_gone, EPOCH + self.now_us * ONE_MICROSECOND, *holds
+        )
+        if updated != len(self.base) or business_days + _UNIX_EPOCH_DAYS != self.business_date.toordinal():
+            # What the states really are is read by the plain attempt that follows.
+            speculation.forget(self.base)
+            speculation.outcome(hit=False)
+            raise Missed(
+                f"{len(self.base) - updated} of {len(self.base)} accounts changed after the batch read them"
+            )
+        if released != len(hold_gone) or held != len(holds[0]):
+            raise Conflict("another transaction resolved a pending transfer of this batch first")
+        speculation.outcome(hit=True)
 
     # -- applying ------------------------------------------------------------------------------
 
@@ -1376,7 +1620,32 @@ class Applied:
             [None if p.expires_us is None else EPOCH + p.expires_us * ONE_MICROSECOND for p in hold_new],
         ]
 
-    async def write(self, conn: Any) -> None:
+    async def write_ahead(self, conn: Any) -> None:
+        """The speculative path, before the locks: COPY the transfers, and stage the accounts' new totals."""
+        if len(self.rows) > MAX_BATCH:
+            raise ValueError(f"a batch may create at most {MAX_BATCH} transfers")
+        if self.rows and await self._copy_transfers(conn) != len(self.rows):
+            raise Conflict("another transaction wrote some of these transfers first")
+        base = self.base
+        assert base is not None
+        accounts = self.accounts
+        pack = _STAGE_CHECKED_ROW.pack
+        data = bytearray(_COPY_HEADER)
+        for account_id in sorted(base):  # the order the UPDATE locks them in
+            a = accounts[account_id]
+            data += pack(
+                7, 8, a.id, 8, a.dp, 8, a.cp, 8, a.dpe, 8, a.cpe, 8, base[account_id][8], 1, a.touched
+            )
+        data += _COPY_TRAILER
+        await self._ensure_staging(conn)
+        try:
+            await conn.copy_to_table("ledger_stage_checked", source=data, format="binary")
+        except asyncpg.UndefinedTableError:
+            _staged_sessions.discard(conn.get_server_pid())  # see _stage_accounts
+            raise Conflict("the staging table was missing") from None
+        await conn.execute(_PREFER_LOOKUPS)
+
+    async def write(self, conn: Any, *, transfers_written: bool = False) -> None:
         rows = self.rows
         if not rows:
             return
@@ -1386,7 +1655,7 @@ class Applied:
         hold_gone, holds = self._holds()
         recorded_at = EPOCH + self.now_us * ONE_MICROSECOND
         if self.copy:
-            inserted = await self._copy_transfers(conn)
+            inserted = len(rows) if transfers_written else await self._copy_transfers(conn)
             await self._stage_accounts(conn, touched)
             counts = await conn.fetchrow(
                 _WRITE_STAGED_OWN_TRANSACTION if self.own_transaction else _WRITE_STAGED,
@@ -1434,11 +1703,16 @@ class Applied:
         return int(status.rpartition(" ")[2])
 
     @staticmethod
-    async def _stage_accounts(conn: Any, touched: list[_Account]) -> None:
+    async def _ensure_staging(conn: Any) -> None:
         pid = conn.get_server_pid()
         if pid not in _staged_sessions:
             await conn.execute(_STAGE_ACCOUNTS)
             _staged_sessions.add(pid)
+
+    @staticmethod
+    async def _stage_accounts(conn: Any, touched: list[_Account]) -> None:
+        await Applied._ensure_staging(conn)
+        pid = conn.get_server_pid()
         pack = _STAGE_ACCOUNT_ROW.pack
         data = bytearray(_COPY_HEADER)
         for a in touched:
@@ -1538,17 +1812,45 @@ _RESOLVED_AS = {_POST: "posted", _VOID: "voided", _EXPIRE: "expired"}
 
 
 async def apply_batch(
-    conn: Any, requests: list[Request], catalog: Catalog, *, own_transaction: bool = False
+    conn: Any,
+    requests: list[Request],
+    catalog: Catalog,
+    *,
+    own_transaction: bool = False,
+    speculation: Speculation | None = None,
+    attempt: Attempt | None = None,
+    speculate: bool = False,
 ) -> Applied:
     """Apply ``requests`` on ``conn``, which must be inside a transaction the caller commits or rolls back.
 
     ``own_transaction``: the caller's transaction holds nothing but this batch and commits
-    right after it. Call ``.outcome()`` on the result once the transaction has committed.
-    Raises one of :data:`RETRYABLE` when the caller should roll back and call again.
+    right after it. ``speculation`` and ``attempt`` come from the group commit (an inline
+    batch passes only ``speculation``, to say which accounts it writes); ``speculate`` lets a
+    large batch in its own transaction be applied before its locks (``speculation.py``).
+    Call ``.outcome()`` on the result once the transaction has committed. Raises one of
+    :data:`RETRYABLE` when the caller should roll back and call again, and
+    :class:`~core.ledger.speculation.Missed` when it should roll back and call again
+    without ``speculate``.
     """
-    batch = Applied(requests, catalog, own_transaction=own_transaction)
-    await batch.read(conn)
+    batch = Applied(
+        requests, catalog, own_transaction=own_transaction, speculation=speculation, attempt=attempt
+    )
+    if speculate and batch.copy and own_transaction and attempt is not None:
+        if await batch.read_ahead(conn):
+            with _collector_paused(len(requests)):
+                speculating = batch.speculate()
+                if speculating:
+                    batch.apply()
+                    batch.publish()
+            if speculating:
+                await batch.write_ahead(conn)
+                await batch.write_checked(conn)
+                return batch
+        await batch._lock_and_read_references(conn)
+    else:
+        await batch.read(conn)
     with _collector_paused(len(requests)):
         batch.apply()
+        batch.publish()
     await batch.write(conn)
     return batch

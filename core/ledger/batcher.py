@@ -31,6 +31,7 @@ import asyncpg
 from core.ledger.apply import MAX_BATCH, RETRYABLE, Applied, apply_batch
 from core.ledger.catalog import Catalog
 from core.ledger.model import Request, Transfer, TransferResult
+from core.ledger.speculation import Missed, Speculation
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -87,6 +88,7 @@ class GroupCommit:
         writers: int = 2,
         max_batch: int = MAX_BATCH,
         linger_s: float = 0.0,
+        speculate: bool = True,
         on_commit: Callable[[list[Transfer]], None] | None = None,
     ) -> None:
         self.db = db
@@ -95,6 +97,9 @@ class GroupCommit:
         self.max_batch = min(max_batch, MAX_BATCH)
         self.linger_s = linger_s
         self.on_commit = on_commit
+        #: Apply large batches before their locks, on top of the batch in flight (speculation.py).
+        self.speculate = speculate
+        self.speculation = Speculation()
         self._queue: deque[_Job] = deque()
         self._inflight: set[Any] = set()
         self._wakeup = asyncio.Event()
@@ -191,7 +196,7 @@ class GroupCommit:
         requests = [r for job in jobs for r in job.requests] if len(jobs) > 1 else jobs[0].requests
         try:
             outcome = (
-                await run_with_retries(lambda: self._transaction(requests), on_retry=self._retried)
+                await run_with_retries(lambda: self._apply(requests), on_retry=self._retried)
             ).outcome()
         except Exception as exc:
             if len(jobs) > 1:
@@ -217,17 +222,47 @@ class GroupCommit:
     def _retried(self) -> None:
         self.retries += 1
 
-    async def _transaction(self, requests: list[Request]) -> Applied:
+    async def _apply(self, requests: list[Request]) -> Applied:
+        """One batch: speculatively when it is large and the last ones did not miss, else lock first."""
+        speculate = self.speculate and self.speculation.wanted()  # apply_batch: large batches only
+        try:
+            return await self._transaction(requests, speculate=speculate)
+        except Missed:
+            # Rolled back; the plain way cannot miss. Applied at once: nothing to wait for.
+            return await self._transaction(requests, speculate=False)
+
+    async def _transaction(self, requests: list[Request], *, speculate: bool) -> Applied:
         began = time.perf_counter()
+        speculation = self.speculation
+        attempt = speculation.begin()
+        committed = False
         try:
             async with self.db.connection() as conn:
                 # Alone in its own transaction, a batch leaves emptying its staging table to the
                 # commit; on a connection already in a transaction (a test's pinned one) this is
-                # a savepoint, and the batch must empty it itself.
+                # a savepoint, and the batch must empty it itself (and cannot tell others what
+                # it leaves in its accounts: the caller's transaction may still roll back).
                 own_transaction = not conn.is_in_transaction()
-                async with self.db.transaction() as conn:
-                    return await apply_batch(conn, requests, self.catalog, own_transaction=own_transaction)
+                try:
+                    async with self.db.transaction() as conn:
+                        batch = await apply_batch(
+                            conn,
+                            requests,
+                            self.catalog,
+                            own_transaction=own_transaction,
+                            speculation=speculation,
+                            attempt=attempt if own_transaction else None,
+                            speculate=speculate,
+                        )
+                    committed = True
+                finally:
+                    # At once, not after the connection went back to the pool (a round trip):
+                    # the next batch waits for this to take its locks.
+                    speculation.finish(attempt, committed=committed)
+                return batch
         finally:
+            if not attempt.done.is_set():  # the connection could not be had
+                speculation.finish(attempt, committed=False)
             self.transaction_s += time.perf_counter() - began
 
     @property

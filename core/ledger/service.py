@@ -115,6 +115,7 @@ class Ledger:
             writers=self.settings.writers,
             max_batch=self.settings.batch_max,
             linger_s=self.settings.linger_ms / 1000,
+            speculate=self.settings.speculate,
             on_commit=self._committed if publish else None,
         )
 
@@ -273,10 +274,14 @@ class Ledger:
         # flags change between batches, never during one.
         async with self.db.transaction() as conn:
             row = await conn.fetchrow(
-                f"UPDATE ledger_accounts SET {assignments} WHERE id = $1 RETURNING {reading.ACCOUNT_COLUMNS}",
+                # updated_at moves too: a speculative batch knows an account unchanged by it.
+                f"UPDATE ledger_accounts SET {assignments},"
+                " updated_at = greatest(updated_at + interval '1 microsecond', clock_timestamp())"
+                f" WHERE id = $1 RETURNING {reading.ACCOUNT_COLUMNS}",
                 account_id,
                 *args,
             )
+            self.group_commit.speculation.forget([account_id])
             return (await reading.accounts_from_rows(conn, [row], self.catalog))[0] if row else None
 
     async def set_limits(
@@ -440,7 +445,9 @@ class Ledger:
 
             async def once():
                 async with conn.transaction():  # a savepoint in the caller's transaction, else our own
-                    return await apply_batch(conn, requests, self.catalog)
+                    return await apply_batch(
+                        conn, requests, self.catalog, speculation=self.group_commit.speculation
+                    )
 
             outcome = (await run_with_retries(once)).outcome()
         if outcome.created_count and self._publish is not None:

@@ -18,6 +18,9 @@ class LedgerSettings(BaseModel):
     batch_max: int = Field(8190, ge=1, le=8190)
     #: Wait this long for company when a writer finds a single request queued (0: never wait).
     linger_ms: float = Field(0, ge=0, le=50)
+    #: Apply a large batch before its locks, on top of the one still committing (checked under
+    #: the locks; a miss applies it again the plain way). Off: every batch locks first.
+    speculate: bool = True
     #: Assets that are not ISO 4217 currencies, with their scale: ``{ SHARE = 0, GOLD_G = 3 }``.
     assets: dict[str, int] = Field(default_factory=dict)
     #: How often pending transfers past their timeout are expired.

@@ -70,17 +70,22 @@ async def main(args: argparse.Namespace) -> None:
     ledger = Ledger(db)
     await ledger.start()
     written = 0
-    original_write = apply.Applied.write
 
-    async def write(self, conn):
-        nonlocal written
-        await original_write(self, conn)
-        written += 1
-        if written == args.pause_at:
-            print(f"WRITTEN {written}", flush=True)
-            await asyncio.sleep(3600)  # killed here, inside the transaction
+    def pausing(original):
+        # A batch's last write: `write` when it took its locks first, `write_checked` when it
+        # was applied before them (speculation.py).
+        async def write(self, conn, **kw):
+            nonlocal written
+            await original(self, conn, **kw)
+            written += 1
+            if written == args.pause_at:
+                print(f"WRITTEN {written}", flush=True)
+                await asyncio.sleep(3600)  # killed here, inside the transaction
 
-    apply.Applied.write = write
+        return write
+
+    apply.Applied.write = pausing(apply.Applied.write)
+    apply.Applied.write_checked = pausing(apply.Applied.write_checked)
     for number, batch in enumerate(plan(args.treasury, args.wallets), start=1):
         results = await ledger.submit(batch)
         print(f"COMMITTED {number} {sum(r.created for r in results)}", flush=True)
