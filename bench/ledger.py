@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import json
 import os
 import random
@@ -411,6 +410,7 @@ async def measure(args: argparse.Namespace, progress: Any) -> dict[str, Any]:
     import psutil
 
     from core.db.database import Database
+    from core.heap import settle_after_startup
     from core.ledger import Ledger
     from core.ledger.settings import LedgerSettings
 
@@ -442,10 +442,8 @@ async def measure(args: argparse.Namespace, progress: Any) -> dict[str, Any]:
             accounts = await db.fetchval("SELECT count(*) FROM ledger_accounts")
             ledger = Ledger(db, LedgerSettings(speculate=not args.plain))
             await ledger.start()
-            # As `kopilka serve` does after start-up: what lives as long as the process is
-            # kept out of the collector's full passes.
-            gc.collect()
-            gc.freeze()
+            # As `kopilka serve` does after start-up (core/heap.py).
+            settle_after_startup()
             hot_mix = Workload(meta["hot"], meta["first_wallet"], meta["wallets"], random.Random(1))
             phases = []
             progress(f"batched, hot mix ({args.seconds:g} s)")

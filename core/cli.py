@@ -9,7 +9,6 @@ fails with one line when the deployment is broken. Plugins add commands through 
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import os
 import signal
@@ -25,6 +24,7 @@ from rich.table import Table
 
 from core.deployment import redact
 from core.errors import ConfigError
+from core.heap import settle_after_startup
 
 console = Console(stderr=True)
 T = TypeVar("T")
@@ -343,11 +343,9 @@ async def _serve(platform, host: str, port: int, web: bool, worker: bool, schedu
             await load_demo(platform, lambda step: console.log(step))
         jobs = platform.service(Jobs)
         await jobs.start()
-        # Everything built so far (modules, routes, templates, settings) lives as long as the
-        # process: move it out of the collector's sight, so full collections triggered by a
-        # busy ledger batch do not walk it again and again (a third of a batch's Python time).
-        gc.collect()
-        gc.freeze()
+        # Everything built so far lives as long as the process: out of the collector's sight,
+        # and thresholds for a busy ledger (see core/heap.py).
+        settle_after_startup()
         roles: list[asyncio.Task[Any]] = []
         if worker:
             roles.append(asyncio.create_task(jobs.run_worker(stop), name="worker"))
