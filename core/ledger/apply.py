@@ -585,13 +585,15 @@ class _Account:
         "flags",
         "id",
         "ledger_id",
+        "serial",
         "touched",
+        "updated_us",
     )
 
     def __init__(
         self,
         id: int,
-        ctid: tuple[int, int],
+        ctid: tuple[int, int] | None,
         ledger_id: int,
         flags: int,
         debits_limit: int | None,
@@ -612,6 +614,10 @@ class _Account:
         self.dpe = dpe
         self.cpe = cpe
         self.touched = False
+        #: Speculation only: the attempt that published this state, and the account's last
+        #: recorded time in that state (microseconds since 1970).
+        self.serial = 0
+        self.updated_us = 0
 
 
 class _Pending:
@@ -738,12 +744,15 @@ class Applied:
         #: Group commit only: what this process's batches know (``speculation.py``), and this attempt.
         self.speculation = speculation
         self.attempt = attempt
-        #: Speculative only: the state each account was assumed to have, and the attempts it came from.
-        self.base: dict[int, Any] | None = None
+        #: Speculative only: the recorded time each account was assumed to have, and the attempts it came from.
+        self.base: dict[int, int] | None = None
         self.depends: set[Any] = set()
         self._clock: Any = None
         self._read_states: dict[int, Any] = {}
-        self._unread: set[int] = set()
+        self._unread: list[int] = []
+        #: The accounts' new totals, encoded for the staging COPY, and how many rows that is.
+        self.staged = bytearray()
+        self.staged_count = 0
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -896,7 +905,7 @@ class Applied:
             return False
         states = speculation.states
         # Accounts with no published state (or only a claim): read from the table.
-        unread = [i for i in account_ids if len(states.get(i, ())) < 2]
+        unread = [i for i in account_ids if type(states.get(i)) is not _Account]
         unread.sort()
         if len(unread) >= INDEX_SCAN_FROM:
             await conn.execute(_PREFER_INDEX_SCAN)
@@ -918,9 +927,11 @@ class Applied:
         return True
 
     def speculate(self) -> bool:
-        """Take each account's state from the batches in flight or from what was read; False to go the plain way.
+        """Take each account from the batches in flight or from what was read; False to go the plain way.
 
-        Synchronous: the states it takes cannot change before ``publish``.
+        An account a batch of this process published is taken over as it is: that batch
+        has packed everything it still writes, and never reads it again. Synchronous: what
+        it takes cannot change before ``publish``.
         """
         speculation = self.speculation
         assert speculation is not None
@@ -931,79 +942,104 @@ class Applied:
         running = speculation.running
         read = self._read_states
         ledgers = self.catalog.by_id
-        accounts = self.accounts
-        base: dict[int, Any] = {}
+        taken: list[_Account] = []
         depends: set[Any] = set()
         latest = 0
         unread = None
         for account_id in self.account_ids:
             entry = states.get(account_id)
-            if entry is not None and len(entry) > 1:
-                state = entry[1:]
+            if type(entry) is _Account:
                 row = read.get(account_id)
-                if row is not None and row[8] > state[8]:
-                    state = row  # written by another process since: the table is newer
-                elif entry[0] in running:
-                    depends.add(running[entry[0]])
+                if row is not None and row[8] > entry.updated_us:  # written by another process since
+                    entry = _Account(account_id, None, *row[:8])
+                    entry.updated_us = row[8]
+                elif entry.serial in running:
+                    depends.add(running[entry.serial])
             else:
-                if entry is not None and entry[0] in running:  # a plain batch holds it, not applied yet
+                if entry is not None and entry in running:  # a plain batch holds it, not applied yet
                     speculation.declined += 1
                     return False
-                state = read.get(account_id)
-                if state is None:
+                row = read.get(account_id)
+                if row is None:
                     if unread is None:
                         unread = set(self._unread)
                     if account_id in unread:
                         continue  # no such account
                     speculation.declined += 1  # published when read, withdrawn since
                     return False
-            if state[0] not in ledgers:
+                entry = _Account(account_id, None, *row[:8])
+                entry.updated_us = row[8]
+            if entry.ledger_id not in ledgers:
                 speculation.declined += 1
                 return False
-            base[account_id] = state
-            if state[8] > latest:
-                latest = state[8]
-        for account_id, state in base.items():
-            accounts[account_id] = _Account(account_id, None, *state[:8])
+            taken.append(entry)
+            if entry.updated_us > latest:
+                latest = entry.updated_us
+        accounts = self.accounts
+        base = self.base = {}
+        for a in taken:
+            a.touched = False
+            accounts[a.id] = a
+            base[a.id] = a.updated_us
         clock_us, business_days, seq_base = self._clock
         self.now_us = max(latest + 1, clock_us)
         self.business_date = dt.date.fromordinal(business_days + _UNIX_EPOCH_DAYS)
         self.seq_base = seq_base
-        self.base = base
         self.depends = depends
         return True
 
     def publish(self) -> None:
-        """Tell the next batch where this one leaves its accounts (right after applying, under no await)."""
+        """Tell the next batch where this one leaves its accounts (right after applying, under no await).
+
+        Everything this batch still writes of its accounts must be packed before: the next
+        batch takes the published objects over.
+        """
         speculation, attempt = self.speculation, self.attempt
         if speculation is None or attempt is None:
             return
         states = speculation.states
         serial = attempt.serial
         now = self.now_us
-        base = self.base
+        speculative = self.base is not None
         untouched: list[int] = []
         for a in self.accounts.values():
             if a.touched:
-                states[a.id] = (
-                    serial,
-                    a.ledger_id,
-                    a.flags,
-                    a.debits_limit,
-                    a.credits_limit,
-                    a.dp,
-                    a.cp,
-                    a.dpe,
-                    a.cpe,
-                    now,
-                )
-            elif base is not None:
-                states[a.id] = (serial, *base[a.id])
-            else:
+                a.updated_us = now
+            elif not speculative:  # locked, unchanged, its recorded time unread: the table stays right
                 untouched.append(a.id)
+                continue
+            a.serial = serial
+            states[a.id] = a
         speculation.hold_refs(attempt, self.refs)
-        if untouched:  # locked but unchanged: what the table says stays true
+        if untouched:
             speculation.withdraw(attempt, untouched)
+
+    def pack_staging(self) -> None:
+        """Encode the accounts' new totals for the staging COPY, before ``publish`` hands them on."""
+        base = self.base
+        if base is None and not (self.copy and self.rows):
+            return
+        accounts = self.accounts
+        data = bytearray(_COPY_HEADER)
+        if base is not None:
+            pack = _STAGE_CHECKED_ROW.pack
+            for account_id in sorted(base):  # the order the UPDATE locks them in
+                a = accounts[account_id]
+                data += pack(
+                    7, 8, a.id, 8, a.dp, 8, a.cp, 8, a.dpe, 8, a.cpe, 8, base[account_id], 1, a.touched
+                )
+            self.staged_count = len(base)
+        else:
+            pack = _STAGE_ACCOUNT_ROW.pack
+            count = 0
+            for a in accounts.values():
+                if a.touched:
+                    block, offset = a.ctid
+                    data += pack(6, 6, block, offset, 8, a.id, 8, a.dp, 8, a.cp, 8, a.dpe, 8, a.cpe)
+                    count += 1
+            self.staged_count = count
+        data += _COPY_TRAILER
+        self.staged = data
 
     async def write_checked(self, conn: Any) -> None:
         """Update the accounts if each is still as assumed, and the holds; raises ``Missed`` otherwise."""
@@ -1626,20 +1662,9 @@ class Applied:
             raise ValueError(f"a batch may create at most {MAX_BATCH} transfers")
         if self.rows and await self._copy_transfers(conn) != len(self.rows):
             raise Conflict("another transaction wrote some of these transfers first")
-        base = self.base
-        assert base is not None
-        accounts = self.accounts
-        pack = _STAGE_CHECKED_ROW.pack
-        data = bytearray(_COPY_HEADER)
-        for account_id in sorted(base):  # the order the UPDATE locks them in
-            a = accounts[account_id]
-            data += pack(
-                7, 8, a.id, 8, a.dp, 8, a.cp, 8, a.dpe, 8, a.cpe, 8, base[account_id][8], 1, a.touched
-            )
-        data += _COPY_TRAILER
         await self._ensure_staging(conn)
         try:
-            await conn.copy_to_table("ledger_stage_checked", source=data, format="binary")
+            await conn.copy_to_table("ledger_stage_checked", source=self.staged, format="binary")
         except asyncpg.UndefinedTableError:
             _staged_sessions.discard(conn.get_server_pid())  # see _stage_accounts
             raise Conflict("the staging table was missing") from None
@@ -1651,12 +1676,13 @@ class Applied:
             return
         if len(rows) > MAX_BATCH:
             raise ValueError(f"a batch may create at most {MAX_BATCH} transfers")
-        touched = [a for a in self.accounts.values() if a.touched]
         hold_gone, holds = self._holds()
         recorded_at = EPOCH + self.now_us * ONE_MICROSECOND
         if self.copy:
+            # Packed before publish(): the next batch may be changing these accounts already.
+            touched_count = self.staged_count
             inserted = len(rows) if transfers_written else await self._copy_transfers(conn)
-            await self._stage_accounts(conn, touched)
+            await self._stage_accounts(conn, self.staged)
             counts = await conn.fetchrow(
                 _WRITE_STAGED_OWN_TRANSACTION if self.own_transaction else _WRITE_STAGED,
                 hold_gone,
@@ -1664,6 +1690,8 @@ class Applied:
                 *holds,
             )
         else:
+            touched = [a for a in self.accounts.values() if a.touched]  # before any await: see above
+            touched_count = len(touched)
             # columns in the order of _WRITE_ARRAYS: the row's fields without the metadata object, then its digest
             columns = [
                 list(column)
@@ -1686,7 +1714,7 @@ class Applied:
             inserted = counts["inserted"]
         if inserted != len(rows) or counts["released"] != len(hold_gone):
             raise Conflict("another transaction wrote some of these transfers first")
-        if counts["updated"] != len(touched):
+        if counts["updated"] != touched_count:
             raise RuntimeError(
                 "ledger: an account locked by this batch vanished"
             )  # accounts are never deleted
@@ -1710,15 +1738,9 @@ class Applied:
             _staged_sessions.add(pid)
 
     @staticmethod
-    async def _stage_accounts(conn: Any, touched: list[_Account]) -> None:
+    async def _stage_accounts(conn: Any, data: bytearray) -> None:
         await Applied._ensure_staging(conn)
         pid = conn.get_server_pid()
-        pack = _STAGE_ACCOUNT_ROW.pack
-        data = bytearray(_COPY_HEADER)
-        for a in touched:
-            block, offset = a.ctid
-            data += pack(6, 6, block, offset, 8, a.id, 8, a.dp, 8, a.cp, 8, a.dpe, 8, a.cpe)
-        data += _COPY_TRAILER
         try:
             await conn.copy_to_table("ledger_stage_accounts", source=data, format="binary")
         except asyncpg.UndefinedTableError:
@@ -1841,6 +1863,7 @@ async def apply_batch(
                 speculating = batch.speculate()
                 if speculating:
                     batch.apply()
+                    batch.pack_staging()
                     batch.publish()
             if speculating:
                 await batch.write_ahead(conn)
@@ -1851,6 +1874,7 @@ async def apply_batch(
         await batch.read(conn)
     with _collector_paused(len(requests)):
         batch.apply()
+        batch.pack_staging()
         batch.publish()
     await batch.write(conn)
     return batch

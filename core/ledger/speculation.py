@@ -39,11 +39,6 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-#: An account's state as a batch relies on it: (ledger_id, flags, debits_limit,
-#: credits_limit, debits_posted, credits_posted, debits_pending, credits_pending,
-#: updated_us). ``updated_us`` is the last recorded time in microseconds since 1970.
-State = tuple[int, int, int | None, int | None, int, int, int, int, int]
-
 #: Longest wait for the batches built on before locking anyway (the database then orders
 #: them, and finds any deadlock a wait in Python could hide from it).
 WAIT_S = 1.0
@@ -72,12 +67,18 @@ class Attempt:
         self.refs: list[uuid.UUID] = []
 
 
+def _serial(entry: Any) -> int:
+    return entry if type(entry) is int else entry.serial
+
+
 class Speculation:
     def __init__(self) -> None:
-        #: Account id -> (serial of the attempt that left it so, *State), or (serial,) while a
-        #: plain batch has it locked and has not applied yet. Plain tuples of ints: the
-        #: garbage collector stops looking at them, however many accounts there are.
-        self.states: dict[int, tuple[Any, ...]] = {}
+        #: Account id -> the account as the last batch of this process left it (an object of
+        #: apply.py with ``serial``, the attempt that published it, and ``updated_us``), or
+        #: the serial of a plain batch that has it locked and has not applied yet. The next
+        #: batch takes the object over and changes it: the publisher has packed what it
+        #: still writes before publishing.
+        self.states: dict[int, Any] = {}
         #: Attempts that have not finished, by serial.
         self.running: dict[int, Attempt] = {}
         #: Pending and original transfers referenced by attempts in flight, with a count.
@@ -114,9 +115,9 @@ class Speculation:
     def claim(self, attempt: Attempt, account_ids: Iterable[int], refs: Iterable[uuid.UUID]) -> None:
         """A plain batch is about to lock these accounts: their state is unknown until it applied."""
         states = self.states
-        unknown = (attempt.serial,)
+        serial = attempt.serial
         for account_id in account_ids:
-            states[account_id] = unknown
+            states[account_id] = serial
         self.hold_refs(attempt, refs)
 
     def hold_refs(self, attempt: Attempt, refs: Iterable[uuid.UUID]) -> None:
@@ -134,7 +135,7 @@ class Speculation:
         serial = attempt.serial
         for account_id in account_ids:
             entry = table.get(account_id)
-            if entry is not None and entry[0] == serial:
+            if entry is not None and _serial(entry) == serial:
                 del table[account_id]
 
     def forget(self, account_ids: Iterable[int]) -> None:
@@ -158,11 +159,11 @@ class Speculation:
         table = self.states
         serial = attempt.serial
         if not committed:
-            for account_id in [i for i, entry in table.items() if entry[0] == serial]:
+            for account_id in [i for i, entry in table.items() if _serial(entry) == serial]:
                 del table[account_id]
         elif len(table) > MAX_STATES:
             running = self.running
-            finished = [i for i, entry in table.items() if entry[0] not in running]
+            finished = [i for i, entry in table.items() if _serial(entry) not in running]
             for account_id in finished[: len(finished) // 2 + 1]:
                 del table[account_id]
 
