@@ -907,8 +907,9 @@ class Applied:
         # Accounts with no published state (or only a claim): read from the table.
         unread = [i for i in account_ids if type(states.get(i)) is not _Account]
         unread.sort()
-        if len(unread) >= INDEX_SCAN_FROM:
-            await conn.execute(_PREFER_INDEX_SCAN)
+        # For this read and the checked UPDATE at the end (SET LOCAL lasts until the commit):
+        # look accounts up by primary key, never scan or hash all of them.
+        await conn.execute(_PREFER_LOOKUPS)
         rows = await conn.fetch(_READ_AHEAD, unread)
         header = rows.pop()
         if header[0] is not None:
@@ -1668,7 +1669,6 @@ class Applied:
         except asyncpg.UndefinedTableError:
             _staged_sessions.discard(conn.get_server_pid())  # see _stage_accounts
             raise Conflict("the staging table was missing") from None
-        await conn.execute(_PREFER_LOOKUPS)
 
     async def write(self, conn: Any, *, transfers_written: bool = False) -> None:
         rows = self.rows
