@@ -45,3 +45,29 @@ class Accounts:
 @pytest.fixture
 def accounts(ledger) -> Accounts:
     return Accounts(ledger)
+
+
+async def open_wallets(ledger: Ledger, count: int, *, fund: int = 0, source=None) -> list:
+    """No-overdraft wallets of users 0..count-1, each paid ``fund`` from ``source`` in one batch."""
+    from core.ledger import NewTransfer, new_transfer_id
+
+    wallets = [
+        await ledger.open_account(
+            owner=f"user:{i}",
+            purpose="wallet",
+            currency="RUB",
+            flags=AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
+        )
+        for i in range(count)
+    ]
+    if fund:
+        results = await ledger.submit(
+            [
+                NewTransfer(
+                    id=new_transfer_id(), debit_account_id=source.id, credit_account_id=w.id, amount=fund
+                )
+                for w in wallets
+            ]
+        )
+        assert all(r.created for r in results), results
+    return wallets

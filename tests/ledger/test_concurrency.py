@@ -15,7 +15,9 @@ from collections import defaultdict
 import pytest
 
 from core.db.database import Database
-from core.ledger import AccountFlags, Ledger, NewTransfer, PostPending, VoidPending, new_transfer_id
+from core.ledger import Ledger, NewTransfer, PostPending, VoidPending, new_transfer_id
+
+from .conftest import open_wallets
 
 pytestmark = [pytest.mark.committed, pytest.mark.slow]
 
@@ -54,24 +56,7 @@ async def test_many_writers_hot_account_no_overdraft_no_deadlock(make_platform, 
         hot = await ledger_a.open_account(
             owner="platform", purpose="settlement", currency="RUB", debits_limit=HOT_LIMIT
         )
-        wallets = [
-            await ledger_a.open_account(
-                owner=f"user:{i}",
-                purpose="wallet",
-                currency="RUB",
-                flags=AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
-            )
-            for i in range(WALLETS)
-        ]
-        funding = await ledger_a.submit(
-            [
-                NewTransfer(
-                    id=new_transfer_id(), debit_account_id=treasury.id, credit_account_id=w.id, amount=FUND
-                )
-                for w in wallets
-            ]
-        )
-        assert all(r.created for r in funding)
+        wallets = await open_wallets(ledger_a, WALLETS, fund=FUND, source=treasury)
 
         moved: dict[int, int] = defaultdict(int)  # account -> net posted change the writers were told about
         codes: dict[str, int] = defaultdict(int)

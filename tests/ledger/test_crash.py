@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from core.ledger import AccountFlags, Ledger
+from core.ledger import Ledger
 
+from .conftest import open_wallets
 from .crash_writer import BATCHES, plan
 
 pytestmark = [pytest.mark.committed, pytest.mark.slow]
@@ -22,15 +23,7 @@ async def test_kill_mid_batch_then_retry(make_platform, committed_db):
     platform = await make_platform(plugins=[], database=committed_db)
     ledger = platform.service(Ledger)
     treasury = await ledger.open_account(owner="platform", purpose="treasury", currency="RUB")
-    wallets = [
-        await ledger.open_account(
-            owner=f"user:{i}",
-            purpose="wallet",
-            currency="RUB",
-            flags=AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
-        )
-        for i in range(20)
-    ]
+    wallets = await open_wallets(ledger, 20)
     wallet_ids = [w.id for w in wallets]
 
     child = await asyncio.create_subprocess_exec(

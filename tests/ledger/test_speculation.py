@@ -10,7 +10,6 @@ import pytest
 
 from core.db.database import Database
 from core.ledger import (
-    AccountFlags,
     Ledger,
     NewTransfer,
     PostPending,
@@ -20,6 +19,8 @@ from core.ledger import (
 )
 from core.ledger import apply as apply_module
 
+from .conftest import open_wallets
+
 pytestmark = [pytest.mark.committed]
 
 
@@ -28,34 +29,12 @@ def every_batch_through_copy(monkeypatch):
     monkeypatch.setattr(apply_module, "COPY_FROM", 1)
 
 
-async def _wallets(ledger, count, fund, treasury):
-    wallets = [
-        await ledger.open_account(
-            owner=f"user:{i}",
-            purpose="wallet",
-            currency="RUB",
-            flags=AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
-        )
-        for i in range(count)
-    ]
-    results = await ledger.submit(
-        [
-            NewTransfer(
-                id=new_transfer_id(), debit_account_id=treasury.id, credit_account_id=w.id, amount=fund
-            )
-            for w in wallets
-        ]
-    )
-    assert all(r.created for r in results)
-    return wallets
-
-
 async def test_speculative_batches_keep_every_rule(make_platform, committed_db):
     platform = await make_platform(plugins=[], database=committed_db)
     ledger = platform.service(Ledger)
     treasury = await ledger.open_account(owner="platform", purpose="treasury", currency="RUB")
     hot = await ledger.open_account(owner="platform", purpose="settlement", currency="RUB", debits_limit=500)
-    wallets = await _wallets(ledger, 12, 1_000, treasury)
+    wallets = await open_wallets(ledger, 12, fund=1_000, source=treasury)
     posted: list[NewTransfer] = []
     codes: dict[str, int] = {}
 
@@ -142,7 +121,7 @@ async def test_an_account_changed_elsewhere_is_a_miss_and_applied_the_plain_way(
     await other.start()
     try:
         treasury = await ledger.open_account(owner="platform", purpose="treasury", currency="RUB")
-        (wallet, shop) = await _wallets(ledger, 2, 100, treasury)
+        (wallet, shop) = await open_wallets(ledger, 2, fund=100, source=treasury)
 
         def pay(amount):
             return NewTransfer(
@@ -185,7 +164,7 @@ async def test_a_batch_built_on_one_that_failed_is_applied_again(make_platform, 
     platform = await make_platform(plugins=[], database=committed_db)
     ledger = platform.service(Ledger)
     treasury = await ledger.open_account(owner="platform", purpose="treasury", currency="RUB")
-    (wallet, shop) = await _wallets(ledger, 2, 100, treasury)
+    (wallet, shop) = await open_wallets(ledger, 2, fund=100, source=treasury)
     doomed = new_transfer_id()
     original = apply_module.Applied.write_checked
 
